@@ -1,0 +1,543 @@
+"""Nuclear-matter parameters (NMPs) <-> couplings of the nonlinear RMF Lagrangian.
+
+Forward: :func:`nmp_from_couplings` finds the saturation density of symmetric matter and evaluates the
+seven NMPs (and Ksym) there from analytic density derivatives of the mean fields.
+
+Inverse: :func:`couplings_from_nmp` / :func:`couplings_from_nmp_array`. For a trial quartic omega coupling
+C everything else is closed form:
+
+1. ``rho0`` and ``m*`` fix k_F, M* and S = g_sigma sigma; P = 0 and E0 fix V = g_omega omega = E0 + M - E_F*.
+2. The omega equation fixes alpha = m_omega^2/g_omega^2 = (rho0 - C V^3)/V.
+3. K0 = 9 rho0 dmu/drho fixes dM*/drho, hence the curvature of the scalar potential; with the scalar field
+   equation and the energy density this gives a linear 3x3 system for the scaled a, b, c
+   (g_sigma^2, A, B).
+4. J0 and L0 fix g_rho and Lambda_v in closed form.
+
+Q0(C) is then a closed-form function of C; a bracketing scan over C in [0, rho0/V^3) and a safeguarded
+secant (Illinois) refinement give C. "No physical couplings" is returned as data (the seed paper's
+*Non-convergent A*), with a reason naming the failed condition.
+
+Internally quantities are in powers of fm^-1 (see :mod:`nucleiml.eos`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constants import (
+    DEFAULT_M_OMEGA_MEV,
+    DEFAULT_M_RHO_MEV,
+    DEFAULT_M_SIGMA_MEV,
+    DEFAULT_NUCLEON_MASS_MEV,
+    HBARC_MEV_FM,
+)
+from .eos import (
+    PI2,
+    ScaledCouplings,
+    d2scalar_density_dm2_species,
+    dscalar_density_dm_species,
+    kinetic_energy_density_species,
+    matter_state,
+    scalar_density_species,
+)
+from .parameters import COUPLING_NAMES, NMP, NMP_NAMES, Couplings, ParameterError
+
+__all__ = [
+    "CouplingsArrays",
+    "CouplingsResult",
+    "InversionFailure",
+    "NoSaturationError",
+    "couplings_from_nmp",
+    "couplings_from_nmp_array",
+    "ksym",
+    "nmp_from_couplings",
+    "saturation_properties",
+]
+
+
+class NoSaturationError(ValueError):
+    """Symmetric nuclear matter described by the couplings has no saturation point."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Density derivatives of symmetric matter at fixed couplings (analytic)
+# --------------------------------------------------------------------------------------------------
+def _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S):
+    """d^2 S / d rho^2 from implicit differentiation of the scalar field equation (symmetric matter)."""
+    kf = np.sqrt(x)
+    rs_MM = 2.0 * d2scalar_density_dm2_species(kf, Mstar)
+    F_SS = 2.0 * b + 6.0 * c * S - rs_MM
+    F_Srho = x / E**3
+    F_rhorho = Mstar * x / (3.0 * rho * E**3)
+    return -(F_SS * Sp * Sp + 2.0 * F_Srho * Sp + F_rhorho) / F_S
+
+
+def _saturation_quantities(rho, Mstar, S, V, Sp, alpha, C, b, c, F_S, beta, lam):
+    """K, Q, J, L, Ksym (fm^-1) of symmetric matter at density rho where the fields are S, V and
+    dS/drho = Sp. Exact at the saturation point (P = 0); J, L, Ksym are valid at any density."""
+    kf = np.cbrt(1.5 * PI2 * rho)
+    x = kf * kf
+    E = np.sqrt(x + Mstar * Mstar)
+    xp = 2.0 * x / (3.0 * rho)
+    xpp = -2.0 * x / (9.0 * rho * rho)
+    Vp = 1.0 / (alpha + 3.0 * C * V * V)
+    Vpp = -6.0 * C * V * Vp**3
+    Msp = -Sp
+    Mspp = -_second_order(rho, Mstar, S, E, x, Sp, b, c, F_S)
+    Ep = (0.5 * xp + Mstar * Msp) / E
+    Epp = (0.5 * xpp + Msp * Msp + Mstar * Mspp - Ep * Ep) / E
+    mup = Ep + Vp
+    mupp = Epp + Vpp
+    K = 9.0 * rho * mup
+    Q = 27.0 * rho * rho * mupp - 9.0 * K
+    # symmetry energy: kinetic + rho-meson parts
+    Jk = x / (6.0 * E)
+    Jkp = xp / (6.0 * E) - x * Ep / (6.0 * E * E)
+    Jkpp = xpp / (6.0 * E) - 2.0 * xp * Ep / (6.0 * E * E) - x * Epp / (6.0 * E * E) + 2.0 * x * Ep * Ep / (6.0 * E**3)
+    # with beta = m_rho^2/g_rho^2: J_pot = rho / (8 (beta + lam V^2))
+    mr = beta + lam * V * V
+    mrp = 2.0 * lam * V * Vp
+    mrpp = 2.0 * lam * (Vp * Vp + V * Vpp)
+    Jv = rho / (8.0 * mr)
+    Jvp = (1.0 / mr - rho * mrp / mr**2) / 8.0
+    Jvpp = (-2.0 * mrp / mr**2 - rho * mrpp / mr**2 + 2.0 * rho * mrp**2 / mr**3) / 8.0
+    J = Jk + Jv
+    L = 3.0 * rho * (Jkp + Jvp)
+    Ksym = 9.0 * rho * rho * (Jkpp + Jvpp)
+    return K, Q, J, L, Ksym
+
+
+# --------------------------------------------------------------------------------------------------
+# Forward: couplings -> NMPs
+# --------------------------------------------------------------------------------------------------
+def _scaled(cp: Couplings) -> ScaledCouplings:
+    return ScaledCouplings.from_couplings(cp)
+
+
+def _symmetric_point(sc: ScaledCouplings, rho):
+    """Fields and the dS/drho, F_S of symmetric matter at density rho (fm^-3)."""
+    st = matter_state(sc, rho, 0.0)
+    S, V = st.S, st.V
+    Mstar = sc.M - S
+    kf = np.cbrt(1.5 * PI2 * rho)
+    E = np.sqrt(kf * kf + Mstar * Mstar)
+    F_S = sc.a + 2 * sc.b * S + 3 * sc.c * S * S + 2.0 * dscalar_density_dm_species(kf, Mstar)
+    Sp = (Mstar / E) / F_S
+    return st, Mstar, Sp, F_S
+
+
+def saturation_density(couplings: Couplings, rho_min: float = 0.02, rho_max: float = 0.6) -> float:
+    """Saturation density (fm^-3) of symmetric matter: the minimum of E/A in [rho_min, rho_max].
+
+    Raises :class:`NoSaturationError` when E/A has no interior minimum there.
+    """
+    from scipy.optimize import brentq
+
+    sc = _scaled(couplings)
+    grid = np.linspace(rho_min, rho_max, 141)
+    st = matter_state(sc, grid, 0.0)
+    e_per_a = np.where(st.ok, st.energy_density / grid, np.inf)
+    i = int(np.argmin(e_per_a))
+    if i == 0 or i == grid.size - 1 or not np.isfinite(e_per_a[i]):
+        raise NoSaturationError(
+            f"symmetric matter has no energy minimum in [{rho_min}, {rho_max}] fm^-3 for {couplings}"
+        )
+
+    def p_of(r):
+        return float(matter_state(sc, r, 0.0).pressure)
+
+    return brentq(p_of, grid[i - 1], grid[i + 1], xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+
+
+@dataclass(frozen=True)
+class SaturationProperties:
+    """All nuclear-matter properties at saturation: the seven NMPs plus Ksym (MeV) and the
+    pressure there (MeV fm^-3; zero up to round-off)."""
+
+    nmp: NMP
+    Ksym: float
+    pressure: float
+
+
+def saturation_properties(couplings: Couplings) -> SaturationProperties:
+    """Saturation point of symmetric matter and the NMPs there, with Ksym."""
+    sc = _scaled(couplings)
+    rho0 = saturation_density(couplings)
+    st, Mstar, Sp, F_S = _symmetric_point(sc, np.asarray(rho0))
+    K, Q, J, L, Ksym = _saturation_quantities(
+        rho0, Mstar, st.S, st.V, Sp, sc.alpha, sc.C, sc.b, sc.c, F_S, sc.beta, sc.Lambda_v
+    )
+    h = HBARC_MEV_FM
+    nmp = NMP(
+        rho0=float(rho0),
+        E0=float((st.energy_density / rho0 - sc.M) * h),
+        K0=float(K * h),
+        Q0=float(Q * h),
+        mstar=float(Mstar / sc.M),
+        J0=float(J * h),
+        L0=float(L * h),
+    )
+    return SaturationProperties(nmp=nmp, Ksym=float(Ksym * h), pressure=float(st.pressure * h))
+
+
+def nmp_from_couplings(couplings: Couplings) -> NMP:
+    """The seven nuclear-matter parameters at the saturation density of symmetric matter."""
+    return saturation_properties(couplings).nmp
+
+
+def ksym(couplings: Couplings) -> float:
+    """Curvature of the symmetry energy, Ksym = 9 rho0^2 d^2 J/d rho^2 at saturation (MeV)."""
+    return saturation_properties(couplings).Ksym
+
+
+def symmetry_energy(couplings: Couplings, rho):
+    """Symmetry energy J(rho) of the RMF model (MeV) at density rho (fm^-3): the second derivative of
+    E/A with respect to delta at delta = 0, divided by 2."""
+    sc = _scaled(couplings)
+    rho = np.asarray(rho, dtype=float)
+    st = matter_state(sc, rho, 0.0)
+    Mstar = sc.M - st.S
+    kf = np.cbrt(1.5 * PI2 * rho)
+    J = kf * kf / (6.0 * np.sqrt(kf * kf + Mstar * Mstar)) + rho / (8.0 * (sc.beta + sc.Lambda_v * st.V**2))
+    return np.where(st.ok, J * HBARC_MEV_FM, np.nan)
+
+
+# --------------------------------------------------------------------------------------------------
+# Inverse: NMPs -> couplings
+# --------------------------------------------------------------------------------------------------
+class InversionFailure(enum.IntEnum):
+    """Why an NMP set has no physical couplings (the seed's *Non-convergent A*)."""
+
+    OK = 0
+    NONPOSITIVE_VECTOR_FIELD = 1
+    NO_ROOT_FOR_C = 2
+    NEGATIVE_G_OMEGA2 = 3
+    UNSTABLE_SCALAR_FIELD = 4
+    NEGATIVE_G_SIGMA2 = 5
+    NEGATIVE_G_RHO2 = 6
+    L0_NEEDS_NEGATIVE_G_RHO2 = 7
+    SCALAR_ENERGY_NOT_MINIMAL = 8
+    COUPLINGS_OUT_OF_RANGE = 9
+
+    @property
+    def message(self) -> str:
+        return _FAILURE_MESSAGES[self]
+
+
+_FAILURE_MESSAGES = {
+    InversionFailure.OK: "",
+    InversionFailure.NONPOSITIVE_VECTOR_FIELD: "g_omega*omega0 <= 0: E0 + M is below the effective Fermi energy",
+    InversionFailure.NO_ROOT_FOR_C: "no root C >= 0 of Q0(C) = Q0 with physical g_omega^2, g_sigma^2",
+    InversionFailure.NEGATIVE_G_OMEGA2: "negative g_omega^2",
+    InversionFailure.UNSTABLE_SCALAR_FIELD: "unstable scalar field: K0 requires dM*/drho >= 0",
+    InversionFailure.NEGATIVE_G_SIGMA2: "negative g_sigma^2",
+    InversionFailure.NEGATIVE_G_RHO2: "negative g_rho^2: J0 below its kinetic part",
+    InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2: (
+        "negative g_rho^2: L0 too low for J0 (Lambda_v g_rho^2 V^2 would exceed m_rho*^2)"
+    ),
+    InversionFailure.SCALAR_ENERGY_NOT_MINIMAL: (
+        "unbounded/metastable scalar potential: the saturation solution is not the energy minimum in sigma"
+    ),
+    InversionFailure.COUPLINGS_OUT_OF_RANGE: "couplings outside the physical ranges of Couplings",
+}
+
+
+def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M):
+    """Closed-form isoscalar couplings for a trial C (all arrays, fm^-1 powers).
+
+    Returns alpha, a, b, c, Sp, F_S, Q (the skewness the trial C produces) and a failure code array.
+    """
+    kf = np.cbrt(1.5 * PI2 * rho)
+    x = kf * kf
+    E = np.sqrt(x + Mstar * Mstar)
+    S = M - Mstar
+    V = Vfield
+    alpha = (rho - C * V**3) / V
+    Vp = 1.0 / (alpha + 3.0 * C * V * V)
+    Ep = K0 / (9.0 * rho) - Vp
+    Msp = (Ep * E - x / (3.0 * rho)) / Mstar
+    Sp = -Msp
+    rs = 2.0 * scalar_density_species(kf, Mstar)
+    rs_M = 2.0 * dscalar_density_dm_species(kf, Mstar)
+    F_S = (Mstar / E) / Sp
+    D = F_S - rs_M
+    eps_kin = 2.0 * kinetic_energy_density_species(kf, Mstar)
+    eps0 = rho * (E0 + M)
+    r = eps0 - eps_kin - 0.5 * alpha * V * V - 0.75 * C * V**4
+    p = rs * S
+    q = D * S * S
+    u = 12.0 * r - 6.0 * p + q
+    v = -24.0 * r + 15.0 * p - 3.0 * q
+    w = 12.0 * r - 8.0 * p + 2.0 * q
+    a = u / S**2
+    b = v / S**3
+    c = w / S**4
+    code = np.zeros(np.shape(alpha), dtype=np.int8)
+    code = np.where((code == 0) & ~(alpha > 0), InversionFailure.NEGATIVE_G_OMEGA2, code)
+    code = np.where((code == 0) & ~(Sp > 0), InversionFailure.UNSTABLE_SCALAR_FIELD, code)
+    code = np.where((code == 0) & ~(a > 0), InversionFailure.NEGATIVE_G_SIGMA2, code)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        Spp = _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S)
+        Mspp = -Spp
+        Ep_ = (x / (3.0 * rho) + Mstar * Msp) / E
+        Epp = (-x / (9.0 * rho * rho) + Msp * Msp + Mstar * Mspp - Ep_ * Ep_) / E
+        Vpp = -6.0 * C * V * Vp**3
+        Q = 27.0 * rho * rho * (Epp + Vpp) - 9.0 * K0
+    return alpha, a, b, c, Sp, F_S, Q, code
+
+
+def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
+    """Closed-form isovector part from J0 and L0 (fm^-1 powers).
+
+    Returns mr = m_rho*^2/g_rho^2 = beta + Lambda_v V^2 at saturation, z = Lambda_v V^2 / mr, and a
+    failure code array; the caller converts to g_rho and Lambda_v with the physical m_rho.
+    """
+    kf = np.cbrt(1.5 * PI2 * rho)
+    x = kf * kf
+    E = np.sqrt(x + Mstar * Mstar)
+    Vp = 1.0 / (alpha + 3.0 * C * V * V)
+    Ep = (x / (3.0 * rho) - Mstar * Sp) / E
+    Jk = x / (6.0 * E)
+    Lk = 3.0 * rho * ((2.0 * x / (3.0 * rho)) / (6.0 * E) - x * Ep / (6.0 * E * E))
+    Jv = J0 - Jk
+    Lv = L0 - Lk
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Jv = rho / (8 mr), mr = beta + lam V^2; Lv = 3 Jv (1 - rho mr'/mr), mr' = 2 lam V V'
+        # z = lam V^2 / mr  =>  1 - 2 z V' rho / V = Lv / (3 Jv)
+        z = (1.0 - Lv / (3.0 * Jv)) * V / (2.0 * Vp * rho)
+        mr = rho / (8.0 * Jv)
+    code = np.zeros(np.shape(z), dtype=np.int8)
+    code = np.where(~(Jv > 0), InversionFailure.NEGATIVE_G_RHO2, code)
+    code = np.where((code == 0) & ~(z < 1.0), InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2, code)
+    return mr, z, code
+
+
+def _illinois(f, lo, hi, flo, fhi, n_iter=100, rtol=1e-15):
+    """Vectorised Illinois (modified regula falsi) root refinement inside sign-changing brackets."""
+    side = np.zeros(lo.shape, dtype=np.int8)
+    x = lo.copy()
+    for _ in range(n_iter):
+        x = (lo * fhi - hi * flo) / (fhi - flo)
+        x = np.where(np.isfinite(x) & (x > lo) & (x < hi), x, 0.5 * (lo + hi))
+        fx = f(x)
+        left = np.sign(fx) == np.sign(flo)
+        # replace the endpoint on the same side; halve the other's f when the same side repeats
+        fhi = np.where(left & (side == 1), 0.5 * fhi, fhi)
+        flo = np.where(~left & (side == -1), 0.5 * flo, flo)
+        lo, flo = np.where(left, x, lo), np.where(left, fx, flo)
+        hi, fhi = np.where(~left, x, hi), np.where(~left, fx, fhi)
+        side = np.where(left, 1, -1).astype(np.int8)
+        if np.all((hi - lo) <= rtol * np.abs(x) + 1e-300):
+            break
+    return x
+
+
+def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=96):
+    """True where the scalar field at saturation is the global minimum of the energy density over
+    S in [0, M) at fixed densities (i.e. the sigma potential does not run away to a deeper state)."""
+    kf = np.cbrt(1.5 * PI2 * rho)
+    S0 = M - Mstar
+
+    def eps(S):
+        return 2.0 * kinetic_energy_density_species(kf, M - S) + 0.5 * a * S * S + b * S**3 / 3 + c * S**4 / 4
+
+    e0 = eps(S0)
+    t = np.linspace(0.0, 1.0 - 1e-6, n_scan)[:, None]
+    with np.errstate(invalid="ignore", over="ignore"):
+        grid = eps(t * M[None, :] if np.ndim(M) else t * M)
+    return np.all(grid >= e0[None, :] - 1e-12 * np.abs(e0[None, :]), axis=0)
+
+
+@dataclass(frozen=True)
+class CouplingsArrays:
+    """Vectorised inversion result.
+
+    ``couplings`` maps the seven coupling names (g_sigma, g_omega, g_rho, A [fm^-1], B, C, Lambda_v)
+    to arrays (NaN where no physical couplings exist); ``ok`` is the boolean mask; ``code`` holds the
+    :class:`InversionFailure` codes and ``reason`` their messages ("" where ok). ``masses`` holds the
+    meson and nucleon masses (MeV) used.
+    """
+
+    couplings: dict
+    ok: np.ndarray
+    code: np.ndarray
+    masses: dict
+
+    @property
+    def reason(self) -> np.ndarray:
+        return np.array([InversionFailure(int(k)).message for k in self.code], dtype=object)
+
+    def __len__(self) -> int:
+        return int(self.ok.size)
+
+    def at(self, i: int) -> CouplingsResult:
+        """The scalar result for sample ``i``."""
+        code = InversionFailure(int(self.code[i]))
+        if code != InversionFailure.OK:
+            return CouplingsResult(couplings=None, failure=code)
+        values = {k: float(v[i]) for k, v in self.couplings.items()}
+        return CouplingsResult(couplings=Couplings(**values, **self.masses), failure=code)
+
+
+@dataclass(frozen=True)
+class CouplingsResult:
+    """Result of :func:`couplings_from_nmp`: ``couplings`` is None when no physical couplings exist,
+    with ``reason`` naming the condition that failed (the seed's *Non-convergent A*)."""
+
+    couplings: Couplings | None
+    failure: InversionFailure = InversionFailure.OK
+
+    @property
+    def ok(self) -> bool:
+        return self.couplings is not None
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.ok else self.failure.message
+
+
+def _as_nmp_columns(table) -> dict:
+    """Accept a dict of arrays keyed by NMP names, a sequence of NMP objects or an (n, 7) array."""
+    if isinstance(table, dict):
+        missing = [k for k in NMP_NAMES if k not in table]
+        if missing:
+            raise ParameterError(f"NMP table lacks column(s) {missing}; need {list(NMP_NAMES)}")
+        cols = {k: np.atleast_1d(np.asarray(table[k], dtype=float)) for k in NMP_NAMES}
+    elif isinstance(table, NMP):
+        cols = {k: np.atleast_1d(float(getattr(table, k))) for k in NMP_NAMES}
+    elif len(table) > 0 and isinstance(table[0], NMP):
+        cols = {k: np.array([getattr(t, k) for t in table], dtype=float) for k in NMP_NAMES}
+    else:
+        arr = np.asarray(table, dtype=float)
+        if arr.ndim != 2 or arr.shape[1] != 7:
+            raise ParameterError(f"NMP array must have shape (n, 7) in the order {NMP_NAMES}, got {arr.shape}")
+        cols = {k: arr[:, i] for i, k in enumerate(NMP_NAMES)}
+    n = {v.shape for v in cols.values()}
+    if len(n) != 1:
+        raise ParameterError(f"NMP columns have different shapes: {n}")
+    for k, v in cols.items():
+        lo, hi, lo_open = NMP.RANGES[k]
+        bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if lo_open else (v < lo))
+        if np.any(bad):
+            j = int(np.argmax(bad))
+            raise ParameterError(f"{k}[{j}] = {v[j]!r} is outside the allowed range ({lo}, {hi}] or not finite")
+    return cols
+
+
+def couplings_from_nmp_array(
+    table,
+    *,
+    m_sigma: float = DEFAULT_M_SIGMA_MEV,
+    m_omega: float = DEFAULT_M_OMEGA_MEV,
+    m_rho: float = DEFAULT_M_RHO_MEV,
+    M: float = DEFAULT_NUCLEON_MASS_MEV,
+    n_scan: int = 48,
+) -> CouplingsArrays:
+    """Vectorised NMP -> couplings.
+
+    ``table``: dict of 1-D arrays keyed by ``rho0, E0, K0, Q0, mstar, J0, L0`` (fm^-3, MeV), an (n, 7)
+    array in that order, or a sequence of :class:`NMP`. Meson and nucleon masses in MeV.
+    """
+    masses = {"m_sigma": m_sigma, "m_omega": m_omega, "m_rho": m_rho, "M": M}
+    Couplings(g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=0.0, B=0.0, C=0.0, Lambda_v=0.0, **masses)  # validate
+    cols = _as_nmp_columns(table)
+    h = HBARC_MEV_FM
+    Mf = M / h
+    rho = cols["rho0"]
+    E0 = cols["E0"] / h
+    K0 = cols["K0"] / h
+    Q0 = cols["Q0"] / h
+    J0 = cols["J0"] / h
+    L0 = cols["L0"] / h
+    Mstar = cols["mstar"] * Mf
+    n = rho.size
+    kf = np.cbrt(1.5 * PI2 * rho)
+    V = E0 + Mf - np.sqrt(kf * kf + Mstar * Mstar)
+    code = np.where(V > 0, InversionFailure.OK, InversionFailure.NONPOSITIVE_VECTOR_FIELD).astype(np.int8)
+    Vs = np.where(V > 0, V, 1.0)
+    Cmax = rho / Vs**3
+
+    def q_resid(C, idx=slice(None)):
+        out = _isoscalar_given_C(rho[idx], Mstar[idx], Vs[idx], E0[idx], K0[idx], C, Mf)
+        return out[6] - Q0[idx], out[7]
+
+    # scan t = C / Cmax on [0, 1); the last point is kept just below the alpha -> 0 pole
+    t = np.concatenate([np.linspace(0.0, 0.98, n_scan - 1), [0.999]])
+    C_grid = t[:, None] * Cmax[None, :]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        f_grid, c_grid = q_resid(C_grid)
+    valid = (c_grid == 0) & np.isfinite(f_grid)
+    change = valid[:-1] & valid[1:] & (np.sign(f_grid[:-1]) != np.sign(f_grid[1:]))
+    exact = valid & (f_grid == 0)
+    has = change.any(axis=0) | exact.any(axis=0)
+    first = np.argmax(change, axis=0)
+    code = np.where((code == 0) & ~has, InversionFailure.NO_ROOT_FOR_C, code).astype(np.int8)
+    C = np.full(n, np.nan)
+    live = np.flatnonzero(code == 0)
+    if live.size:
+        k = first[live]
+        lo = C_grid[k, live]
+        hi = C_grid[k + 1, live]
+        flo = f_grid[k, live]
+        fhi = f_grid[k + 1, live]
+        ex = exact[:, live].any(axis=0) & ~change[:, live].any(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            root = _illinois(lambda c: q_resid(c, live)[0], lo, hi, flo, fhi)
+        root = np.where(ex, C_grid[np.argmax(exact[:, live], axis=0), live], root)
+        C[live] = root
+    Cs = np.where(np.isfinite(C), C, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        alpha, a, b, c, Sp, F_S, _, code_C = _isoscalar_given_C(rho, Mstar, Vs, E0, K0, Cs, Mf)
+        code = np.where(code == 0, code_C, code).astype(np.int8)
+        mr, z, code_v = _isovector(rho, Mstar, Vs, Sp, alpha, Cs, J0, L0)
+        code = np.where(code == 0, code_v, code).astype(np.int8)
+        ok_min = _scalar_minimum_ok(rho, Mstar, a, b, c, np.full(n, Mf))
+        code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code).astype(np.int8)
+        # physical couplings
+        g_sigma = (m_sigma / h) / np.sqrt(a)
+        g_omega = (m_omega / h) / np.sqrt(alpha)
+        # mr = m_rho*^2 / g_rho^2 = beta + lam V^2 = beta / (1 - z)  =>  beta = mr (1 - z)
+        beta = mr * (1.0 - z)
+        g_rho = (m_rho / h) / np.sqrt(beta)
+        lam = z * mr / Vs**2
+        out = {
+            "g_sigma": g_sigma,
+            "g_omega": g_omega,
+            "g_rho": g_rho,
+            "A": b * g_sigma**3,
+            "B": c * g_sigma**4,
+            "C": Cs,
+            "Lambda_v": lam,
+        }
+    in_range = np.ones(n, dtype=bool)
+    for name in COUPLING_NAMES:
+        lo, hi, lo_open = Couplings._RANGES[name]
+        v = out[name]
+        in_range &= np.isfinite(v) & (v <= hi) & ((v > lo) if lo_open else (v >= lo))
+    code = np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)
+    ok = code == 0
+    for name in COUPLING_NAMES:
+        out[name] = np.where(ok, out[name], np.nan)
+    return CouplingsArrays(couplings=out, ok=ok, code=code, masses=masses)
+
+
+def couplings_from_nmp(
+    nmp: NMP,
+    *,
+    m_sigma: float = DEFAULT_M_SIGMA_MEV,
+    m_omega: float = DEFAULT_M_OMEGA_MEV,
+    m_rho: float = DEFAULT_M_RHO_MEV,
+    M: float = DEFAULT_NUCLEON_MASS_MEV,
+) -> CouplingsResult:
+    """Couplings reproducing the seven NMPs with the given meson and nucleon masses (MeV).
+
+    Never raises for a valid :class:`NMP`: when no physical couplings exist the result has
+    ``couplings is None`` and a ``reason``.
+    """
+    if not isinstance(nmp, NMP):
+        raise ParameterError(f"couplings_from_nmp expects an NMP, got {type(nmp).__name__}")
+    res = couplings_from_nmp_array(nmp, m_sigma=m_sigma, m_omega=m_omega, m_rho=m_rho, M=M)
+    return res.at(0)

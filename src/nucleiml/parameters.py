@@ -1,0 +1,150 @@
+"""Validated, immutable parameter sets: Lagrangian couplings and nuclear-matter parameters.
+
+Conventions follow the seed paper (Dutra et al., PRC 90, 055203 (2014)):
+``M* = M - g_sigma sigma``; self-interactions ``-(A/3) sigma^3 - (B/4) sigma^4 + (C/4)(g_omega^2 omega.omega)^2``
+and the cross term ``+(1/2) Lambda_v g_omega^2 g_rho^2 (omega.omega)(rho.rho)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from numbers import Real
+
+from .constants import (
+    DEFAULT_M_OMEGA_MEV,
+    DEFAULT_M_RHO_MEV,
+    DEFAULT_M_SIGMA_MEV,
+    DEFAULT_NUCLEON_MASS_MEV,
+)
+
+
+class ParameterError(ValueError):
+    """A parameter is not a finite number or lies outside its allowed range."""
+
+
+def _check(name: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
+    """Return ``value`` as float if it is a finite real number in [lo, hi] (or (lo, hi])."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ParameterError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ParameterError(f"{name} must be finite, got {v!r}")
+    below = v <= lo if lo_open else v < lo
+    if below or v > hi:
+        left = "(" if lo_open else "["
+        raise ParameterError(f"{name} = {v!r} is outside the allowed range {left}{lo}, {hi}]")
+    return v
+
+
+@dataclass(frozen=True)
+class Couplings:
+    """Couplings of the nonlinear RMF Lagrangian.
+
+    Attributes
+    ----------
+    g_sigma, g_omega, g_rho : nucleon-meson couplings (dimensionless, > 0).
+    A : cubic sigma self-coupling in fm^-1 (A / hbar c).
+    B : quartic sigma self-coupling (dimensionless).
+    C : quartic omega self-coupling (dimensionless, >= 0).
+    Lambda_v : omega-rho cross coupling (dimensionless).
+    m_sigma, m_omega, m_rho, M : meson and nucleon masses in MeV.
+    """
+
+    g_sigma: float
+    g_omega: float
+    g_rho: float
+    A: float
+    B: float
+    C: float
+    Lambda_v: float
+    m_sigma: float = DEFAULT_M_SIGMA_MEV
+    m_omega: float = DEFAULT_M_OMEGA_MEV
+    m_rho: float = DEFAULT_M_RHO_MEV
+    M: float = DEFAULT_NUCLEON_MASS_MEV
+
+    _RANGES = {
+        "g_sigma": (0.0, 100.0, True),
+        "g_omega": (0.0, 100.0, True),
+        "g_rho": (0.0, 100.0, True),
+        "A": (-1e3, 1e3, False),
+        "B": (-1e5, 1e5, False),
+        "C": (0.0, 1.0, False),
+        "Lambda_v": (-1.0, 1.0, False),
+        "m_sigma": (100.0, 2000.0, False),
+        "m_omega": (100.0, 2000.0, False),
+        "m_rho": (100.0, 2000.0, False),
+        "M": (500.0, 2000.0, False),
+    }
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            lo, hi, lo_open = self._RANGES[f.name]
+            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), lo, hi, lo_open=lo_open))
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Couplings:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ParameterError(f"unknown coupling field(s): {sorted(unknown)}")
+        return cls(**data)
+
+
+COUPLING_NAMES = ("g_sigma", "g_omega", "g_rho", "A", "B", "C", "Lambda_v")
+MASS_NAMES = ("m_sigma", "m_omega", "m_rho", "M")
+
+
+@dataclass(frozen=True)
+class NMP:
+    """Nuclear-matter parameters at the saturation density of symmetric matter.
+
+    Attributes
+    ----------
+    rho0 : saturation density in fm^-3.
+    E0 : energy per nucleon minus M at rho0, MeV.
+    K0 : incompressibility, MeV.
+    Q0 : skewness, MeV.
+    mstar : Dirac effective mass M*/M (dimensionless).
+    J0 : symmetry energy, MeV.
+    L0 : slope of the symmetry energy, MeV.
+    """
+
+    rho0: float
+    E0: float
+    K0: float
+    Q0: float
+    mstar: float
+    J0: float
+    L0: float
+
+    # Physical (not prior) ranges: generous bounds outside which the model makes no sense.
+    RANGES = {
+        "rho0": (0.05, 0.40, True),
+        "E0": (-40.0, 0.0, False),
+        "K0": (0.0, 1000.0, True),
+        "Q0": (-5000.0, 5000.0, False),
+        "mstar": (0.2, 1.0, True),
+        "J0": (0.0, 100.0, True),
+        "L0": (-200.0, 400.0, False),
+    }
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            lo, hi, lo_open = self.RANGES[f.name]
+            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), lo, hi, lo_open=lo_open))
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NMP:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ParameterError(f"unknown NMP field(s): {sorted(unknown)}")
+        return cls(**data)
+
+
+NMP_NAMES = ("rho0", "E0", "K0", "Q0", "mstar", "J0", "L0")

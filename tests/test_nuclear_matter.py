@@ -1,0 +1,226 @@
+"""Nuclear matter: saturation properties, the NMP <-> couplings inversion, thermodynamic consistency."""
+
+import numpy as np
+import pytest
+
+from nucleiml.eos import energy_per_nucleon, pressure
+from nucleiml.nuclear_matter import (
+    InversionFailure,
+    couplings_from_nmp,
+    couplings_from_nmp_array,
+    nmp_from_couplings,
+    saturation_properties,
+    symmetry_energy,
+)
+from nucleiml.parameters import NMP, NMP_NAMES, Couplings, ParameterError
+from nucleiml.presets import get_preset
+
+# Chen & Piekarewicz, PRC 90, 044305 (2014), Table: FSUGold2 bulk properties.
+FSUGOLD2_PUBLISHED = {"rho0": 0.1505, "E0": -16.28, "K0": 238.0, "mstar": 0.593, "J0": 37.62, "L0": 112.8}
+# Lalazissis, Koenig, Ring, PRC 55, 540 (1997): NL3 nuclear matter (m* printed to two digits).
+NL3_PUBLISHED = {"rho0": 0.148, "K0": 271.76, "J0": 37.4}
+
+PRIOR = {
+    "rho0": (0.14, 0.17),
+    "E0": (-17.0, -15.0),
+    "K0": (180.0, 320.0),
+    "Q0": (-800.0, 800.0),
+    "mstar": (0.50, 0.80),
+    "J0": (24.0, 40.0),
+    "L0": (20.0, 120.0),
+}
+
+
+def random_nmp_table(rng, n):
+    return {k: rng.uniform(lo, hi, n) for k, (lo, hi) in PRIOR.items()}
+
+
+@pytest.mark.parametrize("key", sorted(FSUGOLD2_PUBLISHED))
+def test_fsugold2_saturation_matches_published(key):
+    nmp = nmp_from_couplings(get_preset("FSUGold2"))
+    expected = FSUGOLD2_PUBLISHED[key]
+    assert getattr(nmp, key) == pytest.approx(expected, rel=3e-3)
+
+
+@pytest.mark.parametrize("key", sorted(NL3_PUBLISHED))
+def test_nl3_saturation_matches_published(key):
+    nmp = nmp_from_couplings(get_preset("NL3"))
+    assert getattr(nmp, key) == pytest.approx(NL3_PUBLISHED[key], rel=3e-3)
+
+
+def test_nl3_effective_mass_and_energy_match_printed_digits():
+    nmp = nmp_from_couplings(get_preset("NL3"))
+    assert nmp.mstar == pytest.approx(0.60, abs=0.005)
+    # E0 = -16.299 MeV is published for unrounded couplings; rounding g_sigma, g_omega to 1e-3 alone
+    # moves E0 by up to 0.03 MeV (0.018 and 0.012 MeV per half unit), m_sigma's rounding by more.
+    assert nmp.E0 == pytest.approx(-16.299, abs=0.07)
+
+
+@pytest.mark.parametrize(
+    ("cs2", "cv2", "kf", "mstar", "K0"),
+    [(357.4, 273.8, 1.30, 0.541, 547.0), (267.1, 195.9, 1.42, 0.556, 545.0)],
+)
+def test_walecka_limit_matches_serot_walecka(cs2, cv2, kf, mstar, K0):
+    """QHD-I (no self-couplings, C_i^2 = g_i^2 (M/m_i)^2) saturates at E0 = -15.75 MeV with the published
+    k_F, M*/M and K of the two Serot-Walecka fits (Adv. Nucl. Phys. 16, 1 (1986))."""
+    M, ms, mv = 939.0, 550.0, 783.0
+    cp = Couplings(
+        g_sigma=np.sqrt(cs2) * ms / M,
+        g_omega=np.sqrt(cv2) * mv / M,
+        g_rho=8.0,
+        A=0.0,
+        B=0.0,
+        C=0.0,
+        Lambda_v=0.0,
+        m_sigma=ms,
+        m_omega=mv,
+        M=M,
+    )
+    nmp = nmp_from_couplings(cp)
+    assert (1.5 * np.pi**2 * nmp.rho0) ** (1 / 3) == pytest.approx(kf, abs=0.005)
+    assert nmp.E0 == pytest.approx(-15.75, abs=0.02)
+    assert nmp.mstar == pytest.approx(mstar, abs=0.001)
+    assert nmp.K0 == pytest.approx(K0, rel=0.005)
+
+
+@pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
+def test_presets_invert_to_their_couplings(preset):
+    cp = get_preset(preset)
+    nmp = nmp_from_couplings(cp)
+    res = couplings_from_nmp(nmp, m_sigma=cp.m_sigma, m_omega=cp.m_omega, m_rho=cp.m_rho, M=cp.M)
+    assert res.ok and res.reason is None
+    for name in ("g_sigma", "g_omega", "g_rho", "A", "B"):
+        assert getattr(res.couplings, name) == pytest.approx(getattr(cp, name), rel=1e-9)
+    assert res.couplings.C == pytest.approx(cp.C, abs=1e-12)
+    assert res.couplings.Lambda_v == pytest.approx(cp.Lambda_v, abs=1e-12)
+
+
+def test_round_trip_random_nmps():
+    """NMP -> couplings -> NMP to 1e-8 relative for hundreds of random prior draws."""
+    rng = np.random.default_rng(20261124)
+    table = random_nmp_table(rng, 1500)
+    res = couplings_from_nmp_array(table)
+    idx = np.flatnonzero(res.ok)
+    assert idx.size > 300
+    idx = idx[:200]
+    worst = 0.0
+    for i in idx:
+        back = nmp_from_couplings(res.at(int(i)).couplings)
+        for k in NMP_NAMES:
+            want = table[k][i]
+            worst = max(worst, abs(getattr(back, k) - want) / max(abs(want), 1.0))
+    assert worst < 1e-8
+
+
+def test_vectorised_matches_scalar():
+    rng = np.random.default_rng(7)
+    table = random_nmp_table(rng, 64)
+    res = couplings_from_nmp_array(table)
+    for i in range(64):
+        single = couplings_from_nmp(NMP(**{k: table[k][i] for k in NMP_NAMES}))
+        assert single.ok == bool(res.ok[i])
+        if single.ok:
+            for name, value in single.couplings.to_dict().items():
+                assert value == pytest.approx(getattr(res.at(i).couplings, name), rel=1e-12, abs=1e-15)
+        else:
+            assert single.reason == res.reason[i]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "failure"),
+    [
+        ({"Q0": 800.0}, InversionFailure.NO_ROOT_FOR_C),  # would need C < 0
+        ({"J0": 5.0}, InversionFailure.NEGATIVE_G_RHO2),  # below the kinetic symmetry energy
+        ({"L0": -50.0}, InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2),
+        ({"rho0": 0.35, "mstar": 0.98}, InversionFailure.NONPOSITIVE_VECTOR_FIELD),
+    ],
+)
+def test_known_bad_nmps_have_no_couplings(overrides, failure):
+    base = {"rho0": 0.15, "E0": -16.0, "K0": 240.0, "Q0": -100.0, "mstar": 0.6, "J0": 32.0, "L0": 60.0}
+    base.update(overrides)
+    res = couplings_from_nmp(NMP(**base))
+    assert res.couplings is None
+    assert res.failure == failure
+    assert isinstance(res.reason, str) and res.reason
+
+
+def test_good_nmp_has_couplings():
+    base = {"rho0": 0.15, "E0": -16.0, "K0": 240.0, "Q0": -100.0, "mstar": 0.6, "J0": 32.0, "L0": 60.0}
+    assert couplings_from_nmp(NMP(**base)).ok
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("rho0", float("nan")), ("rho0", -0.16), ("K0", "abc"), ("mstar", 1.5), ("E0", float("inf"))],
+)
+def test_bad_nmp_input_raises_clear_error(field, value):
+    base = {"rho0": 0.15, "E0": -16.0, "K0": 240.0, "Q0": -100.0, "mstar": 0.6, "J0": 32.0, "L0": 60.0}
+    base[field] = value
+    with pytest.raises(ParameterError, match=field):
+        NMP(**base)
+
+
+def test_bad_array_input_names_field_and_index():
+    table = random_nmp_table(np.random.default_rng(0), 5)
+    table["K0"][3] = np.nan
+    with pytest.raises(ParameterError, match=r"K0\[3\]"):
+        couplings_from_nmp_array(table)
+
+
+def test_bad_couplings_input_raises():
+    with pytest.raises(ParameterError, match="g_sigma"):
+        Couplings(g_sigma=-1.0, g_omega=10, g_rho=8, A=1, B=1, C=0, Lambda_v=0)
+    with pytest.raises(ParameterError, match="C"):
+        Couplings(g_sigma=10.0, g_omega=10, g_rho=8, A=1, B=1, C=-0.1, Lambda_v=0)
+
+
+# ---- thermodynamic consistency of the EoS and of the analytic derivative formulas ----------------
+@pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
+@pytest.mark.parametrize("delta", [0.0, 0.4, 1.0])
+def test_pressure_is_density_derivative_of_energy(preset, delta):
+    cp = get_preset(preset)
+    rho = np.array([0.05, 0.1, 0.16, 0.3, 0.5])
+    h = 1e-5
+    e_plus = energy_per_nucleon(cp, rho + h, delta)
+    e_minus = energy_per_nucleon(cp, rho - h, delta)
+    p_numeric = rho**2 * (e_plus - e_minus) / (2 * h)
+    np.testing.assert_allclose(pressure(cp, rho, delta), p_numeric, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
+def test_analytic_nmps_match_finite_differences(preset):
+    cp = get_preset(preset)
+    sp = saturation_properties(cp)
+    r0 = sp.nmp.rho0
+    assert abs(sp.pressure) < 1e-9
+    h = 2e-3
+    r = r0 + h * np.arange(-3, 4)
+    e = energy_per_nucleon(cp, r)
+    d2 = (e[0] / 90 - 3 * e[1] / 20 + 3 * e[2] / 2 - 49 * e[3] / 18 + 3 * e[4] / 2 - 3 * e[5] / 20 + e[6] / 90) / h**2
+    d3 = (e[0] / 8 - e[1] + 13 * e[2] / 8 - 13 * e[4] / 8 + e[5] - e[6] / 8) / h**3
+    assert 9 * r0**2 * d2 == pytest.approx(sp.nmp.K0, rel=1e-6)
+    assert 27 * r0**3 * d3 == pytest.approx(sp.nmp.Q0, abs=0.05)
+    j = symmetry_energy(cp, r)
+    assert j[3] == pytest.approx(sp.nmp.J0, rel=1e-12)
+    dj = (-j[0] / 60 + 3 * j[1] / 20 - 3 * j[2] / 4 + 3 * j[4] / 4 - 3 * j[5] / 20 + j[6] / 60) / h
+    d2j = (j[0] / 90 - 3 * j[1] / 20 + 3 * j[2] / 2 - 49 * j[3] / 18 + 3 * j[4] / 2 - 3 * j[5] / 20 + j[6] / 90) / h**2
+    assert 3 * r0 * dj == pytest.approx(sp.nmp.L0, rel=1e-7)
+    assert 9 * r0**2 * d2j == pytest.approx(sp.Ksym, abs=0.01)
+
+
+@pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
+def test_symmetry_energy_is_curvature_in_asymmetry(preset):
+    cp = get_preset(preset)
+    rho = np.array([0.08, 0.16, 0.32])
+    d = 1e-3
+    e = [energy_per_nucleon(cp, rho, x) for x in (-d, 0.0, d)]
+    curv = (e[0] - 2 * e[1] + e[2]) / d**2 / 2
+    np.testing.assert_allclose(symmetry_energy(cp, rho), curv, rtol=1e-5)
+
+
+def test_neutron_matter_is_unbound_and_symmetric_matter_saturates():
+    cp = get_preset("FSUGold2")
+    assert energy_per_nucleon(cp, 0.16, 1.0) > 0.0
+    e = energy_per_nucleon(cp, np.linspace(0.05, 0.4, 50))
+    i = np.argmin(e)
+    assert 0.14 < np.linspace(0.05, 0.4, 50)[i] < 0.16
