@@ -196,14 +196,18 @@ def test_analytic_nmps_match_finite_differences(preset):
     h = 2e-3
     r = r0 + h * np.arange(-3, 4)
     e = energy_per_nucleon(cp, r)
-    d2 = (e[0] / 90 - 3 * e[1] / 20 + 3 * e[2] / 2 - 49 * e[3] / 18 + 3 * e[4] / 2 - 3 * e[5] / 20 + e[6] / 90) / h**2
+    d2 = (
+        e[0] / 90 - 3 * e[1] / 20 + 3 * e[2] / 2 - 49 * e[3] / 18 + 3 * e[4] / 2 - 3 * e[5] / 20 + e[6] / 90
+    ) / h**2
     d3 = (e[0] / 8 - e[1] + 13 * e[2] / 8 - 13 * e[4] / 8 + e[5] - e[6] / 8) / h**3
     assert 9 * r0**2 * d2 == pytest.approx(sp.nmp.K0, rel=1e-6)
     assert 27 * r0**3 * d3 == pytest.approx(sp.nmp.Q0, abs=0.05)
     j = symmetry_energy(cp, r)
     assert j[3] == pytest.approx(sp.nmp.J0, rel=1e-12)
     dj = (-j[0] / 60 + 3 * j[1] / 20 - 3 * j[2] / 4 + 3 * j[4] / 4 - 3 * j[5] / 20 + j[6] / 60) / h
-    d2j = (j[0] / 90 - 3 * j[1] / 20 + 3 * j[2] / 2 - 49 * j[3] / 18 + 3 * j[4] / 2 - 3 * j[5] / 20 + j[6] / 90) / h**2
+    d2j = (
+        j[0] / 90 - 3 * j[1] / 20 + 3 * j[2] / 2 - 49 * j[3] / 18 + 3 * j[4] / 2 - 3 * j[5] / 20 + j[6] / 90
+    ) / h**2
     assert 3 * r0 * dj == pytest.approx(sp.nmp.L0, rel=1e-7)
     assert 9 * r0**2 * d2j == pytest.approx(sp.Ksym, abs=0.01)
 

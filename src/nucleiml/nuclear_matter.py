@@ -96,7 +96,12 @@ def _saturation_quantities(rho, Mstar, S, V, Sp, alpha, C, b, c, F_S, beta, lam)
     # symmetry energy: kinetic + rho-meson parts
     Jk = x / (6.0 * E)
     Jkp = xp / (6.0 * E) - x * Ep / (6.0 * E * E)
-    Jkpp = xpp / (6.0 * E) - 2.0 * xp * Ep / (6.0 * E * E) - x * Epp / (6.0 * E * E) + 2.0 * x * Ep * Ep / (6.0 * E**3)
+    Jkpp = (
+        xpp / (6.0 * E)
+        - 2.0 * xp * Ep / (6.0 * E * E)
+        - x * Epp / (6.0 * E * E)
+        + 2.0 * x * Ep * Ep / (6.0 * E**3)
+    )
     # with beta = m_rho^2/g_rho^2: J_pot = rho / (8 (beta + lam V^2))
     mr = beta + lam * V * V
     mrp = 2.0 * lam * V * Vp
@@ -120,7 +125,7 @@ def _scaled(cp: Couplings) -> ScaledCouplings:
 def _symmetric_point(sc: ScaledCouplings, rho):
     """Fields and the dS/drho, F_S of symmetric matter at density rho (fm^-3)."""
     st = matter_state(sc, rho, 0.0)
-    S, V = st.S, st.V
+    S = st.S
     Mstar = sc.M - S
     kf = np.cbrt(1.5 * PI2 * rho)
     E = np.sqrt(kf * kf + Mstar * Mstar)
@@ -413,7 +418,9 @@ def _as_nmp_columns(table) -> dict:
     else:
         arr = np.asarray(table, dtype=float)
         if arr.ndim != 2 or arr.shape[1] != 7:
-            raise ParameterError(f"NMP array must have shape (n, 7) in the order {NMP_NAMES}, got {arr.shape}")
+            raise ParameterError(
+                f"NMP array must have shape (n, 7) in the order {NMP_NAMES}, got {arr.shape}"
+            )
         cols = {k: arr[:, i] for i, k in enumerate(NMP_NAMES)}
     n = {v.shape for v in cols.values()}
     if len(n) != 1:
@@ -423,7 +430,9 @@ def _as_nmp_columns(table) -> dict:
         bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if lo_open else (v < lo))
         if np.any(bad):
             j = int(np.argmax(bad))
-            raise ParameterError(f"{k}[{j}] = {v[j]!r} is outside the allowed range ({lo}, {hi}] or not finite")
+            raise ParameterError(
+                f"{k}[{j}] = {v[j]!r} is outside the allowed range ({lo}, {hi}] or not finite"
+            )
     return cols
 
 
@@ -490,12 +499,14 @@ def couplings_from_nmp_array(
         C[live] = root
     Cs = np.where(np.isfinite(C), C, 0.0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        alpha, a, b, c, Sp, F_S, _, code_C = _isoscalar_given_C(rho, Mstar, Vs, E0, K0, Cs, Mf)
+        alpha, a, b, c, Sp, _, _, code_C = _isoscalar_given_C(rho, Mstar, Vs, E0, K0, Cs, Mf)
         code = np.where(code == 0, code_C, code).astype(np.int8)
         mr, z, code_v = _isovector(rho, Mstar, Vs, Sp, alpha, Cs, J0, L0)
         code = np.where(code == 0, code_v, code).astype(np.int8)
         ok_min = _scalar_minimum_ok(rho, Mstar, a, b, c, np.full(n, Mf))
-        code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code).astype(np.int8)
+        code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code).astype(
+            np.int8
+        )
         # physical couplings
         g_sigma = (m_sigma / h) / np.sqrt(a)
         g_omega = (m_omega / h) / np.sqrt(alpha)
@@ -514,7 +525,7 @@ def couplings_from_nmp_array(
         }
     in_range = np.ones(n, dtype=bool)
     for name in COUPLING_NAMES:
-        lo, hi, lo_open = Couplings._RANGES[name]
+        lo, hi, lo_open = Couplings.RANGES[name]
         v = out[name]
         in_range &= np.isfinite(v) & (v <= hi) & ((v > lo) if lo_open else (v >= lo))
     code = np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)

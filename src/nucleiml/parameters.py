@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 from numbers import Real
+from types import MappingProxyType
 
 from .constants import (
     DEFAULT_M_OMEGA_MEV,
@@ -63,23 +64,25 @@ class Couplings:
     m_rho: float = DEFAULT_M_RHO_MEV
     M: float = DEFAULT_NUCLEON_MASS_MEV
 
-    _RANGES = {
-        "g_sigma": (0.0, 100.0, True),
-        "g_omega": (0.0, 100.0, True),
-        "g_rho": (0.0, 100.0, True),
-        "A": (-1e3, 1e3, False),
-        "B": (-1e5, 1e5, False),
-        "C": (0.0, 1.0, False),
-        "Lambda_v": (-1.0, 1.0, False),
-        "m_sigma": (100.0, 2000.0, False),
-        "m_omega": (100.0, 2000.0, False),
-        "m_rho": (100.0, 2000.0, False),
-        "M": (500.0, 2000.0, False),
-    }
+    RANGES = MappingProxyType(
+        {
+            "g_sigma": (0.0, 100.0, True),
+            "g_omega": (0.0, 100.0, True),
+            "g_rho": (0.0, 100.0, True),
+            "A": (-1e3, 1e3, False),
+            "B": (-1e5, 1e5, False),
+            "C": (0.0, 1.0, False),
+            "Lambda_v": (-1.0, 1.0, False),
+            "m_sigma": (100.0, 2000.0, False),
+            "m_omega": (100.0, 2000.0, False),
+            "m_rho": (100.0, 2000.0, False),
+            "M": (500.0, 2000.0, False),
+        }
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            lo, hi, lo_open = self._RANGES[f.name]
+            lo, hi, lo_open = self.RANGES[f.name]
             object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), lo, hi, lo_open=lo_open))
 
     def to_dict(self) -> dict[str, float]:
@@ -121,15 +124,17 @@ class NMP:
     L0: float
 
     # Physical (not prior) ranges: generous bounds outside which the model makes no sense.
-    RANGES = {
-        "rho0": (0.05, 0.40, True),
-        "E0": (-40.0, 0.0, False),
-        "K0": (0.0, 1000.0, True),
-        "Q0": (-5000.0, 5000.0, False),
-        "mstar": (0.2, 1.0, True),
-        "J0": (0.0, 100.0, True),
-        "L0": (-200.0, 400.0, False),
-    }
+    RANGES = MappingProxyType(
+        {
+            "rho0": (0.05, 0.40, True),
+            "E0": (-40.0, 0.0, False),
+            "K0": (0.0, 1000.0, True),
+            "Q0": (-5000.0, 5000.0, False),
+            "mstar": (0.2, 1.0, True),
+            "J0": (0.0, 100.0, True),
+            "L0": (-200.0, 400.0, False),
+        }
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

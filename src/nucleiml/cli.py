@@ -1,0 +1,391 @@
+"""Command-line interface: ``nucleiml <command> ...`` (also ``python -m nucleiml``).
+
+A thin layer over the public API. Each subcommand is a ``Subcommand(help, add_arguments, run)`` entry in
+``SUBCOMMANDS``; to add one (e.g. ``solve``), write ``_add_<name>_arguments(parser)`` and
+``_run_<name>(args) -> int`` and register them there. Input errors are printed as a single
+``error: ...`` line on stderr with exit status 2; results go to stdout (``--json`` for machine-readable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from .constants import (
+    DEFAULT_M_OMEGA_MEV,
+    DEFAULT_M_RHO_MEV,
+    DEFAULT_M_SIGMA_MEV,
+    DEFAULT_NUCLEON_MASS_MEV,
+)
+from .parameters import COUPLING_NAMES, MASS_NAMES, NMP, NMP_NAMES, Couplings, ParameterError
+from .presets import PRESETS, get_preset
+
+__all__ = ["SUBCOMMANDS", "Subcommand", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+"""Exit status for invalid input (same as argparse)."""
+
+# --------------------------------------------------------------------------- quantities, units, ranges
+
+NMP_INFO: dict[str, tuple[str, str]] = {
+    "rho0": ("fm^-3", "saturation density"),
+    "E0": ("MeV", "energy per nucleon at rho0 (minus M)"),
+    "K0": ("MeV", "incompressibility"),
+    "Q0": ("MeV", "skewness"),
+    "mstar": ("", "Dirac effective mass M*/M"),
+    "J0": ("MeV", "symmetry energy"),
+    "L0": ("MeV", "slope of the symmetry energy"),
+    "Ksym": ("MeV", "curvature of the symmetry energy"),
+}
+NMP_DECIMALS = {"rho0": 5, "mstar": 4}  # others: 3 decimals (MeV)
+
+COUPLING_INFO: dict[str, tuple[str, str]] = {
+    "g_sigma": ("", "sigma-nucleon coupling"),
+    "g_omega": ("", "omega-nucleon coupling"),
+    "g_rho": ("", "rho-nucleon coupling"),
+    "A": ("fm^-1", "cubic sigma self-coupling"),
+    "B": ("", "quartic sigma self-coupling"),
+    "C": ("", "quartic omega self-coupling"),
+    "Lambda_v": ("", "omega-rho cross coupling"),
+    "m_sigma": ("MeV", "sigma mass"),
+    "m_omega": ("MeV", "omega mass"),
+    "m_rho": ("MeV", "rho mass"),
+    "M": ("MeV", "nucleon mass"),
+}
+
+DEFAULT_MASSES = {
+    "m_sigma": DEFAULT_M_SIGMA_MEV,
+    "m_omega": DEFAULT_M_OMEGA_MEV,
+    "m_rho": DEFAULT_M_RHO_MEV,
+    "M": DEFAULT_NUCLEON_MASS_MEV,
+}
+
+
+def _ranges(cls: type) -> dict[str, tuple[float, float, bool]]:
+    # The dataclasses keep their allowed ranges as {field: (lo, hi, lo_open)}.
+    return cls.RANGES
+
+
+def _range_text(cls: type, field: str, unit: str) -> str:
+    rng = _ranges(cls).get(field)
+    if rng is None:
+        return "a finite real number"
+    lo, hi, lo_open = rng
+    return f"{'(' if lo_open else '['}{lo:g}, {hi:g}]" + (f" {unit}" if unit else "")
+
+
+def _real(cls: type, field: str, unit: str) -> Callable[[str], float]:
+    """argparse ``type=``: a finite real number inside the allowed range of ``cls.field``."""
+
+    def convert(text: str) -> float:
+        allowed = _range_text(cls, field, unit)
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{field} must be a real number in {allowed}, got {text!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{field} = {text} is not finite; allowed range {allowed}")
+        rng = _ranges(cls).get(field)
+        if rng is not None:
+            lo, hi, lo_open = rng
+            if (value <= lo if lo_open else value < lo) or value > hi:
+                raise argparse.ArgumentTypeError(
+                    f"{field} = {value!r} is outside the allowed range {allowed}"
+                )
+        return value
+
+    convert.__name__ = field
+    return convert
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+def _fmt(value: float, decimals: int | None) -> str:
+    return f"{value:.{decimals}f}" if decimals is not None else f"{value:.8g}"
+
+
+def _aligned(rows: Sequence[tuple[str, str, str, str]]) -> str:
+    """Align (name, value, unit, description) rows; values aligned on the decimal point."""
+    heads = [v.split(".")[0] if "e" not in v else v for _, v, _, _ in rows]
+    w_name = max(len(r[0]) for r in rows)
+    w_head = max(len(h) for h in heads)
+    values = [h.rjust(w_head) + v[len(h) :] for h, (_, v, _, _) in zip(heads, rows)]
+    w_val = max(len(v) for v in values)
+    w_unit = max(len(r[2]) for r in rows)
+    lines = [
+        f"  {name:<{w_name}}  {val:<{w_val}}  {unit:<{w_unit}}  {desc}".rstrip()
+        for (name, _, unit, desc), val in zip(rows, values)
+    ]
+    return "\n".join(lines)
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, allow_nan=False))
+
+
+def _nmp_rows(values: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    return [
+        (name, _fmt(values[name], NMP_DECIMALS.get(name, 3)), *NMP_INFO[name])
+        for name in (*NMP_NAMES, "Ksym")
+        if name in values
+    ]
+
+
+def _couplings_rows(values: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    return [(name, _fmt(values[name], None), *COUPLING_INFO[name]) for name in (*COUPLING_NAMES, *MASS_NAMES)]
+
+
+# --------------------------------------------------------------------------- shared argument groups
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_couplings_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--preset NAME`` or explicit ``--g-sigma ... --Lambda-v`` (+ optional masses)."""
+    group = parser.add_argument_group(
+        "couplings", "either --preset NAME, or all of --g-sigma --g-omega --g-rho --A --B --C --Lambda-v"
+    )
+    group.add_argument("--preset", metavar="NAME", help=f"published parameter set: {', '.join(PRESETS)}")
+    for name in (*COUPLING_NAMES, *MASS_NAMES):
+        unit, desc = COUPLING_INFO[name]
+        extra = f"; default {DEFAULT_MASSES[name]:g}" if name in DEFAULT_MASSES else ""
+        group.add_argument(
+            _flag(name),
+            dest=name,
+            type=_real(Couplings, name, unit),
+            metavar="X",
+            help=f"{desc}, in {_range_text(Couplings, name, unit)}{extra}",
+        )
+
+
+def _couplings_from_args(args: argparse.Namespace) -> tuple[Couplings, str]:
+    """The couplings selected on the command line and a label describing them."""
+    given = [n for n in (*COUPLING_NAMES, *MASS_NAMES) if getattr(args, n) is not None]
+    if args.preset is not None:
+        if given:
+            raise ParameterError(
+                f"--preset cannot be combined with explicit couplings or masses ({', '.join(map(_flag, given))})"
+            )
+        c = get_preset(args.preset)
+        return c, next(k for k in PRESETS if k.lower() == args.preset.strip().lower())
+    missing = [n for n in COUPLING_NAMES if getattr(args, n) is None]
+    if missing:
+        raise ParameterError(
+            f"missing coupling(s) {', '.join(map(_flag, missing))}: give --preset NAME or all of "
+            f"{', '.join(map(_flag, COUPLING_NAMES))}"
+        )
+    return Couplings(**{n: getattr(args, n) for n in given}), "explicit couplings"
+
+
+# --------------------------------------------------------------------------- nmp
+
+
+def _add_nmp_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_couplings_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _run_nmp(args: argparse.Namespace) -> int:
+    from . import nuclear_matter as nm
+
+    c, label = _couplings_from_args(args)
+    nmp = nm.nmp_from_couplings(c)
+    values = {**nmp.to_dict(), "Ksym": float(nm.ksym(c))}
+    if args.json:
+        _print_json(
+            {
+                "source": label,
+                "couplings": c.to_dict(),
+                "nmp": nmp.to_dict(),
+                "Ksym": values["Ksym"],
+                "units": {name: unit for name, (unit, _) in NMP_INFO.items()},
+            }
+        )
+    else:
+        print(f"Nuclear-matter parameters of {label} (at the saturation density of symmetric matter):")
+        print(_aligned(_nmp_rows(values)))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- couplings
+
+
+def _add_couplings_from_nmp_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("nuclear-matter parameters (all required)")
+    for name in NMP_NAMES:
+        unit, desc = NMP_INFO[name]
+        group.add_argument(
+            f"--{name}",
+            dest=name,
+            required=True,
+            type=_real(NMP, name, unit),
+            metavar="X",
+            help=f"{desc}, in {_range_text(NMP, name, unit)}",
+        )
+    masses = parser.add_argument_group("masses (optional)")
+    for name in MASS_NAMES:
+        unit, desc = COUPLING_INFO[name]
+        masses.add_argument(
+            _flag(name),
+            dest=name,
+            type=_real(Couplings, name, unit),
+            default=DEFAULT_MASSES[name],
+            metavar="X",
+            help=f"{desc}, in {_range_text(Couplings, name, unit)}; default {DEFAULT_MASSES[name]:g}",
+        )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _run_couplings(args: argparse.Namespace) -> int:
+    from . import nuclear_matter as nm
+
+    nmp = NMP(**{n: getattr(args, n) for n in NMP_NAMES})
+    masses = {n: getattr(args, n) for n in MASS_NAMES}
+    result = nm.couplings_from_nmp(nmp, **masses)
+    couplings = result.couplings.to_dict() if result.ok else None
+    reason = None if result.ok else str(result.reason)
+    if args.json:
+        _print_json({"nmp": nmp.to_dict(), "masses": masses, "couplings": couplings, "reason": reason})
+    elif couplings is None:
+        print(f"no physical couplings for these nuclear-matter parameters: {reason}")
+    else:
+        print("Couplings (Lagrangian convention of Dutra et al., PRC 90, 055203 (2014)):")
+        print(_aligned(_couplings_rows(couplings)))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- experiment
+
+
+def _add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("nucleus", nargs="?", help="nucleus, e.g. 208Pb, Pb208, pb-208")
+    parser.add_argument("--list", action="store_true", help="list the nuclei with experimental data")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _run_experiment(args: argparse.Namespace) -> int:
+    from .experiment import available_nuclei, experiment
+
+    if args.list:
+        names = [n.name for n in available_nuclei()]
+        if args.json:
+            _print_json(names)
+        else:
+            print(" ".join(names))
+        return EXIT_OK
+    if args.nucleus is None:
+        raise _UsageError("give a nucleus (e.g. 208Pb) or --list")
+    data = experiment(args.nucleus)
+    if args.json:
+        _print_json(data.to_dict())
+        return EXIT_OK
+    nuc = data.nucleus
+    source = "AME2020, extrapolated" if data.binding_energy_extrapolated else "AME2020"
+    rows = [
+        (
+            "B",
+            f"{data.binding_energy:.4f} +/- {data.binding_energy_err:g}",
+            "MeV",
+            f"binding energy ({source})",
+        ),
+        ("B/A", f"{data.binding_energy_per_nucleon:.4f}", "MeV", "binding energy per nucleon"),
+    ]
+    if data.charge_radius is None:
+        rows.append(("Rch", "n/a", "", "charge radius: not measured"))
+    else:
+        rows.append(
+            (
+                "Rch",
+                f"{data.charge_radius:.4f} +/- {data.charge_radius_err:g}",
+                "fm",
+                "charge radius (Angeli & Marinova 2013)",
+            )
+        )
+    print(f"{nuc.name} (Z = {nuc.Z}, N = {nuc.N}, A = {nuc.A}):")
+    print(_aligned(rows))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- registry and entry point
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``nucleiml <name>`` command: a help line, an argument builder and a runner returning an exit code."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "nmp": Subcommand("nuclear-matter parameters (and Ksym) of a coupling set", _add_nmp_arguments, _run_nmp),
+    "couplings": Subcommand(
+        "Lagrangian couplings from the seven nuclear-matter parameters",
+        _add_couplings_from_nmp_arguments,
+        _run_couplings,
+    ),
+    "experiment": Subcommand(
+        "experimental binding energy and charge radius of a nucleus",
+        _add_experiment_arguments,
+        _run_experiment,
+    ),
+}
+
+
+class _UsageError(ValueError):
+    """Invalid command line (reported as one ``error:`` line, exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse would print the usage block and exit; report one line through main() instead.
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="nucleiml",
+        description="NucleiML: relativistic mean-field nuclear matter and finite nuclei. "
+        "Units: MeV, fm, fm^-3.",
+    )
+    parser.add_argument("--version", action="version", version=f"nucleiml {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name, cmd in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help[:1].upper() + cmd.help[1:] + ".")
+        cmd.add_arguments(p)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        return SUBCOMMANDS[args.command].run(args)
+    except ValueError as exc:  # ParameterError, NucleusError, lookup errors, usage errors
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,157 @@
+"""Published RMF parameter sets, their nuclear-matter parameters and reference finite-nucleus results.
+
+All couplings are in the package's Lagrangian convention (Dutra et al., PRC 90, 055203 (2014)):
+``A`` in fm^-1, ``B``, ``C``, ``Lambda_v`` dimensionless, masses in MeV. The conversions from the published
+conventions are recorded with each set (and in ``data/rmf_reference.json`` under ``"published_as"``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from .nuclei import Nucleus, parse_nucleus
+from .parameters import Couplings
+
+__all__ = [
+    "PRESETS",
+    "REFERENCE_NMP",
+    "ReferenceResult",
+    "UnknownPresetError",
+    "get_preset",
+    "load_rmf_reference",
+    "reference_result",
+]
+
+
+class UnknownPresetError(ValueError, LookupError):
+    """The requested parameter set or reference entry is not shipped with the package."""
+
+
+# NL3: G. A. Lalazissis, J. Koenig, P. Ring, Phys. Rev. C 55, 540 (1997).
+# Published with U(s) = m^2 s^2/2 + g2 s^3/3 + g3 s^4/4 and M* = M + g_sigma s:
+# g2 = -10.431 fm^-1, g3 = -28.885, hence A = -g2 = 10.431 fm^-1 and B = g3 = -28.885 here.
+_NL3 = Couplings(
+    g_sigma=10.217,
+    g_omega=12.868,
+    g_rho=8.948,
+    A=10.431,
+    B=-28.885,
+    C=0.0,
+    Lambda_v=0.0,
+    m_sigma=508.194,
+    m_omega=782.501,
+    m_rho=763.0,
+    M=939.0,
+)
+
+# FSUGold2: W.-C. Chen, J. Piekarewicz, Phys. Rev. C 90, 044305 (2014).
+# Published in the FSUGold convention: g_sigma^2 = 108.0943, g_omega^2 = 183.7893, g_rho^2 = 80.4656,
+# kappa = 3.0029 MeV, lambda = -0.000533, zeta = 0.0256, Lambda_v^P = 0.000823, converted with
+# A = kappa g_sigma^3 / 2 / (hbar c) [fm^-1], B = lambda g_sigma^4 / 6, C = zeta / 6, Lambda_v = 2 Lambda_v^P.
+# The numbers below are those of the project's reference file (data/rmf_reference.json), digit for digit.
+_FSUGOLD2 = Couplings(
+    g_sigma=10.39684086634012,
+    g_omega=13.556891236563049,
+    g_rho=8.970261980566677,
+    A=8.551230130612934,
+    B=-1.0379622183495283,
+    C=0.004266666666666667,
+    Lambda_v=0.001646,
+    m_sigma=497.479,
+    m_omega=782.5,
+    m_rho=763.0,
+    M=939.0,
+)
+
+PRESETS: MappingProxyType[str, Couplings] = MappingProxyType({"NL3": _NL3, "FSUGold2": _FSUGOLD2})
+"""Published parameter sets by name (read-only). Use ``get_preset`` for case-insensitive lookup."""
+
+REFERENCE_NMP: MappingProxyType[str, MappingProxyType[str, float]] = MappingProxyType(
+    {
+        # Chen & Piekarewicz, PRC 90, 044305 (2014), Table: rho0 in fm^-3; E0, K0, J0, L0 in MeV;
+        # mstar = M*/M (Dirac). Q0 is not quoted there, so it is absent (this is not a full NMP).
+        "FSUGold2": MappingProxyType(
+            {"rho0": 0.1505, "E0": -16.28, "K0": 238.0, "mstar": 0.593, "J0": 37.62, "L0": 112.8}
+        ),
+    }
+)
+"""Published nuclear-matter parameters of the presets (only the values the source quotes)."""
+
+
+def _resolve(name: object, known: tuple[str, ...], what: str) -> str:
+    if isinstance(name, str):
+        for key in known:
+            if key.lower() == name.strip().lower():
+                return key
+    raise UnknownPresetError(f"unknown {what} {name!r}; available: {', '.join(known)}")
+
+
+def get_preset(name: str) -> Couplings:
+    """Couplings of a published parameter set by name, case-insensitive (``"nl3"``, ``"FSUGold2"``)."""
+    return PRESETS[_resolve(name, tuple(PRESETS), "preset")]
+
+
+@lru_cache(maxsize=1)
+def _reference_text() -> str:
+    return resources.files("nucleiml").joinpath("data", "rmf_reference.json").read_text(encoding="utf-8")
+
+
+def load_rmf_reference() -> dict[str, Any]:
+    """The reference file ``data/rmf_reference.json`` as a fresh dict (safe to modify).
+
+    Keys: ``"about"`` (description), ``"sets"`` (per parameter set: ``"couplings"``, ``"published_as"``
+    and ``"nuclei"`` -> name -> {Z, A, conv, B [MeV], Rp, Rn, Rch2 [fm]}), ``"nmp"``.
+    """
+    return json.loads(_reference_text())
+
+
+@dataclass(frozen=True)
+class ReferenceResult:
+    """Reference finite-nucleus result of one parameter set (coordinate-space code, arXiv:2209.03257).
+
+    Attributes
+    ----------
+    preset : parameter-set name, e.g. ``"NL3"``.
+    nucleus : the nucleus.
+    binding_energy : B > 0 in MeV, including the centre-of-mass correction -(3/4) 41 A^(-1/3) MeV.
+    proton_radius, neutron_radius : point rms radii Rp, Rn in fm.
+    charge_radius : sqrt(Rp^2 + 0.64) in fm.
+    converged : whether the reference code converged (``conv == 0``).
+    """
+
+    preset: str
+    nucleus: Nucleus
+    binding_energy: float
+    proton_radius: float
+    neutron_radius: float
+    charge_radius: float
+    converged: bool
+
+
+def reference_result(preset: str, nucleus: object) -> ReferenceResult:
+    """Reference result for ``preset`` (case-insensitive) and ``nucleus`` (``"208Pb"``, ``(82, 126)``, ...)."""
+    sets = load_rmf_reference()["sets"]
+    key = _resolve(preset, tuple(sets), "reference parameter set")
+    nuc = parse_nucleus(nucleus)
+    entries = sets[key]["nuclei"]
+    if nuc.name not in entries:
+        raise UnknownPresetError(
+            f"no reference result for {nuc.name} with {key}; available nuclei: {', '.join(entries)}"
+        )
+    e = entries[nuc.name]
+    if (e["Z"], e["A"]) != (nuc.Z, nuc.A):
+        raise RuntimeError(f"corrupt package data file nucleiml/data/rmf_reference.json: {key}/{nuc.name}")
+    return ReferenceResult(
+        preset=key,
+        nucleus=nuc,
+        binding_energy=float(e["B"]),
+        proton_radius=float(e["Rp"]),
+        neutron_radius=float(e["Rn"]),
+        charge_radius=float(e["Rch2"]),
+        converged=e["conv"] == 0,
+    )

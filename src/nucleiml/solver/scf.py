@@ -1,0 +1,322 @@
+"""Batched self-consistent iteration of the spherical RMF equations (pure numerical kernel).
+
+All quantities are in powers of fm^-1 (energies and fields divided by hbar c). Scaled fields
+S = g_sigma sigma, V = g_omega omega, R = g_rho b and the Coulomb potential energy Vc of a proton are
+tabulated on the basis' radial grid, one row per parameter set of the batch. One iteration:
+
+1. Dirac matrices in the HO basis for every kappa block and both nucleon species (one GEMM for all
+   potential matrix elements), batched ``eigh``;
+2. occupations by single-particle energy (the last level equally filled when it is partly occupied);
+3. densities from the block density matrices (one GEMM);
+4. Klein-Gordon / Poisson fields from the densities with the nonlinear terms taken at the previous fields;
+5. mixing of the fields (Anderson / DIIS on the field residual, linear mixing in the first steps).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import ALPHA_EM
+from .basis import HOBasis
+from .fields import coulomb_potential, yukawa_green
+
+
+class SolverStatus(enum.IntEnum):
+    """Outcome of a finite-nucleus solve (anything but CONVERGED is the seed's *Non-convergent B*)."""
+
+    CONVERGED = 0
+    MAX_ITERATIONS = 1
+    UNPHYSICAL_FIELDS = 2
+    TIME_BUDGET = 3
+
+    @property
+    def message(self) -> str:
+        return {
+            SolverStatus.CONVERGED: "",
+            SolverStatus.MAX_ITERATIONS: "did not converge within the iteration budget",
+            SolverStatus.UNPHYSICAL_FIELDS: "unphysical fields (M* <= 0, NaN or no positive-energy spectrum)",
+            SolverStatus.TIME_BUDGET: "did not converge within the time budget",
+        }[self]
+
+
+@dataclass(frozen=True)
+class GreenMatrices:
+    sigma: np.ndarray
+    omega: np.ndarray
+    rho: np.ndarray
+    coulomb: np.ndarray
+
+
+def green_matrices(basis: HOBasis, m_sigma: float, m_omega: float, m_rho: float) -> GreenMatrices:
+    """Klein-Gordon Green's matrices for the meson masses (fm^-1) on the basis grid."""
+    r, h = basis.r, basis.h
+    return GreenMatrices(
+        sigma=yukawa_green(r, h, m_sigma),
+        omega=yukawa_green(r, h, m_omega),
+        rho=yukawa_green(r, h, m_rho),
+        coulomb=yukawa_green(r, h, 0.0),
+    )
+
+
+def initial_fields(r: np.ndarray, Z: int, N: int, batch: int, M: np.ndarray):
+    """Woods-Saxon-shaped starting fields (fm^-1): typical RMF depths, radius 1.2 A^(1/3) fm."""
+    A = Z + N
+    R0 = 1.2 * A ** (1.0 / 3.0)
+    f = 1.0 / (1.0 + np.exp((r - R0) / 0.6))
+    S = np.outer(0.38 * M, f)
+    V = np.outer(0.31 * M, f)
+    Rf = np.outer(np.full(batch, -0.5 * (N - Z) / A * 0.05), f)
+    Rc = 1.2 * A ** (1.0 / 3.0)
+    vc = np.where(r < Rc, Z * ALPHA_EM / (2 * Rc) * (3 - (r / Rc) ** 2), Z * ALPHA_EM / r)
+    Vc = np.tile(vc, (batch, 1))
+    return S, V, Rf, Vc
+
+
+def _occupations(energies: np.ndarray, degeneracy: np.ndarray, n_particles: int) -> np.ndarray:
+    """Fractional occupations v in [0, 1] filling ``n_particles`` into levels by ascending energy.
+
+    ``energies``: (B, L); ``degeneracy``: (L,). The last, partly filled level gets equal filling.
+    """
+    order = np.argsort(energies, axis=-1, kind="stable")
+    d_sorted = degeneracy[order]
+    before = np.cumsum(d_sorted, axis=-1) - d_sorted
+    count = np.clip(n_particles - before, 0, d_sorted)
+    occ = np.empty_like(energies)
+    np.put_along_axis(occ, order, count / d_sorted, axis=-1)
+    return occ
+
+
+@dataclass
+class SCFOutput:
+    """Raw kernel output for a batch (fm^-1 powers); see :func:`run_scf`."""
+
+    status: np.ndarray
+    iterations: np.ndarray
+    energy: np.ndarray  # total mean-field energy including rest masses (fm^-1)
+    rho_p: np.ndarray
+    rho_n: np.ndarray
+    rho_s: np.ndarray
+    fields: dict
+    levels: list  # per species: (energies (B, L), occupations (B, L)) in block order
+    level_blocks: list  # (block index, radial index) per level
+    residual: np.ndarray
+
+
+def _dirac_step(basis: HOBasis, S, V, R, Vc, M):
+    """Diagonalise the Dirac equation for both species; returns energies, eigenvectors per block."""
+    B = S.shape[0]
+    # potentials (species, batch, r): G block gets M + (Vq - S), F block -M + (Vq + S)
+    vp = V + 0.5 * R + Vc
+    vn = V - 0.5 * R
+    W = np.stack([vp - S, vp + S, vn - S, vn + S])  # (4, B, nr)
+    me = (basis.pairs * basis.h) @ W.reshape(4 * B, -1).T  # (n_pairs, 4B)
+    me = me.reshape(basis.n_pairs, 4, B)
+    out = []
+    for blk, kin in zip(basis.blocks, basis.kinetic, strict=True):
+        nl = basis.u[blk.l].shape[0]
+        nlt = basis.u[blk.lt].shape[0]
+        oG, oF = basis.pair_offset[blk.l], basis.pair_offset[blk.lt]
+        gg = me[oG : oG + nl * nl].reshape(nl, nl, 4, B)[: blk.nG, : blk.nG]
+        ff = me[oF : oF + nlt * nlt].reshape(nlt, nlt, 4, B)[: blk.nF, : blk.nF]
+        n = blk.nG + blk.nF
+        H = np.empty((2, B, n, n))
+        for q in range(2):
+            H[q, :, : blk.nG, : blk.nG] = np.moveaxis(gg[:, :, 2 * q], -1, 0) + M[:, None, None] * np.eye(
+                blk.nG
+            )
+            H[q, :, blk.nG :, blk.nG :] = np.moveaxis(ff[:, :, 2 * q + 1], -1, 0) - M[:, None, None] * np.eye(
+                blk.nF
+            )
+            H[q, :, : blk.nG, blk.nG :] = kin
+            H[q, :, blk.nG :, : blk.nG] = kin.T
+        e, X = np.linalg.eigh(H)
+        out.append((e[..., blk.nF :], X[..., blk.nF :], e[..., blk.nF - 1]))
+    return out
+
+
+def run_scf(
+    basis: HOBasis,
+    green: GreenMatrices,
+    couplings: dict,
+    Z: int,
+    N: int,
+    *,
+    max_iter: int = 300,
+    tol: float = 1e-8,
+    mixing: float = 0.5,
+    history: int = 6,
+    coulomb: bool = True,
+) -> SCFOutput:
+    """Iterate a batch of parameter sets to self-consistency for nucleus (Z, N).
+
+    ``couplings``: dict of (B,) arrays in fm^-1 powers: M, g_sigma2, g_omega2, g_rho2, A (fm^-1), B, C,
+    Lambda_v (meson masses are inside ``green``). ``tol`` bounds the largest change of any field (fm^-1)
+    in the last iteration.
+    """
+    r, h = basis.r, basis.h
+    M = np.asarray(couplings["M"], dtype=float)
+    Bsz = M.size
+    gs2, gw2, gr2 = couplings["g_sigma2"], couplings["g_omega2"], couplings["g_rho2"]
+    A3, B4 = couplings["A"], couplings["B"]
+    C4, lam = couplings["C"], couplings["Lambda_v"]
+    gs = np.sqrt(gs2)
+    S, V, R, Vc = initial_fields(r, Z, N, Bsz, M)
+    if not coulomb:
+        Vc = np.zeros_like(Vc)
+    nr = r.size
+    deg = np.concatenate([np.full(blk.nG, blk.degeneracy, dtype=float) for blk in basis.blocks])
+    level_blocks = [(i, k) for i, blk in enumerate(basis.blocks) for k in range(blk.nG)]
+    fourpir2 = 4.0 * np.pi * r * r
+    status = np.full(Bsz, SolverStatus.MAX_ITERATIONS, dtype=np.int8)
+    iterations = np.zeros(Bsz, dtype=np.int32)
+    active = np.ones(Bsz, dtype=bool)
+    resid_norm = np.full(Bsz, np.inf)
+    x_hist, f_hist = [], []
+    # stacked field vector x = [S, V, R, Vc] (B, 4 nr)
+    x = np.concatenate([S, V, R, Vc], axis=1)
+    result = {}
+
+    def evaluate(xa, idx):
+        """One fixed-point map application for the members ``idx``: returns new fields and by-products."""
+        Sa, Va, Ra, Vca = (xa[:, k * nr : (k + 1) * nr] for k in range(4))
+        Ma = M[idx]
+        blocks_out = _dirac_step(basis, Sa, Va, Ra, Vca, Ma)
+        e_all = np.concatenate([b[0] for b in blocks_out], axis=-1)  # (2, b, L)
+        gap_ok = np.all(
+            [np.all(b[0][..., 0] > 0, axis=0) & np.all(b[2] < 0, axis=0) for b in blocks_out], axis=0
+        )
+        occ = np.stack([_occupations(e_all[0], deg, Z), _occupations(e_all[1], deg, N)])
+        # density matrices per orbital l, large (G) and small (F) parts
+        nb = Sa.shape[0]
+        DG = np.zeros((2, nb, basis.n_pairs))
+        DF = np.zeros((2, nb, basis.n_pairs))
+        start = 0
+        for blk, (_, X, _) in zip(basis.blocks, blocks_out, strict=True):
+            v = occ[..., start : start + blk.nG] * blk.degeneracy
+            start += blk.nG
+            g = X[..., : blk.nG, :]
+            f = X[..., blk.nG :, :]
+            dg = np.einsum("qbik,qbk,qbjk->qbij", g, v, g)
+            df = np.einsum("qbik,qbk,qbjk->qbij", f, v, f)
+            nl = basis.u[blk.l].shape[0]
+            nlt = basis.u[blk.lt].shape[0]
+            oG, oF = basis.pair_offset[blk.l], basis.pair_offset[blk.lt]
+            DG[..., oG : oG + nl * nl].reshape(2, nb, nl, nl)[..., : blk.nG, : blk.nG] += dg
+            DF[..., oF : oF + nlt * nlt].reshape(2, nb, nlt, nlt)[..., : blk.nF, : blk.nF] += df
+        dens_G = DG @ basis.pairs / fourpir2  # (2, b, nr)
+        dens_F = DF @ basis.pairs / fourpir2
+        rho_v = dens_G + dens_F
+        rho_sc = dens_G - dens_F
+        rho_p, rho_n = rho_v[0], rho_v[1]
+        rs = rho_sc[0] + rho_sc[1]
+        rho = rho_p + rho_n
+        rho3 = rho_p - rho_n
+        gsa = gs[idx, None]
+        src_s = gs2[idx, None] * rs - (A3[idx, None] / gsa) * Sa**2 - (B4[idx, None] / gs2[idx, None]) * Sa**3
+        src_w = gw2[idx, None] * (rho - C4[idx, None] * Va**3 - lam[idx, None] * Ra**2 * Va)
+        src_r = gr2[idx, None] * (0.5 * rho3 - lam[idx, None] * Va**2 * Ra)
+        S_new = src_s @ green.sigma.T
+        V_new = src_w @ green.omega.T
+        R_new = src_r @ green.rho.T
+        Vc_new = coulomb_potential(green.coulomb, r, h, rho_p, ALPHA_EM) if coulomb else np.zeros_like(Vca)
+        x_new = np.concatenate([S_new, V_new, R_new, Vc_new], axis=1)
+        # total energy (fm^-1)
+        e_sp = (e_all * occ * deg).sum(axis=(0, 2))
+        integrand = (
+            0.5 * Sa * rs
+            - A3[idx, None] / (6.0 * gsa**3) * Sa**3
+            - B4[idx, None] / (4.0 * gs2[idx, None] ** 2) * Sa**4
+            - 0.5 * Va * rho
+            + 0.25 * C4[idx, None] * Va**4
+            - 0.25 * Ra * rho3
+            + 0.5 * lam[idx, None] * Va**2 * Ra**2
+            - 0.5 * Vca * rho_p
+        )
+        energy = e_sp + h * (fourpir2 * integrand).sum(axis=-1)
+        ok = gap_ok & np.all(np.isfinite(x_new), axis=1) & np.all(Sa < Ma[:, None], axis=1)
+        extra = {
+            "energy": energy,
+            "rho_p": rho_p,
+            "rho_n": rho_n,
+            "rho_s": rs,
+            "e_all": e_all,
+            "occ": occ,
+            "ok": ok,
+        }
+        return x_new, extra
+
+    store = {
+        "energy": np.full(Bsz, np.nan),
+        "rho_p": np.zeros((Bsz, nr)),
+        "rho_n": np.zeros((Bsz, nr)),
+        "rho_s": np.zeros((Bsz, nr)),
+        "e_all": np.full((2, Bsz, deg.size), np.nan),
+        "occ": np.zeros((2, Bsz, deg.size)),
+    }
+    for it in range(1, max_iter + 1):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        xa = x[idx]
+        x_new, extra = evaluate(xa, idx)
+        f = x_new - xa
+        fnorm = np.max(np.abs(f), axis=1)
+        bad = ~extra["ok"]
+        for key in ("energy", "rho_p", "rho_n", "rho_s"):
+            store[key][idx] = extra[key]
+        store["e_all"][:, idx] = extra["e_all"]
+        store["occ"][:, idx] = extra["occ"]
+        iterations[idx] = it
+        resid_norm[idx] = fnorm
+        conv = (fnorm < tol) & ~bad
+        status[idx[bad]] = SolverStatus.UNPHYSICAL_FIELDS
+        status[idx[conv]] = SolverStatus.CONVERGED
+        done = bad | conv
+        # Anderson mixing on the still-active members (history kept for the full batch rows)
+        x_hist.append(x.copy())
+        fb = np.zeros_like(x)
+        fb[idx] = f
+        f_hist.append(fb)
+        if len(x_hist) > history + 1:
+            x_hist.pop(0)
+            f_hist.pop(0)
+        step = mixing * f
+        if len(x_hist) >= 3:
+            dX = np.stack([x_hist[k + 1][idx] - x_hist[k][idx] for k in range(len(x_hist) - 1)], axis=1)
+            dF = np.stack([f_hist[k + 1][idx] - f_hist[k][idx] for k in range(len(f_hist) - 1)], axis=1)
+            # least squares gamma = argmin |f - dF^T gamma| per member
+            gram = np.einsum("bkn,bln->bkl", dF, dF)
+            rhs = np.einsum("bkn,bn->bk", dF, f)
+            reg = 1e-12 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(gram.shape[1])
+            gamma = np.linalg.solve(gram + reg + 1e-300, rhs[..., None])[..., 0]
+            x_bar = xa - np.einsum("bk,bkn->bn", gamma, dX)
+            f_bar = f - np.einsum("bk,bkn->bn", gamma, dF)
+            step_a = x_bar + mixing * f_bar - xa
+            good = np.all(np.isfinite(step_a), axis=1)
+            step = np.where(good[:, None], step_a, step)
+        x_next = xa + step
+        x[idx] = np.where(done[:, None], xa, x_next)
+        active[idx[done]] = False
+    fields = {
+        "S": x[:, :nr],
+        "V": x[:, nr : 2 * nr],
+        "R": x[:, 2 * nr : 3 * nr],
+        "Vc": x[:, 3 * nr :],
+    }
+    levels = [(store["e_all"][q], store["occ"][q]) for q in range(2)]
+    result = SCFOutput(
+        status=status,
+        iterations=iterations,
+        energy=store["energy"],
+        rho_p=store["rho_p"],
+        rho_n=store["rho_n"],
+        rho_s=store["rho_s"],
+        fields=fields,
+        levels=levels,
+        level_blocks=level_blocks,
+        residual=resid_norm,
+    )
+    return result
