@@ -148,6 +148,8 @@ def run_scf(
     tol: float = 1e-8,
     mixing: float = 0.5,
     history: int = 6,
+    warmup: int = 2,
+    max_retries: int = 4,
     coulomb: bool = True,
 ) -> SCFOutput:
     """Iterate a batch of parameter sets to self-consistency for nucleus (Z, N).
@@ -174,7 +176,6 @@ def run_scf(
     iterations = np.zeros(Bsz, dtype=np.int32)
     active = np.ones(Bsz, dtype=bool)
     resid_norm = np.full(Bsz, np.inf)
-    x_hist, f_hist = [], []
     # stacked field vector x = [S, V, R, Vc] (B, 4 nr)
     x = np.concatenate([S, V, R, Vc], axis=1)
     result = {}
@@ -256,6 +257,14 @@ def run_scf(
         "e_all": np.full((2, Bsz, deg.size), np.nan),
         "occ": np.zeros((2, Bsz, deg.size)),
     }
+    n_x = x.shape[1]
+    hist_x = np.zeros((Bsz, history, n_x))
+    hist_f = np.zeros((Bsz, history, n_x))
+    hist_n = np.zeros(Bsz, dtype=np.int64)
+    good_x = x.copy()
+    good_f = np.zeros_like(x)
+    has_good = np.zeros(Bsz, dtype=bool)
+    fails = np.zeros(Bsz, dtype=np.int64)
     for it in range(1, max_iter + 1):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -264,42 +273,62 @@ def run_scf(
         x_new, extra = evaluate(xa, idx)
         f = x_new - xa
         fnorm = np.max(np.abs(f), axis=1)
-        bad = ~extra["ok"]
-        for key in ("energy", "rho_p", "rho_n", "rho_s"):
-            store[key][idx] = extra[key]
-        store["e_all"][:, idx] = extra["e_all"]
-        store["occ"][:, idx] = extra["occ"]
+        ok = extra["ok"]
         iterations[idx] = it
-        resid_norm[idx] = fnorm
-        conv = (fnorm < tol) & ~bad
-        status[idx[bad]] = SolverStatus.UNPHYSICAL_FIELDS
-        status[idx[conv]] = SolverStatus.CONVERGED
-        done = bad | conv
-        # Anderson mixing on the still-active members (history kept for the full batch rows)
-        x_hist.append(x.copy())
-        fb = np.zeros_like(x)
-        fb[idx] = f
-        f_hist.append(fb)
-        if len(x_hist) > history + 1:
-            x_hist.pop(0)
-            f_hist.pop(0)
-        step = mixing * f
-        if len(x_hist) >= 3:
-            dX = np.stack([x_hist[k + 1][idx] - x_hist[k][idx] for k in range(len(x_hist) - 1)], axis=1)
-            dF = np.stack([f_hist[k + 1][idx] - f_hist[k][idx] for k in range(len(f_hist) - 1)], axis=1)
-            # least squares gamma = argmin |f - dF^T gamma| per member
-            gram = np.einsum("bkn,bln->bkl", dF, dF)
-            rhs = np.einsum("bkn,bn->bk", dF, f)
-            reg = 1e-12 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(gram.shape[1])
-            gamma = np.linalg.solve(gram + reg + 1e-300, rhs[..., None])[..., 0]
-            x_bar = xa - np.einsum("bk,bkn->bn", gamma, dX)
-            f_bar = f - np.einsum("bk,bkn->bn", gamma, dF)
-            step_a = x_bar + mixing * f_bar - xa
-            good = np.all(np.isfinite(step_a), axis=1)
-            step = np.where(good[:, None], step_a, step)
-        x_next = xa + step
-        x[idx] = np.where(done[:, None], xa, x_next)
-        active[idx[done]] = False
+        # --- members whose trial fields failed: back off towards their last good fields, or give up
+        bad = idx[~ok]
+        retry = bad[has_good[bad] & (fails[bad] < max_retries)]
+        give_up = np.setdiff1d(bad, retry)
+        status[give_up] = SolverStatus.UNPHYSICAL_FIELDS
+        active[give_up] = False
+        fails[retry] += 1
+        hist_n[retry] = 0
+        x[retry] = good_x[retry] + (mixing * 0.5 ** fails[retry])[:, None] * good_f[retry]
+        # --- members with a good evaluation
+        gi = np.flatnonzero(ok)
+        g = idx[gi]
+        fg = f[gi]
+        xg = xa[gi]
+        for key in ("energy", "rho_p", "rho_n", "rho_s"):
+            store[key][g] = extra[key][gi]
+        store["e_all"][:, g] = extra["e_all"][:, gi]
+        store["occ"][:, g] = extra["occ"][:, gi]
+        resid_norm[g] = fnorm[gi]
+        fails[g] = 0
+        good_x[g], good_f[g], has_good[g] = xg, fg, True
+        conv = fnorm[gi] < tol
+        status[g[conv]] = SolverStatus.CONVERGED
+        active[g[conv]] = False
+        # Anderson (type II / Pulay) mixing over the last `history` iterates of each member
+        step = mixing * fg
+        if history > 0:
+            hist_x[g] = np.roll(hist_x[g], 1, axis=1)
+            hist_f[g] = np.roll(hist_f[g], 1, axis=1)
+            hist_x[g, 0] = xg
+            hist_f[g, 0] = fg
+            hist_n[g] = np.minimum(hist_n[g] + 1, history)
+            use = (hist_n[g] >= 3) & (it > warmup)
+            if np.any(use):
+                u = g[use]
+                dX = hist_x[u, :-1] - hist_x[u, 1:]  # (b, m-1, n): newer minus older
+                dF = hist_f[u, :-1] - hist_f[u, 1:]
+                valid = np.arange(history - 1)[None, :] < (hist_n[u] - 1)[:, None]
+                dX = dX * valid[..., None]
+                dF = dF * valid[..., None]
+                gram = np.einsum("bkn,bln->bkl", dF, dF)
+                scale = np.maximum(np.trace(gram, axis1=1, axis2=2), 1e-300)
+                gram = gram + (1e-10 * scale)[:, None, None] * np.eye(history - 1) + np.where(
+                    valid, 0.0, 1.0
+                )[:, :, None] * np.eye(history - 1) * scale[:, None, None]
+                rhs = np.einsum("bkn,bn->bk", dF, fg[use])
+                gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]
+                f_bar = fg[use] - np.einsum("bk,bkn->bn", gamma, dF)
+                step_a = -np.einsum("bk,bkn->bn", gamma, dX) + mixing * f_bar
+                lin = np.max(np.abs(step[use]), axis=1)
+                sane = np.all(np.isfinite(step_a), axis=1) & (np.max(np.abs(step_a), axis=1) < 20.0 * lin)
+                step[use] = np.where(sane[:, None], step_a, step[use])
+        still = ~conv
+        x[g[still]] = xg[still] + step[still]
     fields = {
         "S": x[:, :nr],
         "V": x[:, nr : 2 * nr],
