@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         ksym,
         nmp_from_couplings,
     )
+    from .solver import NucleusResult, SolverConfig, SolverStatus, solve, solve_batch
 
 try:
     __version__ = version("nucleiml")
@@ -38,6 +39,11 @@ _LAZY = {
     "couplings_from_nmp_array": "nuclear_matter",
     "CouplingsResult": "nuclear_matter",
     "ksym": "nuclear_matter",
+    "solve": "solver",
+    "solve_batch": "solver",
+    "SolverConfig": "solver",
+    "SolverStatus": "solver",
+    "NucleusResult": "solver",
 }
 
 __all__ = [
@@ -49,7 +55,10 @@ __all__ = [
     "ExperimentalData",
     "Nucleus",
     "NucleusError",
+    "NucleusResult",
     "ParameterError",
+    "SolverConfig",
+    "SolverStatus",
     "__version__",
     "couplings_from_nmp",
     "couplings_from_nmp_array",
@@ -59,6 +68,8 @@ __all__ = [
     "nmp_from_couplings",
     "parse_nuclei",
     "parse_nucleus",
+    "solve",
+    "solve_batch",
 ]
 
 

@@ -15,6 +15,7 @@ tabulated on the basis' radial grid, one row per parameter set of the batch. One
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,13 +152,15 @@ def run_scf(
     warmup: int = 2,
     max_retries: int = 4,
     coulomb: bool = True,
+    time_budget: float | None = None,
 ) -> SCFOutput:
     """Iterate a batch of parameter sets to self-consistency for nucleus (Z, N).
 
     ``couplings``: dict of (B,) arrays in fm^-1 powers: M, g_sigma2, g_omega2, g_rho2, A (fm^-1), B, C,
     Lambda_v (meson masses are inside ``green``). ``tol`` bounds the largest change of any field (fm^-1)
-    in the last iteration.
+    in the last iteration. Members still iterating after ``time_budget`` seconds stop with TIME_BUDGET.
     """
+    deadline = None if time_budget is None else time.perf_counter() + time_budget
     r, h = basis.r, basis.h
     M = np.asarray(couplings["M"], dtype=float)
     Bsz = M.size
@@ -269,6 +272,9 @@ def run_scf(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
+        if deadline is not None and time.perf_counter() > deadline:
+            status[idx] = SolverStatus.TIME_BUDGET
+            break
         xa = x[idx]
         x_new, extra = evaluate(xa, idx)
         f = x_new - xa
@@ -317,9 +323,11 @@ def run_scf(
                 dF = dF * valid[..., None]
                 gram = np.einsum("bkn,bln->bkl", dF, dF)
                 scale = np.maximum(np.trace(gram, axis1=1, axis2=2), 1e-300)
-                gram = gram + (1e-10 * scale)[:, None, None] * np.eye(history - 1) + np.where(
-                    valid, 0.0, 1.0
-                )[:, :, None] * np.eye(history - 1) * scale[:, None, None]
+                gram = (
+                    gram
+                    + (1e-10 * scale)[:, None, None] * np.eye(history - 1)
+                    + np.where(valid, 0.0, 1.0)[:, :, None] * np.eye(history - 1) * scale[:, None, None]
+                )
                 rhs = np.einsum("bkn,bn->bk", dF, fg[use])
                 gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]
                 f_bar = fg[use] - np.einsum("bk,bkn->bn", gamma, dF)

@@ -1,0 +1,410 @@
+"""Public interface of the spherical RMF solver: configuration, results, ``solve`` and ``solve_batch``.
+
+Method: the Dirac equation is solved in a spherical harmonic-oscillator basis with the small component
+taken in one more major shell than the large one (Gambhir, Ring, Thimet, Ann. Phys. 198, 132 (1990)),
+which is free of spurious states; the meson and Coulomb fields are solved on a radial grid with a
+spectrally accurate sine-series Green's function; the self-consistent loop uses Anderson mixing. A batch
+of parameter sets for one nucleus shares the basis, the Green's functions and every BLAS call.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from ..constants import HBARC_MEV_FM
+from ..nuclei import Nucleus, parse_nucleus
+from ..parameters import COUPLING_NAMES, MASS_NAMES, Couplings, ParameterError
+from .basis import HOBasis, make_basis
+from .scf import GreenMatrices, SolverStatus, green_matrices, run_scf
+
+__all__ = [
+    "BatchResult",
+    "Level",
+    "NucleusResult",
+    "SolverConfig",
+    "SolverStatus",
+    "solve",
+    "solve_batch",
+]
+
+PROTON_FORM_FACTOR_FM2 = 0.64
+"""Charge radius convention (as in NL3): Rch^2 = Rp^2 + 0.64 fm^2."""
+
+
+def center_of_mass_correction(A: int) -> float:
+    """E_cm = -(3/4) 41 A^(-1/3) MeV (harmonic-oscillator estimate), added to the total energy."""
+    return -0.75 * 41.0 * A ** (-1.0 / 3.0)
+
+
+def default_shells(A: int) -> int:
+    """Default number N_F of oscillator shells for mass number A (converged to < 0.05 % in B)."""
+    if A <= 40:
+        return 12
+    if A <= 60:
+        return 14
+    if A <= 100:
+        return 16
+    if A <= 140:
+        return 18
+    return 20
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Numerical settings of the solver (all validated; defaults reproduce published tables to < 0.05 %).
+
+    n_shells : oscillator shells N_F of the large component (None: by mass number, see default_shells).
+    oscillator_length : b in fm (None: hbar c / sqrt(M hbar omega), hbar omega = 41 A^(-1/3) MeV).
+    grid_step : radial grid step in fm.
+    box_padding : box radius beyond the outermost classical turning point sqrt(2 N_F + 3) b, in units of b.
+    max_iterations : iteration budget of the self-consistent loop.
+    tolerance : convergence threshold on the largest change of any field in one iteration, MeV.
+    mixing : linear mixing fraction; history: Anderson history length (0 = plain linear mixing).
+    coulomb : include the Coulomb field (False only for symmetry tests).
+    time_budget : wall-clock budget per call in seconds (None: unlimited; the iteration budget still holds).
+    """
+
+    n_shells: int | None = None
+    oscillator_length: float | None = None
+    grid_step: float = 0.1
+    box_padding: float = 3.5
+    max_iterations: int = 300
+    tolerance: float = 1e-5
+    mixing: float = 0.5
+    history: int = 6
+    coulomb: bool = True
+    time_budget: float | None = None
+
+    def __post_init__(self) -> None:
+        def need(cond: bool, name: str, allowed: str) -> None:
+            if not cond:
+                raise ParameterError(f"SolverConfig.{name} = {getattr(self, name)!r} must be {allowed}")
+
+        def finite(v) -> bool:
+            return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+        need(
+            self.n_shells is None or (isinstance(self.n_shells, int) and 4 <= self.n_shells <= 30),
+            "n_shells",
+            "None or an integer in [4, 30]",
+        )
+        need(
+            self.oscillator_length is None
+            or (finite(self.oscillator_length) and 0.5 <= self.oscillator_length <= 5.0),
+            "oscillator_length",
+            "None or in [0.5, 5] fm",
+        )
+        need(finite(self.grid_step) and 0.01 <= self.grid_step <= 0.5, "grid_step", "in [0.01, 0.5] fm")
+        need(finite(self.box_padding) and 1.0 <= self.box_padding <= 10.0, "box_padding", "in [1, 10]")
+        need(
+            isinstance(self.max_iterations, int) and 1 <= self.max_iterations <= 100000,
+            "max_iterations",
+            "an integer in [1, 100000]",
+        )
+        need(finite(self.tolerance) and 1e-10 <= self.tolerance <= 1.0, "tolerance", "in [1e-10, 1] MeV")
+        need(finite(self.mixing) and 0.0 < self.mixing <= 1.0, "mixing", "in (0, 1]")
+        need(isinstance(self.history, int) and 0 <= self.history <= 50, "history", "an integer in [0, 50]")
+        need(isinstance(self.coulomb, bool), "coulomb", "a bool")
+        need(
+            self.time_budget is None or (finite(self.time_budget) and self.time_budget > 0),
+            "time_budget",
+            "None or > 0 s",
+        )
+
+
+@dataclass(frozen=True)
+class Level:
+    """A single-particle level: species ('p' or 'n'), spectroscopic label (e.g. '1s1/2'), energy
+    epsilon - M in MeV, degeneracy 2j + 1 and occupation probability in [0, 1]."""
+
+    species: str
+    label: str
+    energy: float
+    degeneracy: int
+    occupation: float
+
+
+@dataclass(frozen=True)
+class NucleusResult:
+    """Ground state of one nucleus for one parameter set.
+
+    ``converged`` False is the seed's *Non-convergent B*; then ``status``/``reason`` say why and the
+    observables are NaN. Energies in MeV (``binding_energy`` > 0 for bound nuclei, including
+    E_cm = -(3/4) 41 A^(-1/3) MeV), radii in fm (rms of point distributions; charge radius
+    sqrt(Rp^2 + 0.64 fm^2)). ``partially_filled`` names levels with fractional occupation (equal filling).
+    ``densities`` (on request) maps 'r' (fm), 'rho_p', 'rho_n', 'rho_s' (fm^-3), 'S', 'V', 'R', 'Vc' (MeV).
+    """
+
+    nucleus: Nucleus
+    status: SolverStatus
+    binding_energy: float
+    charge_radius: float
+    proton_radius: float
+    neutron_radius: float
+    iterations: int
+    levels: tuple[Level, ...] = field(default=(), repr=False)
+    partially_filled: tuple[str, ...] = ()
+    densities: Mapping[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def converged(self) -> bool:
+        return self.status == SolverStatus.CONVERGED
+
+    @property
+    def reason(self) -> str:
+        return self.status.message
+
+    @property
+    def skin(self) -> float:
+        """Neutron skin Rn - Rp (fm)."""
+        return self.neutron_radius - self.proton_radius
+
+    @property
+    def binding_energy_per_nucleon(self) -> float:
+        return self.binding_energy / self.nucleus.A
+
+    def to_dict(self) -> dict:
+        return {
+            "nucleus": self.nucleus.name,
+            "Z": self.nucleus.Z,
+            "N": self.nucleus.N,
+            "converged": self.converged,
+            "status": self.status.name.lower(),
+            "reason": self.reason,
+            "binding_energy": self.binding_energy,
+            "charge_radius": self.charge_radius,
+            "proton_radius": self.proton_radius,
+            "neutron_radius": self.neutron_radius,
+            "skin": self.skin,
+            "iterations": self.iterations,
+            "partially_filled": list(self.partially_filled),
+        }
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Results of :func:`solve_batch` as arrays over the batch (NaN where not converged)."""
+
+    nucleus: Nucleus
+    status: np.ndarray
+    binding_energy: np.ndarray
+    charge_radius: np.ndarray
+    proton_radius: np.ndarray
+    neutron_radius: np.ndarray
+    iterations: np.ndarray
+    seconds: float
+    levels: tuple = field(default=(), repr=False, compare=False)
+    densities: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def converged(self) -> np.ndarray:
+        return self.status == SolverStatus.CONVERGED
+
+    def __len__(self) -> int:
+        return int(self.status.size)
+
+    def result(self, i: int) -> NucleusResult:
+        """The :class:`NucleusResult` of member i (with its single-particle levels)."""
+        levels = self.levels[i] if self.levels else ()
+        return NucleusResult(
+            nucleus=self.nucleus,
+            status=SolverStatus(int(self.status[i])),
+            binding_energy=float(self.binding_energy[i]),
+            charge_radius=float(self.charge_radius[i]),
+            proton_radius=float(self.proton_radius[i]),
+            neutron_radius=float(self.neutron_radius[i]),
+            iterations=int(self.iterations[i]),
+            levels=levels,
+            partially_filled=tuple(f"{lv.species}:{lv.label}" for lv in levels if 0.0 < lv.occupation < 1.0),
+            densities=self.densities[i] if self.densities else None,
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+def _oscillator_length(A: int, M: float) -> float:
+    return HBARC_MEV_FM / math.sqrt(M * 41.0 * A ** (-1.0 / 3.0))
+
+
+@lru_cache(maxsize=32)
+def _basis(n_shells: int, b: float, h: float, padding: float) -> HOBasis:
+    return make_basis(n_shells, b, h, b * (math.sqrt(2 * n_shells + 3) + padding))
+
+
+@lru_cache(maxsize=32)
+def _green(n_shells: int, b: float, h: float, padding: float, masses: tuple) -> GreenMatrices:
+    ms, mw, mr = (m / HBARC_MEV_FM for m in masses)
+    return green_matrices(_basis(n_shells, b, h, padding), ms, mw, mr)
+
+
+def _as_columns(couplings) -> dict[str, np.ndarray]:
+    """Couplings, a sequence of Couplings, or a mapping of arrays -> dict of 1-D float arrays."""
+    if isinstance(couplings, Couplings):
+        couplings = [couplings]
+    if isinstance(couplings, Mapping):
+        missing = [k for k in (*COUPLING_NAMES, *MASS_NAMES) if k not in couplings]
+        if missing:
+            raise ParameterError(f"couplings mapping lacks {missing}")
+        cols = {
+            k: np.atleast_1d(np.asarray(couplings[k], dtype=float)) for k in (*COUPLING_NAMES, *MASS_NAMES)
+        }
+        n = max(v.size for v in cols.values())
+        cols = {k: np.broadcast_to(v, (n,)).astype(float) for k, v in cols.items()}
+        for k, v in cols.items():
+            lo, hi, lo_open = Couplings.RANGES[k]
+            bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if lo_open else (v < lo))
+            if np.any(bad):
+                j = int(np.argmax(bad))
+                raise ParameterError(
+                    f"{k}[{j}] = {v[j]!r} is outside the allowed range [{lo}, {hi}] or not finite"
+                )
+        return cols
+    items = list(couplings)
+    for i, c in enumerate(items):
+        if not isinstance(c, Couplings):
+            raise ParameterError(f"couplings[{i}] must be a Couplings, got {type(c).__name__}")
+    return {k: np.array([getattr(c, k) for c in items], dtype=float) for k in (*COUPLING_NAMES, *MASS_NAMES)}
+
+
+def _levels_of(basis: HOBasis, out, member: int, M: float) -> tuple[Level, ...]:
+    """Occupied levels of both species, plus the lowest empty level of each, in energy order."""
+    levels = []
+    for q, name in enumerate(("p", "n")):
+        e, occ = out.levels[q]
+        order = np.argsort(e[member])
+        n_occ = int(np.count_nonzero(occ[member] > 0.0))
+        for k in order[: n_occ + 1]:
+            bi, radial = out.level_blocks[k]
+            blk = basis.blocks[bi]
+            levels.append(
+                Level(
+                    species=name,
+                    label=f"{radial + 1}{blk.label}",
+                    energy=float(e[member, k] * HBARC_MEV_FM - M),
+                    degeneracy=blk.degeneracy,
+                    occupation=float(occ[member, k]),
+                )
+            )
+    return tuple(levels)
+
+
+def solve_batch(
+    couplings,
+    nucleus,
+    config: SolverConfig | None = None,
+    *,
+    levels: bool = False,
+    densities: bool = False,
+) -> BatchResult:
+    """Solve one nucleus for many parameter sets at once.
+
+    ``couplings``: a sequence of :class:`Couplings` or a mapping of 1-D arrays keyed by the coupling and
+    mass names (masses may be scalars). Members with identical meson masses share one basis and one set of
+    Green's functions; every member ends with a status, never an exception.
+    """
+    nuc = parse_nucleus(nucleus)
+    cfg = config or SolverConfig()
+    cols = _as_columns(couplings)
+    n = cols["M"].size
+    A = nuc.A
+    t0 = time.perf_counter()
+    status = np.full(n, SolverStatus.MAX_ITERATIONS, dtype=np.int8)
+    obs = {
+        k: np.full(n, np.nan) for k in ("binding_energy", "charge_radius", "proton_radius", "neutron_radius")
+    }
+    iterations = np.zeros(n, dtype=np.int32)
+    level_lists: list = [()] * n if levels else []
+    dens_out: list = [None] * n if densities else []
+    n_shells = cfg.n_shells or default_shells(A)
+    mass_keys = np.stack([cols[k] for k in MASS_NAMES], axis=1)
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(map(tuple, mass_keys)):
+        groups.setdefault(key, []).append(i)
+    for (m_sigma, m_omega, m_rho, M), members in groups.items():
+        idx = np.array(members)
+        b = cfg.oscillator_length or _oscillator_length(A, M)
+        basis = _basis(n_shells, b, cfg.grid_step, cfg.box_padding)
+        green = _green(n_shells, b, cfg.grid_step, cfg.box_padding, (m_sigma, m_omega, m_rho))
+        g_sigma = cols["g_sigma"][idx]
+        kernel_couplings = {
+            "M": np.full(idx.size, M / HBARC_MEV_FM),
+            "g_sigma2": g_sigma**2,
+            "g_omega2": cols["g_omega"][idx] ** 2,
+            "g_rho2": cols["g_rho"][idx] ** 2,
+            "A": cols["A"][idx],
+            "B": cols["B"][idx],
+            "C": cols["C"][idx],
+            "Lambda_v": cols["Lambda_v"][idx],
+        }
+        remaining = None if cfg.time_budget is None else cfg.time_budget - (time.perf_counter() - t0)
+        out = run_scf(
+            basis,
+            green,
+            kernel_couplings,
+            nuc.Z,
+            nuc.N,
+            max_iter=cfg.max_iterations,
+            tol=cfg.tolerance / HBARC_MEV_FM,
+            mixing=cfg.mixing,
+            history=cfg.history,
+            coulomb=cfg.coulomb,
+            time_budget=remaining,
+        )
+        r, h = basis.r, basis.h
+        conv = out.status == SolverStatus.CONVERGED
+        with np.errstate(invalid="ignore", divide="ignore"):
+            be = A * M - out.energy * HBARC_MEV_FM - center_of_mass_correction(A)
+            rp = np.sqrt(4 * np.pi * h * (out.rho_p * r**4).sum(axis=1) / nuc.Z)
+            rn = (
+                np.sqrt(4 * np.pi * h * (out.rho_n * r**4).sum(axis=1) / nuc.N)
+                if nuc.N
+                else np.zeros(idx.size)
+            )
+        finite = np.isfinite(be) & np.isfinite(rp) & np.isfinite(rn)
+        st = np.where(conv & ~finite, SolverStatus.UNPHYSICAL_FIELDS, out.status)
+        ok = st == SolverStatus.CONVERGED
+        status[idx] = st
+        iterations[idx] = out.iterations
+        obs["binding_energy"][idx] = np.where(ok, be, np.nan)
+        obs["proton_radius"][idx] = np.where(ok, rp, np.nan)
+        obs["neutron_radius"][idx] = np.where(ok, rn, np.nan)
+        obs["charge_radius"][idx] = np.where(ok, np.sqrt(rp**2 + PROTON_FORM_FACTOR_FM2), np.nan)
+        for j, i in enumerate(idx):
+            if levels and ok[j]:
+                level_lists[i] = _levels_of(basis, out, j, M)
+            if densities and ok[j]:
+                dens_out[i] = {
+                    "r": r.copy(),
+                    "rho_p": out.rho_p[j].copy(),
+                    "rho_n": out.rho_n[j].copy(),
+                    "rho_s": out.rho_s[j].copy(),
+                    **{k: v[j] * HBARC_MEV_FM for k, v in out.fields.items()},
+                }
+    res = BatchResult(
+        nucleus=nuc,
+        status=status,
+        iterations=iterations,
+        seconds=time.perf_counter() - t0,
+        levels=tuple(level_lists),
+        densities=tuple(dens_out),
+        **obs,
+    )
+    return res
+
+
+def solve(
+    couplings: Couplings, nucleus, config: SolverConfig | None = None, *, densities: bool = False
+) -> NucleusResult:
+    """Ground state of ``nucleus`` ("208Pb", (Z, N) or a Nucleus) for one parameter set.
+
+    Never raises for valid input: failure to converge is returned as ``converged == False`` with a status.
+    """
+    if not isinstance(couplings, Couplings):
+        raise ParameterError(f"solve expects a Couplings, got {type(couplings).__name__}")
+    batch = solve_batch([couplings], nucleus, config, levels=True, densities=densities)
+    return batch.result(0)
