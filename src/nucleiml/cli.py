@@ -9,8 +9,10 @@ A thin layer over the public API. Each subcommand is a ``Subcommand(help, add_ar
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -317,6 +319,84 @@ def _run_experiment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- solve
+
+
+def _add_solve_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_couplings_arguments(parser)
+    parser.add_argument(
+        "--nuclei",
+        required=True,
+        metavar="LIST",
+        help="comma-separated nuclei (e.g. 16O,40Ca,208Pb) or a named set (paper, set1, set2)",
+    )
+    parser.add_argument(
+        "--shells", type=int, metavar="N", help="oscillator shells N_F (default: by mass number)"
+    )
+    parser.add_argument("--levels", action="store_true", help="also print the single-particle levels")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _run_solve(args: argparse.Namespace) -> int:
+    from .experiment import MissingExperimentError, experiment
+    from .nuclei import parse_nuclei
+    from .solver import SolverConfig, solve
+
+    couplings, label = _couplings_from_args(args)
+    nuclei = parse_nuclei(args.nuclei)
+    config = SolverConfig(n_shells=args.shells)
+    results = [solve(couplings, nuc, config) for nuc in nuclei]
+    if args.json:
+        payload = []
+        for res in results:
+            d = res.to_dict()
+            if args.levels:
+                d["levels"] = [dataclasses.asdict(lv) for lv in res.levels]
+            payload.append(d)
+        _print_json({"couplings": label, "results": _nan_to_null(payload)})
+        return EXIT_OK
+    print(
+        f"RMF ground states for {label} (B includes E_cm = -(3/4) 41 A^(-1/3) MeV; Rch^2 = Rp^2 + 0.64 fm^2)"
+    )
+    header = f"{'nucleus':>8} {'status':>10} {'B':>10} {'B_exp':>10} {'B/A':>7} {'Rch':>7} {'Rch_exp':>7} {'Rp':>7} {'Rn':>7} {'skin':>7} {'iter':>5}"
+    print(header)
+    print(
+        f"{'':>8} {'':>10} {'MeV':>10} {'MeV':>10} {'MeV':>7} {'fm':>7} {'fm':>7} {'fm':>7} {'fm':>7} {'fm':>7}"
+    )
+    for res in results:
+        try:
+            exp = experiment(res.nucleus)
+            b_exp = f"{exp.binding_energy:10.3f}"
+            r_exp = f"{exp.charge_radius:7.4f}" if exp.charge_radius is not None else f"{'-':>7}"
+        except MissingExperimentError:
+            b_exp, r_exp = f"{'-':>10}", f"{'-':>7}"
+        status = "converged" if res.converged else res.status.name.lower()
+        print(
+            f"{res.nucleus.name:>8} {status:>10} {res.binding_energy:10.3f} {b_exp} "
+            f"{res.binding_energy_per_nucleon:7.3f} {res.charge_radius:7.4f} {r_exp} {res.proton_radius:7.4f} "
+            f"{res.neutron_radius:7.4f} {res.skin:7.4f} {res.iterations:5d}"
+        )
+        if res.partially_filled:
+            print(f"{'':>8} partly filled (equal filling): {', '.join(res.partially_filled)}")
+        if args.levels:
+            for lv in res.levels:
+                print(
+                    f"{'':>10}{lv.species} {lv.label:>8} {lv.energy:9.3f} MeV  occupation {lv.occupation:.3f}"
+                )
+    return EXIT_OK
+
+
+def _nan_to_null(obj):
+    """Replace non-finite floats (observables of non-converged solves) by None, recursively."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _nan_to_null(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_nan_to_null(v) for v in obj]
+    return obj
+
+
 # --------------------------------------------------------------------------- registry and entry point
 
 
@@ -340,6 +420,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "experimental binding energy and charge radius of a nucleus",
         _add_experiment_arguments,
         _run_experiment,
+    ),
+    "solve": Subcommand(
+        "binding energies and radii of nuclei with the spherical RMF solver",
+        _add_solve_arguments,
+        _run_solve,
     ),
 }
 
@@ -386,6 +471,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         return SUBCOMMANDS[args.command].run(args)
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error
+        sys.stdout = open(os.devnull, "w")  # silence the flush at interpreter exit
+        return EXIT_OK
     except ValueError as exc:  # ParameterError, NucleusError, lookup errors, usage errors
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
