@@ -106,8 +106,30 @@ class SCFOutput:
     residual: np.ndarray
 
 
-def _dirac_step(basis: HOBasis, S, V, R, Vc, M):
-    """Diagonalise the Dirac equation for both species; returns energies, eigenvectors per block."""
+def max_occupied_l(Z: int, N: int) -> int:
+    """Largest orbital l that the ground state can occupy, with a safe margin.
+
+    The last nucleon of the more numerous species sits in oscillator shell n (shells hold
+    (n + 1)(n + 2) nucleons of one species); spin-orbit intruders come down from shell n + 1 with
+    l = n + 1. Blocks with l <= n + 2 are therefore kept; :func:`run_scf` callers verify afterwards that no
+    level of a skipped block lies below the Fermi energy.
+    """
+    count, shell = 0, 0
+    while True:
+        count += (shell + 1) * (shell + 2)
+        if count >= max(Z, N):
+            return shell + 2
+        shell += 1
+
+
+def _dirac_step(basis: HOBasis, S, V, R, Vc, M, blocks=None):
+    """Diagonalise the Dirac equation for both species in the kappa blocks ``blocks`` (indices; default all).
+
+    Returns, per block, (positive-energy eigenvalues (2, B, nG), their eigenvectors, the highest
+    negative-energy eigenvalue (2, B)).
+    """
+    if blocks is None:
+        blocks = range(len(basis.blocks))
     B = S.shape[0]
     # potentials (species, batch, r): G block gets M + (Vq - S), F block -M + (Vq + S)
     vp = V + 0.5 * R + Vc
@@ -116,7 +138,8 @@ def _dirac_step(basis: HOBasis, S, V, R, Vc, M):
     me = (basis.pairs * basis.h) @ W.reshape(4 * B, -1).T  # (n_pairs, 4B)
     me = me.reshape(basis.n_pairs, 4, B)
     out = []
-    for blk, kin in zip(basis.blocks, basis.kinetic, strict=True):
+    for bi in blocks:
+        blk, kin = basis.blocks[bi], basis.kinetic[bi]
         nl = basis.u[blk.l].shape[0]
         nlt = basis.u[blk.lt].shape[0]
         oG, oF = basis.pair_offset[blk.l], basis.pair_offset[blk.lt]
@@ -153,12 +176,14 @@ def run_scf(
     max_retries: int = 4,
     coulomb: bool = True,
     time_budget: float | None = None,
+    l_max: int | None = None,
 ) -> SCFOutput:
     """Iterate a batch of parameter sets to self-consistency for nucleus (Z, N).
 
     ``couplings``: dict of (B,) arrays in fm^-1 powers: M, g_sigma2, g_omega2, g_rho2, A (fm^-1), B, C,
     Lambda_v (meson masses are inside ``green``). ``tol`` bounds the largest change of any field (fm^-1)
     in the last iteration. Members still iterating after ``time_budget`` seconds stop with TIME_BUDGET.
+    Only kappa blocks with l <= ``l_max`` are diagonalised (None: all); see :func:`max_occupied_l`.
     """
     deadline = None if time_budget is None else time.perf_counter() + time_budget
     r, h = basis.r, basis.h
@@ -172,8 +197,11 @@ def run_scf(
     if not coulomb:
         Vc = np.zeros_like(Vc)
     nr = r.size
-    deg = np.concatenate([np.full(blk.nG, blk.degeneracy, dtype=float) for blk in basis.blocks])
-    level_blocks = [(i, k) for i, blk in enumerate(basis.blocks) for k in range(blk.nG)]
+    blocks_used = [i for i, blk in enumerate(basis.blocks) if l_max is None or blk.l <= l_max]
+    deg = np.concatenate(
+        [np.full(basis.blocks[i].nG, basis.blocks[i].degeneracy, dtype=float) for i in blocks_used]
+    )
+    level_blocks = [(i, k) for i in blocks_used for k in range(basis.blocks[i].nG)]
     fourpir2 = 4.0 * np.pi * r * r
     status = np.full(Bsz, SolverStatus.MAX_ITERATIONS, dtype=np.int8)
     iterations = np.zeros(Bsz, dtype=np.int32)
@@ -187,7 +215,7 @@ def run_scf(
         """One fixed-point map application for the members ``idx``: returns new fields and by-products."""
         Sa, Va, Ra, Vca = (xa[:, k * nr : (k + 1) * nr] for k in range(4))
         Ma = M[idx]
-        blocks_out = _dirac_step(basis, Sa, Va, Ra, Vca, Ma)
+        blocks_out = _dirac_step(basis, Sa, Va, Ra, Vca, Ma, blocks_used)
         e_all = np.concatenate([b[0] for b in blocks_out], axis=-1)  # (2, b, L)
         gap_ok = np.all(
             [np.all(b[0][..., 0] > 0, axis=0) & np.all(b[2] < 0, axis=0) for b in blocks_out], axis=0
@@ -198,7 +226,8 @@ def run_scf(
         DG = np.zeros((2, nb, basis.n_pairs))
         DF = np.zeros((2, nb, basis.n_pairs))
         start = 0
-        for blk, (_, X, _) in zip(basis.blocks, blocks_out, strict=True):
+        for bi, (_, X, _) in zip(blocks_used, blocks_out, strict=True):
+            blk = basis.blocks[bi]
             v = occ[..., start : start + blk.nG] * blk.degeneracy
             start += blk.nG
             g = X[..., : blk.nG, :]
@@ -357,3 +386,21 @@ def run_scf(
         residual=resid_norm,
     )
     return result
+
+
+def intruders_in_skipped_blocks(basis: HOBasis, out: SCFOutput, M: np.ndarray, l_max: int) -> np.ndarray:
+    """True for members with a level of a block l > ``l_max`` (not diagonalised in the loop) below their
+    highest occupied level of the same species: then the restriction was wrong and they must be re-run
+    with all blocks."""
+    skipped = [i for i, blk in enumerate(basis.blocks) if blk.l > l_max]
+    n = M.size
+    if not skipped:
+        return np.zeros(n, dtype=bool)
+    f = out.fields
+    with np.errstate(invalid="ignore"):
+        lowest = np.min(
+            np.stack([b[0][..., 0] for b in _dirac_step(basis, f["S"], f["V"], f["R"], f["Vc"], M, skipped)]),
+            axis=0,
+        )  # (2, B)
+        fermi = np.stack([np.max(np.where(occ > 0, e, -np.inf), axis=-1) for e, occ in out.levels])  # (2, B)
+    return np.any(lowest < fermi, axis=0) & (out.status == SolverStatus.CONVERGED)

@@ -1,0 +1,118 @@
+"""Benchmark of the spherical RMF solver: milliseconds per solve per core, single and batched.
+
+Run:  python benchmarks/bench_solver.py [--batch 128] [--out benchmarks/results/solver.json]
+
+BLAS and OpenMP are pinned to one thread so the figures are per core. Parameter sets are drawn around
+FSUGold2 (the nuclear-matter parameters jittered within a few per cent and inverted to couplings), so
+that the batch is as heterogeneous as a dataset chunk near the physical region.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import nucleiml  # noqa: E402
+from nucleiml.nuclear_matter import couplings_from_nmp_array  # noqa: E402
+from nucleiml.presets import get_preset, reference_result  # noqa: E402
+from nucleiml.solver import solve_batch  # noqa: E402
+
+
+def parameter_sets(n: int, rng: np.random.Generator) -> dict:
+    base = nucleiml.nmp_from_couplings(get_preset("FSUGold2")).to_dict()
+    table = {k: v * (1.0 + 0.02 * rng.uniform(-1, 1, 4 * n)) for k, v in base.items()}
+    table["Q0"] = base["Q0"] + rng.uniform(-50, 50, 4 * n)
+    inv = couplings_from_nmp_array(table)
+    cols = {k: v[inv.ok][:n] for k, v in inv.couplings.items()}
+    if cols["g_sigma"].size < n:
+        raise RuntimeError("too few valid parameter sets")
+    cols.update(inv.masses)
+    return cols
+
+
+def time_call(fn, repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def bench_nucleus(name: str, cols: dict, repeat: int, n_single: int = 8) -> dict:
+    """Time single solves (batch of one) and one batched solve of all of ``cols`` for nucleus ``name``."""
+
+    def member(i):
+        return {k: (v[i : i + 1] if np.ndim(v) else v) for k, v in cols.items()}
+
+    t_single = time_call(lambda: [solve_batch(member(i), name) for i in range(n_single)], repeat) / n_single
+    n_batch = cols["g_sigma"].size
+    results = []
+    t_batch = time_call(lambda: results.append(solve_batch(cols, name)), repeat) / n_batch
+    res = results[-1]
+    # accuracy at these settings against the published table (FSUGold2 itself)
+    fsu = solve_batch([get_preset("FSUGold2")], name)
+    try:
+        ref = reference_result("FSUGold2", name)
+        acc = {
+            "binding_energy_rel_err": float(fsu.binding_energy[0] / ref.binding_energy - 1.0),
+            "proton_radius_err_fm": float(fsu.proton_radius[0] - ref.proton_radius),
+            "neutron_radius_err_fm": float(fsu.neutron_radius[0] - ref.neutron_radius),
+        }
+    except LookupError:
+        acc = {}
+    return {
+        "ms_per_solve_single": 1e3 * t_single,
+        "ms_per_solve_batched": 1e3 * t_batch,
+        "batched_speedup": t_single / t_batch,
+        "converged_fraction": float(res.converged.mean()),
+        "mean_iterations": float(res.iterations.mean()),
+        "accuracy_vs_reference_FSUGold2": acc,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--nuclei", default="16O,40Ca,208Pb")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--out", default="benchmarks/results/solver.json")
+    args = ap.parse_args()
+    rng = np.random.default_rng(2026)
+    cols = parameter_sets(args.batch, rng)
+    report = {
+        "package_version": nucleiml.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "threads": 1,
+        "batch_size": args.batch,
+        "nuclei": {},
+    }
+    for name in args.nuclei.split(","):
+        report["nuclei"][name] = bench_nucleus(name, cols, args.repeat)
+        r = report["nuclei"][name]
+        print(
+            f"{name:>6}: single {r['ms_per_solve_single']:8.2f} ms  batched {r['ms_per_solve_batched']:8.2f} ms/set  "
+            f"speed-up {r['batched_speedup']:5.2f}  converged {r['converged_fraction']:.3f}  "
+            f"iterations {r['mean_iterations']:.1f}",
+            flush=True,
+        )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
