@@ -426,7 +426,23 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         _add_solve_arguments,
         _run_solve,
     ),
+    "generate": Subcommand(
+        "generate a labelled training dataset (Parquet; resumable, local workers or Dask)",
+        lambda p: _datasets_cli().add_generate_arguments(p),
+        lambda a: _datasets_cli().run_generate(a),
+    ),
+    "dataset": Subcommand(
+        "inspect (info) or split (train/validation/test) a generated dataset",
+        lambda p: _datasets_cli().add_dataset_arguments(p),
+        lambda a: _datasets_cli().run_dataset(a),
+    ),
 }
+
+
+def _datasets_cli():
+    from .datasets import cli
+
+    return cli
 
 
 class _UsageError(ValueError):

@@ -1,0 +1,474 @@
+"""Dataset generation: sample NMPs from a prior, invert to couplings, solve each nucleus, label, write Parquet.
+
+Work is cut into chunks of ``chunk_size`` consecutive samples. Chunk ``c`` holds samples
+``c * chunk_size ..`` and draws them from ``numpy.random.default_rng(SeedSequence([seed, c]))``, so the
+table depends on the seed and the chunk size only -- not on the number of workers, the scheduler or the
+order in which chunks finish. A chunk is solved batched per nucleus in one worker (a local process or a
+Dask worker) and returned to the driver, which writes it atomically as its own part; a finished part is
+never recomputed, so an interrupted run (Ctrl-C, kill -9) resumes where it stopped with the same command.
+Asking for more samples extends a dataset (a last partial chunk is recomputed whole and replaced).
+
+Every column is reproducible bit for bit except ``solve_seconds`` (a wall time). Worker processes run
+their BLAS single-threaded (as Dask workers do by default) so that results do not depend on thread counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..nuclei import Nucleus, parse_nuclei
+from ..parameters import COUPLING_NAMES, NMP_NAMES
+from . import store
+from .labels import DEFAULT_THRESHOLD, LABELS, label_nucleus
+from .prior import Prior, default_prior, load_prior
+from .store import DatasetError
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "ChunkTask", "GenerateResult", "generate", "solve_chunk"]
+
+FORMAT = "nucleiml-dataset"
+FORMAT_VERSION = 1
+DEFAULT_CHUNK_SIZE = 100
+MAX_SAMPLES = 10**9
+_BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+# --------------------------------------------------------------------------------------------------
+# the unit of work (runs in a worker process; plain picklable data in and out)
+@dataclass(frozen=True)
+class ChunkTask:
+    """Samples ``start .. start + n - 1`` of chunk ``chunk``; ``prior`` as plain data (``Prior.to_dict``),
+    ``nuclei`` as (Z, N) pairs with their experimental binding energies ``b_exp`` (MeV), ``solver`` the
+    :class:`~nucleiml.solver.SolverConfig` keyword arguments, ``threshold`` the nc_c fraction."""
+
+    chunk: int
+    start: int
+    n: int
+    chunk_size: int
+    seed: int
+    prior: dict
+    nuclei: tuple[tuple[int, int], ...]
+    b_exp: tuple[float, ...]
+    solver: dict = field(default_factory=dict)
+    threshold: float = DEFAULT_THRESHOLD
+
+
+def chunk_generator(seed: int, chunk: int) -> np.random.Generator:
+    """The random generator of chunk ``chunk`` of a dataset with seed ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(chunk)]))
+
+
+def solve_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
+    """Rows of one chunk as a dict of numpy arrays (dataset columns), sample-major, nuclei in task order."""
+    from ..nuclear_matter import couplings_from_nmp_array
+    from ..solver import SolverConfig, SolverStatus, solve_batch
+
+    prior = Prior.from_dict(task.prior)
+    rng = chunk_generator(task.seed, task.chunk)
+    nmp = {k: v[: task.n] for k, v in prior.sample(task.chunk_size, rng).items()}
+    inv = couplings_from_nmp_array(nmp, **prior.masses)
+    ok = np.asarray(inv.ok, dtype=bool)
+    inv_reason = inv.reason
+    cfg = SolverConfig(**task.solver)
+    mapping = {k: np.asarray(inv.couplings[k])[ok] for k in COUPLING_NAMES}
+    mapping.update(prior.masses)
+    n, n_nuc = task.n, len(task.nuclei)
+    obs_names = store.OBSERVABLES
+    per_nuc: list[dict[str, np.ndarray]] = []
+    for (Z, N), b_exp in zip(task.nuclei, task.b_exp):
+        obs = {k: np.full(n, np.nan) for k in obs_names}
+        converged = np.zeros(n, dtype=bool)
+        solver_reason = np.full(n, "", dtype=object)
+        iterations = np.full(n, -1, dtype=np.int32)
+        seconds = np.full(n, np.nan)
+        if ok.any():
+            res = solve_batch(mapping, Nucleus(Z, N), cfg)
+            for k in obs_names:
+                obs[k][ok] = getattr(res, k)
+            converged[ok] = res.converged
+            solver_reason[ok] = [SolverStatus(int(s)).message for s in res.status]
+            iterations[ok] = res.iterations
+            seconds[ok] = res.seconds / max(len(res), 1)
+        label, reason = label_nucleus(
+            ok, inv_reason, converged, solver_reason, obs["binding_energy"], b_exp, task.threshold
+        )
+        per_nuc.append(
+            {**obs, "label": label, "reason": reason, "iterations": iterations, "solve_seconds": seconds}
+        )
+    cols: dict[str, np.ndarray] = {
+        "sample_id": np.repeat(np.arange(task.start, task.start + n, dtype=np.int64), n_nuc)
+    }
+    for k in NMP_NAMES:
+        cols[k] = np.repeat(nmp[k], n_nuc)
+    for k in COUPLING_NAMES:
+        cols[k] = np.repeat(np.asarray(inv.couplings[k], dtype=float), n_nuc)
+    cols["Z"] = np.tile(np.array([z for z, _ in task.nuclei], dtype=np.int16), n)
+    cols["N"] = np.tile(np.array([nn for _, nn in task.nuclei], dtype=np.int16), n)
+    cols["nucleus"] = np.tile(np.array([Nucleus(z, nn).name for z, nn in task.nuclei], dtype=object), n)
+    for k in per_nuc[0]:
+        cols[k] = np.stack([d[k] for d in per_nuc], axis=1).reshape(-1)  # (n, n_nuc) row-major
+    return cols
+
+
+def _init_worker(parent: int) -> None:
+    """Local worker set-up: leave Ctrl-C to the driver, and exit when the driver dies (even by kill -9,
+    which leaves idle pool workers blocked on their queue forever otherwise)."""
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and stops the workers
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nucleiml-parent-watch", daemon=True).start()
+
+
+# --------------------------------------------------------------------------------------------------
+# executors: local processes or a Dask cluster, behind one small interface
+class _LocalExecutor:
+    def __init__(self, workers: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.capacity = 2 * workers
+        self.description = f"{workers} local worker process{'es' if workers != 1 else ''}"
+        self._saved = {k: os.environ.get(k) for k in _BLAS_ENV}
+        os.environ.update(dict.fromkeys(_BLAS_ENV, "1"))  # inherited by the spawned workers
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
+        )
+
+    def submit(self, task: ChunkTask):
+        return self._pool.submit(solve_chunk, task)
+
+    def wait_any(self, futures):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        return done
+
+    def close(self, *, abort: bool) -> None:
+        try:
+            if abort:
+                procs = list(getattr(self._pool, "_processes", {}).values())
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                for p in procs:  # no public API before Python 3.14 to stop running workers
+                    with contextlib.suppress(Exception):
+                        p.terminate()
+            else:
+                self._pool.shutdown(wait=True)
+        finally:
+            for k, v in self._saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+class _DaskExecutor:
+    def __init__(self, scheduler):
+        distributed = store.require("distributed")
+        if isinstance(scheduler, distributed.Client):
+            self._client, self._own = scheduler, False
+        else:
+            try:
+                self._client = distributed.Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError) as exc:
+                raise DatasetError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+            self._own = True
+        threads = sum(self._client.nthreads().values()) or 1
+        self.capacity = 2 * threads
+        self.description = f"Dask cluster {self._client.scheduler.address} ({threads} threads)"
+        self._distributed = distributed
+
+    def submit(self, task: ChunkTask):
+        return self._client.submit(
+            solve_chunk, task, pure=False, key=f"nucleiml-chunk-{task.chunk}-{os.getpid()}"
+        )
+
+    def wait_any(self, futures):
+        done, _ = self._distributed.wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done)
+
+    def close(self, *, abort: bool) -> None:
+        if self._own:
+            self._client.close()
+
+
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GenerateResult:
+    """Outcome of :func:`generate`: the dataset directory, its card (a dict), the chunks computed in this
+    call, and the wall time of this call in seconds."""
+
+    path: Path
+    card: dict
+    computed_chunks: int
+    seconds: float
+
+
+def _settings(prior: Prior, nuclei, seed: int, chunk_size: int, solver: dict, threshold: float) -> dict:
+    return {
+        "prior": prior.to_dict(),
+        "nuclei": [n.name for n in nuclei],
+        "seed": seed,
+        "chunk_size": chunk_size,
+        "solver": solver,
+        "nc_c_threshold": threshold,
+    }
+
+
+def _check_matches(card: dict, settings: dict, root: Path) -> None:
+    diffs = [k for k, v in settings.items() if card.get(k) != v]
+    if diffs:
+        details = "; ".join(f"{k}: dataset has {card.get(k)!r}, asked {settings[k]!r}" for k in diffs)
+        raise DatasetError(
+            f"{root} was generated with other settings ({details}); use the same options to resume or "
+            f"extend it, or another --out directory"
+        )
+
+
+def _counts(tables: Iterator) -> tuple[Counter, Counter, int]:
+    total, by_nucleus, samples = Counter(), Counter(), 0
+    for t in tables:
+        labels = t.column("label").to_pylist()
+        nuclei = t.column("nucleus").to_pylist()
+        total.update(labels)
+        by_nucleus.update(zip(nuclei, labels))
+        samples += len(set(t.column("sample_id").to_pylist()))
+    return total, by_nucleus, samples
+
+
+def _counts_dict(total: Counter, by_nucleus: Counter, nuclei: list[str]) -> dict:
+    return {
+        "total": {lab: int(total.get(lab, 0)) for lab in LABELS},
+        "by_nucleus": {n: {lab: int(by_nucleus.get((n, lab), 0)) for lab in LABELS} for n in nuclei},
+    }
+
+
+def _default_workers() -> int:
+    """All cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def _check_int(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not lo <= value <= hi:
+        raise DatasetError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return int(value)
+
+
+def generate(
+    out: str | Path,
+    samples: int,
+    nuclei="paper",
+    *,
+    prior: Prior | str | Path | None = None,
+    seed: int = 0,
+    workers: int | None = None,
+    scheduler=None,
+    chunk_size: int | None = None,
+    max_iterations: int | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    progress: bool | Callable[[int, int], None] = False,
+) -> GenerateResult:
+    """Generate (or resume, or extend) the dataset in directory ``out``.
+
+    ``samples``: total number of NMP samples wanted; ``nuclei``: anything :func:`nucleiml.parse_nuclei`
+    accepts (default the paper's five); ``prior``: a :class:`Prior`, a TOML path or None (the default
+    prior); ``seed``: non-negative integer; ``workers``: local worker processes (default all cores), ignored
+    when ``scheduler`` (a Dask scheduler address such as ``"tcp://host:8786"`` or a
+    ``distributed.Client``) is given; ``chunk_size``: samples per chunk and part, fixed for a dataset (None: the
+    dataset's, or ``DEFAULT_CHUNK_SIZE`` = 100 for a new one);
+    ``max_iterations``: solver iteration budget (None: the solver default); ``threshold``: nc_c fraction;
+    ``progress``: True for a tqdm bar on stderr, or a callback ``(samples_done, samples_total)``.
+
+    Raises ``DatasetError``/``PriorError``/``NucleusError`` (ValueErrors) for bad input, for nuclei without
+    an experimental binding energy, and when ``out`` holds a dataset made with other settings.
+    """
+    from .. import __version__
+    from ..experiment import MissingExperimentError, available_nuclei, experiment
+    from ..solver import SolverConfig
+
+    t_start = time.perf_counter()
+    samples = _check_int("samples", samples, 1, MAX_SAMPLES)
+    seed = _check_int("seed", seed, 0, 2**63 - 1)
+    if chunk_size is not None:
+        chunk_size = _check_int("chunk_size", chunk_size, 1, 1_000_000)
+    if scheduler is None:
+        workers = _default_workers() if workers is None else _check_int("workers", workers, 1, 1024)
+    if not (isinstance(threshold, int | float) and not isinstance(threshold, bool) and 0 < threshold < 10):
+        raise DatasetError(f"threshold must be a fraction in (0, 10), e.g. 0.2 for 20 %, got {threshold!r}")
+    threshold = float(threshold)
+    solver: dict = {}
+    if max_iterations is not None:
+        solver["max_iterations"] = max_iterations
+    SolverConfig(**solver)  # validate now, with the solver's own message
+    nucs = parse_nuclei(nuclei)
+    b_exp = []
+    for n in nucs:
+        try:
+            b_exp.append(experiment(n).binding_energy)
+        except MissingExperimentError:
+            names = ", ".join(x.name for x in available_nuclei())
+            raise DatasetError(
+                f"no experimental binding energy for {n.name}, needed for the nc_c label; nuclei with data: {names}"
+            ) from None
+    if not isinstance(prior, Prior):
+        prior = default_prior() if prior is None else load_prior(prior)
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"--out {root} exists and is not a directory")
+    if chunk_size is None:
+        try:
+            chunk_size = int(store.read_card(root)["chunk_size"])
+        except (DatasetError, KeyError, TypeError, ValueError):
+            chunk_size = DEFAULT_CHUNK_SIZE
+    settings = _settings(prior, nucs, seed, chunk_size, solver, threshold)
+    settings_json = store.json.loads(store.json.dumps(settings))  # normalised as stored in the card
+
+    with store.locked(root):
+        store.remove_temporaries(root)
+        card_path = root / store.CARD_NAME
+        if card_path.exists():
+            card = store.read_card(root)
+            if card.get("format_version") != FORMAT_VERSION:
+                raise DatasetError(
+                    f"{root} has dataset format version {card.get('format_version')!r}; this NucleiML writes {FORMAT_VERSION}"
+                )
+            _check_matches(card, settings_json, root)
+            if samples < card["samples"]:
+                raise DatasetError(
+                    f"{root} already holds {card['samples']} samples; ask for at least that many (more extends it)"
+                )
+        else:
+            leftovers = [p.name for p in root.iterdir() if p.name != store.LOCK_NAME]
+            if leftovers:
+                raise DatasetError(
+                    f"--out {root} is not empty and holds no dataset card ({store.CARD_NAME}); use a new directory"
+                )
+            card = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                **settings_json,
+                "samples": samples,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "wall_seconds": 0.0,
+                "sessions": [],
+            }
+        n_chunks = math.ceil(samples / chunk_size)
+        existing = store.list_parts(root)
+        extra = [c for c in existing if c >= n_chunks]
+        if extra:
+            raise DatasetError(
+                f"{root} holds parts beyond chunk {n_chunks - 1} ({extra[:3]}...); the dataset is inconsistent"
+            )
+        todo: list[ChunkTask] = []
+        keep: list[Path] = []
+        common = {
+            "chunk_size": chunk_size,
+            "seed": seed,
+            "prior": settings_json["prior"],
+            "nuclei": tuple((n.Z, n.N) for n in nucs),
+            "b_exp": tuple(b_exp),
+            "solver": solver,
+            "threshold": threshold,
+        }
+        for c in range(n_chunks):
+            n = min(chunk_size, samples - c * chunk_size)
+            path = existing.get(c)
+            if path is not None:
+                meta = store.part_metadata(path)
+                if meta.get("n") == n and meta.get("start") == c * chunk_size:
+                    keep.append(path)
+                    continue
+            todo.append(ChunkTask(chunk=c, start=c * chunk_size, n=n, **common))
+        total, by_nucleus, done = _counts(store.read_part(p, ["sample_id", "nucleus", "label"]) for p in keep)
+        session = {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "package_version": __version__,
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "platform": sys.platform,
+        }
+        wall_before = float(card.get("wall_seconds", 0.0))
+        card.update(samples=samples, complete=False, package_version=__version__)
+        card["sessions"] = [*card.get("sessions", []), session]
+
+        def save_card(complete: bool) -> None:
+            elapsed = time.perf_counter() - t_start
+            session["seconds"] = round(elapsed, 3)
+            session["workers"] = executor_desc
+            card.update(
+                complete=complete,
+                samples_done=done,
+                rows=sum(total.values()),
+                counts=_counts_dict(total, by_nucleus, settings_json["nuclei"]),
+                wall_seconds=round(wall_before + elapsed, 3),
+                updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                columns={name: {"type": t, "description": d} for name, t, d in store.COLUMNS},
+            )
+            store.write_json_atomic(card_path, card)
+
+        executor_desc = "none (nothing to do)"
+        save_card(complete=not todo)
+        bar = None
+        if todo:
+            executor = _DaskExecutor(scheduler) if scheduler is not None else _LocalExecutor(workers)
+            executor_desc = executor.description
+            if progress is True:
+                tqdm = store.require("tqdm").tqdm
+                bar = tqdm(total=samples, initial=done, unit="sample", dynamic_ncols=True, smoothing=0.1)
+                bar.set_description(f"{root.name}: {len(nucs)} nuclei")
+            aborted = True
+            try:
+                pending: dict = {}
+                queue = iter(todo)
+                for task in queue:
+                    pending[executor.submit(task)] = task
+                    if len(pending) >= executor.capacity:
+                        break
+                while pending:
+                    for fut in executor.wait_any(pending):
+                        task = pending.pop(fut)
+                        cols = fut.result()
+                        meta = {"chunk": task.chunk, "start": task.start, "n": task.n, "seed": seed}
+                        store.write_part(root, task.chunk, store.to_table(cols, meta))
+                        total.update(cols["label"].tolist())
+                        by_nucleus.update(zip(cols["nucleus"].tolist(), cols["label"].tolist()))
+                        done += task.n
+                        save_card(complete=False)
+                        if bar is not None:
+                            bar.update(task.n)
+                        elif callable(progress):
+                            progress(done, samples)
+                        nxt = next(queue, None)
+                        if nxt is not None:
+                            pending[executor.submit(nxt)] = nxt
+                aborted = False
+            finally:
+                if bar is not None:
+                    bar.close()
+                executor.close(abort=aborted)
+                if aborted:
+                    with contextlib.suppress(Exception):
+                        save_card(complete=False)
+        save_card(complete=done == samples)
+    return GenerateResult(root, card, len(todo), time.perf_counter() - t_start)
