@@ -102,10 +102,17 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the final card as JSON")
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (kill, scancel) stops as cleanly as Ctrl-C
+
+
 def run_generate(args: argparse.Namespace) -> int:
+    import signal
+
     from .generate import generate
     from .summary import format_info, info
 
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         result = generate(
             args.out,
@@ -128,6 +135,8 @@ def run_generate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     data = info(result.path)
     if args.json:
         print(json.dumps(data, indent=2, allow_nan=False))
