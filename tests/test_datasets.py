@@ -22,6 +22,7 @@ from nucleiml.datasets import (  # noqa: E402
     Prior,
     PriorError,
     default_prior,
+    format_info,
     generate,
     info,
     label_nucleus,
@@ -30,6 +31,7 @@ from nucleiml.datasets import (  # noqa: E402
     split,
     split_of,
 )
+from nucleiml.datasets.generate import code_fingerprint  # noqa: E402
 from nucleiml.datasets.store import list_parts  # noqa: E402
 from nucleiml.parameters import COUPLING_NAMES, NMP_NAMES  # noqa: E402
 
@@ -212,6 +214,12 @@ def test_card(tiny):
     assert set(card["counts"]["by_nucleus"]) == {"16O", "40Ca"}
     assert card["wall_seconds"] > 0
     assert sorted(list_parts(tiny)) == [0, 1, 2]
+    assert card["code_fingerprints"] == {code_fingerprint(): 3}
+    data = info(tiny)
+    assert data["code_fingerprints"] == {code_fingerprint(): 3}
+    assert "WARNING" not in format_info(data)
+    mixed = {**data, "code_fingerprints": {"aaaa": 2, "bbbb": 1}}
+    assert "WARNING: parts were computed by 2 different versions" in format_info(mixed)
     t = read_table(tiny)
     labels = t.column("label").to_pylist()
     assert card["counts"]["total"] == {lab: labels.count(lab) for lab in LABELS}
@@ -284,6 +292,25 @@ def test_kill_9_then_resume_gives_uninterrupted_rows(tmp_path):
     assert not any(p.name.endswith(".tmp") for p in (out / "parts").iterdir())
     assert same_rows(read_table(out), read_table(reference))
     assert info(out)["complete"]
+
+
+def test_sigterm_stops_cleanly(tmp_path):
+    out = tmp_path / "term"
+    cmd = [sys.executable, "-m", "nucleiml", "generate", "--samples", "200", "--nuclei", "16O"]
+    cmd += ["--out", str(out), "--workers", "1", "--chunk-size", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = out / "parts" / "part-000000.parquet"
+    deadline = time.monotonic() + 60
+    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err
+    data = info(out)
+    assert 1 <= data["samples_done"] < 200 and not data["complete"]
+    card = json.loads((out / "card.json").read_text())
+    assert card["samples_done"] == data["samples_done"]  # the card was brought up to date on the way out
 
 
 def test_mismatching_settings_are_refused(tiny, tmp_path):

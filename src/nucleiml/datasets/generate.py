@@ -15,11 +15,14 @@ their BLAS single-threaded (as Dask workers do by default) so that results do no
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import math
 import os
 import signal
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,8 +71,25 @@ def chunk_generator(seed: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(chunk)]))
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Short SHA-256 of the installed NucleiML sources and data (everything that shapes a row), so that
+    parts computed by different code -- e.g. a solver change between resumed sessions -- can be told apart."""
+    base = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(base.rglob("*")):
+        if (
+            path.is_file()
+            and "__pycache__" not in path.parts
+            and path.suffix in (".py", ".csv", ".json", ".toml")
+        ):
+            h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def solve_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
-    """Rows of one chunk as a dict of numpy arrays (dataset columns), sample-major, nuclei in task order."""
+    """Rows of one chunk as a dict of numpy arrays (dataset columns), sample-major, nuclei in task order;
+    key ``"_code"`` holds the :func:`code_fingerprint` of the worker that computed them."""
     from ..nuclear_matter import couplings_from_nmp_array
     from ..solver import SolverConfig, SolverStatus, solve_batch
 
@@ -117,6 +137,7 @@ def solve_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
     cols["nucleus"] = np.tile(np.array([Nucleus(z, nn).name for z, nn in task.nuclei], dtype=object), n)
     for k in per_nuc[0]:
         cols[k] = np.stack([d[k] for d in per_nuc], axis=1).reshape(-1)  # (n, n_nuc) row-major
+    cols["_code"] = code_fingerprint()
     return cols
 
 
@@ -382,6 +403,7 @@ def generate(
             )
         todo: list[ChunkTask] = []
         keep: list[Path] = []
+        codes: Counter = Counter()  # code fingerprint -> number of parts
         common = {
             "chunk_size": chunk_size,
             "seed": seed,
@@ -398,6 +420,7 @@ def generate(
                 meta = store.part_metadata(path)
                 if meta.get("n") == n and meta.get("start") == c * chunk_size:
                     keep.append(path)
+                    codes[str(meta.get("code"))] += 1
                     continue
             todo.append(ChunkTask(chunk=c, start=c * chunk_size, n=n, **common))
         total, by_nucleus, done = _counts(store.read_part(p, ["sample_id", "nucleus", "label"]) for p in keep)
@@ -423,6 +446,7 @@ def generate(
                 counts=_counts_dict(total, by_nucleus, settings_json["nuclei"]),
                 wall_seconds=round(wall_before + elapsed, 3),
                 updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                code_fingerprints=dict(codes),
                 columns={name: {"type": t, "description": d} for name, t, d in store.COLUMNS},
             )
             store.write_json_atomic(card_path, card)
@@ -449,7 +473,22 @@ def generate(
                     for fut in executor.wait_any(pending):
                         task = pending.pop(fut)
                         cols = fut.result()
-                        meta = {"chunk": task.chunk, "start": task.start, "n": task.n, "seed": seed}
+                        code = str(cols.get("_code"))
+                        meta = {
+                            "chunk": task.chunk,
+                            "start": task.start,
+                            "n": task.n,
+                            "seed": seed,
+                            "code": code,
+                        }
+                        if codes and code not in codes:
+                            warnings.warn(
+                                f"chunk {task.chunk} was computed by other NucleiML code (fingerprint {code}) than "
+                                f"earlier parts ({', '.join(codes)}); rows may not be comparable",
+                                RuntimeWarning,
+                                stacklevel=2,
+                            )
+                        codes[code] += 1
                         store.write_part(root, task.chunk, store.to_table(cols, meta))
                         total.update(cols["label"].tolist())
                         by_nucleus.update(zip(cols["nucleus"].tolist(), cols["label"].tolist()))
@@ -467,8 +506,14 @@ def generate(
                 if bar is not None:
                     bar.close()
                 executor.close(abort=aborted)
-                if aborted:
+                if aborted:  # recount from the parts on disk: one may be written but not yet counted
                     with contextlib.suppress(Exception):
+                        parts = [p for c, p in store.list_parts(root).items() if c < n_chunks]
+                        total, by_nucleus, done = _counts(
+                            store.read_part(p, ["sample_id", "nucleus", "label"]) for p in parts
+                        )
+                        codes.clear()
+                        codes.update(str(store.part_metadata(p).get("code")) for p in parts)
                         save_card(complete=False)
         save_card(complete=done == samples)
     return GenerateResult(root, card, len(todo), time.perf_counter() - t_start)

@@ -34,8 +34,9 @@ def info(root: str | Path) -> dict:
     """
     root = Path(root)
     card = store.read_card(root)
-    total, by_nucleus, samples, parts, size = Counter(), Counter(), 0, 0, 0
+    total, by_nucleus, samples, parts, size, codes = Counter(), Counter(), 0, 0, 0, Counter()
     for path in store.list_parts(root).values():
+        codes[str(store.part_metadata(path).get("code"))] += 1
         t = store.read_part(path, ["sample_id", "nucleus", "label"])
         labels = t.column("label").to_pylist()
         total.update(labels)
@@ -50,6 +51,7 @@ def info(root: str | Path) -> dict:
         rows=sum(total.values()),
         parts=parts,
         disk_bytes=size,
+        code_fingerprints=dict(codes),
         counts={
             "total": {lab: total.get(lab, 0) for lab in LABELS},
             "by_nucleus": {n: {lab: by_nucleus.get((n, lab), 0) for lab in LABELS} for n in nuclei},
@@ -79,9 +81,14 @@ def format_info(data: dict) -> str:
         + ";  masses "
         + ", ".join(f"{k} {v:g}" for k, v in prior.get("masses", {}).items())
         + " MeV",
-        "",
-        "class balance (rows):",
     ]
+    codes = data.get("code_fingerprints", {})
+    if len(codes) > 1:
+        lines.append(
+            f"WARNING: parts were computed by {len(codes)} different versions of the code "
+            f"({', '.join(f'{k}: {v} parts' for k, v in codes.items())}); rows may not be comparable"
+        )
+    lines += ["", "class balance (rows):"]
     counts = data["counts"]
     width = max([len("total"), *(len(n) for n in counts["by_nucleus"])])
     lines.append(f"  {'':<{width}}  " + "  ".join(f"{lab:>16}" for lab in LABELS))
