@@ -452,13 +452,20 @@ def generate(
             store.write_json_atomic(card_path, card)
 
         executor_desc = "none (nothing to do)"
-        save_card(complete=not todo)
-        bar = None
-        if todo:
+        executor = None
+        tqdm = store.require("tqdm").tqdm if progress is True and todo else None
+        if todo:  # connect first: a scheduler that cannot be reached leaves no card behind
             executor = _DaskExecutor(scheduler) if scheduler is not None else _LocalExecutor(workers)
             executor_desc = executor.description
-            if progress is True:
-                tqdm = store.require("tqdm").tqdm
+        try:
+            save_card(complete=not todo)
+        except BaseException:
+            if executor is not None:
+                executor.close(abort=True)
+            raise
+        bar = None
+        if executor is not None:
+            if tqdm is not None:
                 bar = tqdm(total=samples, initial=done, unit="sample", dynamic_ncols=True, smoothing=0.1)
                 bar.set_description(f"{root.name}: {len(nucs)} nuclei")
             aborted = True
