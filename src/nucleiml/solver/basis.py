@@ -56,7 +56,8 @@ class KappaBlock:
 
     @property
     def label(self) -> str:
-        return f"{'spdfghiklmnoqrtuvwxyz'[self.l]}{self.j2}/2"
+        letters = "spdfghiklmnoqrtuvwxyz"
+        return f"{letters[self.l] if self.l < len(letters) else f'[l={self.l}]'}{self.j2}/2"
 
 
 @dataclass(frozen=True)

@@ -76,18 +76,44 @@ def initial_fields(r: np.ndarray, Z: int, N: int, batch: int, M: np.ndarray):
     return S, V, Rf, Vc
 
 
-def _occupations(energies: np.ndarray, degeneracy: np.ndarray, n_particles: int) -> np.ndarray:
-    """Fractional occupations v in [0, 1] filling ``n_particles`` into levels by ascending energy.
+def _occupations(
+    energies: np.ndarray, degeneracy: np.ndarray, n_particles: int, smearing: float = 0.0
+) -> np.ndarray:
+    """Occupation probabilities v in [0, 1] of levels holding ``n_particles`` nucleons.
 
-    ``energies``: (B, L); ``degeneracy``: (L,). The last, partly filled level gets equal filling.
+    ``energies``: (B, L) in fm^-1; ``degeneracy``: (L,); ``smearing``: scalar or (B,). With 0 levels are filled in
+    energy order and a partly filled last level is equally filled. With ``smearing`` = T > 0 (fm^-1) the
+    occupations are Fermi-Dirac functions whose chemical potential conserves the particle number exactly;
+    for T far below the level spacing this is the sharp filling, and at a level crossing it shares the
+    particles between the (then degenerate) crossing levels: equal filling across the crossing.
     """
-    order = np.argsort(energies, axis=-1, kind="stable")
-    d_sorted = degeneracy[order]
-    before = np.cumsum(d_sorted, axis=-1) - d_sorted
-    count = np.clip(n_particles - before, 0, d_sorted)
-    occ = np.empty_like(energies)
-    np.put_along_axis(occ, order, count / d_sorted, axis=-1)
-    return occ
+    smearing = np.asarray(smearing, dtype=float)
+    if np.all(smearing <= 0.0):
+        order = np.argsort(energies, axis=-1, kind="stable")
+        d_sorted = degeneracy[order]
+        before = np.cumsum(d_sorted, axis=-1) - d_sorted
+        count = np.clip(n_particles - before, 0, d_sorted)
+        occ = np.empty_like(energies)
+        np.put_along_axis(occ, order, count / d_sorted, axis=-1)
+        return occ
+    T = np.broadcast_to(smearing, energies.shape[:1])[:, None]
+    lo = np.min(energies, axis=-1) - 50.0 * T[:, 0]
+    hi = np.max(energies, axis=-1) + 50.0 * T[:, 0]
+    for _ in range(100):
+        mu = 0.5 * (lo + hi)
+        x = np.clip((energies - mu[:, None]) / T, -700.0, 700.0)
+        count = (degeneracy / (1.0 + np.exp(x))).sum(axis=-1)
+        lo = np.where(count < n_particles, mu, lo)
+        hi = np.where(count < n_particles, hi, mu)
+        if np.all(hi - lo < 1e-13):
+            break
+    mu = 0.5 * (lo + hi)
+    for _ in range(2):  # Newton polish of the particle number
+        v = 1.0 / (1.0 + np.exp(np.clip((energies - mu[:, None]) / T, -700.0, 700.0)))
+        dn = (degeneracy * v * (1.0 - v)).sum(axis=-1) / T[:, 0]
+        miss = n_particles - (degeneracy * v).sum(axis=-1)
+        mu = mu + np.where(dn > 1e-300, miss / np.maximum(dn, 1e-300), 0.0)
+    return 1.0 / (1.0 + np.exp(np.clip((energies - mu[:, None]) / T, -700.0, 700.0)))
 
 
 @dataclass
@@ -177,6 +203,9 @@ def run_scf(
     coulomb: bool = True,
     time_budget: float | None = None,
     l_max: int | None = None,
+    smearing: float = 0.0,
+    smearing_start: float = 0.0,
+    smearing_decay: float = 0.7,
 ) -> SCFOutput:
     """Iterate a batch of parameter sets to self-consistency for nucleus (Z, N).
 
@@ -184,6 +213,8 @@ def run_scf(
     Lambda_v (meson masses are inside ``green``). ``tol`` bounds the largest change of any field (fm^-1)
     in the last iteration. Members still iterating after ``time_budget`` seconds stop with TIME_BUDGET.
     Only kappa blocks with l <= ``l_max`` are diagonalised (None: all); see :func:`max_occupied_l`.
+    Occupations use Fermi-Dirac smearing of width ``smearing_start`` * ``smearing_decay``^(it-1), never
+    below ``smearing`` (fm^-1; 0 = sharp filling); convergence is declared only at the final width.
     """
     deadline = None if time_budget is None else time.perf_counter() + time_budget
     r, h = basis.r, basis.h
@@ -220,7 +251,8 @@ def run_scf(
         gap_ok = np.all(
             [np.all(b[0][..., 0] > 0, axis=0) & np.all(b[2] < 0, axis=0) for b in blocks_out], axis=0
         )
-        occ = np.stack([_occupations(e_all[0], deg, Z), _occupations(e_all[1], deg, N)])
+        t_idx = temp[idx]
+        occ = np.stack([_occupations(e_all[0], deg, Z, t_idx), _occupations(e_all[1], deg, N, t_idx)])
         # density matrices per orbital l, large (G) and small (F) parts
         nb = Sa.shape[0]
         DG = np.zeros((2, nb, basis.n_pairs))
@@ -297,7 +329,10 @@ def run_scf(
     good_f = np.zeros_like(x)
     has_good = np.zeros(Bsz, dtype=bool)
     fails = np.zeros(Bsz, dtype=np.int64)
+    temp = np.full(Bsz, float(smearing))
     for it in range(1, max_iter + 1):
+        temp[:] = max(smearing, smearing_start * smearing_decay ** (it - 1))
+        annealed = temp <= smearing
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
@@ -331,7 +366,7 @@ def run_scf(
         resid_norm[g] = fnorm[gi]
         fails[g] = 0
         good_x[g], good_f[g], has_good[g] = xg, fg, True
-        conv = fnorm[gi] < tol
+        conv = (fnorm[gi] < tol) & annealed[g]
         status[g[conv]] = SolverStatus.CONVERGED
         active[g[conv]] = False
         # Anderson (type II / Pulay) mixing over the last `history` iterates of each member
