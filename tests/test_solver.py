@@ -193,3 +193,16 @@ def test_bad_input_gives_clear_errors():
         solve({"g_sigma": 10}, "16O")
     with pytest.raises(ValueError, match="Xx"):
         solve(get_preset("NL3"), "16Xx")
+
+
+REQUIRED_NUCLEI = "16O 24O 34Si 40Ca 48Ca 52Ca 54Ca 56Ni 58Ca 68Ni 78Ni 90Zr 100Sn 132Sn 208Pb".split()
+
+
+@pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
+def test_all_required_nuclei_converge_near_experiment(preset):
+    """Every nucleus the project needs converges; both fitted models bind them within 2 % of AME2020."""
+    cp = get_preset(preset)
+    for name in REQUIRED_NUCLEI:
+        res = solve(cp, name)
+        assert res.converged, (name, res.reason)
+        assert res.binding_energy == pytest.approx(experiment(name).binding_energy, rel=0.02), name
