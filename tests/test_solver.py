@@ -16,7 +16,9 @@ EXTRA_NUCLEI = ["34Si", "52Ca", "54Ca", "48Ni", "78Ni"]
 
 
 @pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
-@pytest.mark.parametrize("nucleus", REFERENCE_NUCLEI)
+@pytest.mark.parametrize(
+    "nucleus", [*REFERENCE_NUCLEI, *(pytest.param(n, marks=pytest.mark.slow) for n in EXTRA_NUCLEI)]
+)
 def test_matches_published_coordinate_space_results(preset, nucleus):
     """Carlson, Dutra, Lourenco, Margueron (arXiv:2209.03257): B within 0.2 %, Rp and Rn within 0.01 fm."""
     ref = reference_result(preset, nucleus)
@@ -26,18 +28,6 @@ def test_matches_published_coordinate_space_results(preset, nucleus):
     assert res.proton_radius == pytest.approx(ref.proton_radius, abs=0.01)
     assert res.neutron_radius == pytest.approx(ref.neutron_radius, abs=0.01)
     assert res.charge_radius == pytest.approx(np.sqrt(ref.proton_radius**2 + 0.64), abs=0.01)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
-@pytest.mark.parametrize("nucleus", EXTRA_NUCLEI)
-def test_matches_published_results_other_nuclei(preset, nucleus):
-    ref = reference_result(preset, nucleus)
-    res = solve(get_preset(preset), nucleus)
-    assert res.converged, res.reason
-    assert res.binding_energy == pytest.approx(ref.binding_energy, rel=2e-3)
-    assert res.proton_radius == pytest.approx(ref.proton_radius, abs=0.01)
-    assert res.neutron_radius == pytest.approx(ref.neutron_radius, abs=0.01)
 
 
 def test_nl3_lead_is_close_to_experiment():

@@ -43,7 +43,7 @@ from .eos import (
     matter_state,
     scalar_density_species,
 )
-from .parameters import COUPLING_NAMES, NMP, NMP_NAMES, Couplings, ParameterError
+from .parameters import COUPLING_NAMES, NMP, NMP_NAMES, Couplings, ParameterError, check_array_ranges
 
 __all__ = [
     "CouplingsArrays",
@@ -425,14 +425,7 @@ def _as_nmp_columns(table) -> dict:
     n = {v.shape for v in cols.values()}
     if len(n) != 1:
         raise ParameterError(f"NMP columns have different shapes: {n}")
-    for k, v in cols.items():
-        lo, hi, lo_open = NMP.RANGES[k]
-        bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if lo_open else (v < lo))
-        if np.any(bad):
-            j = int(np.argmax(bad))
-            raise ParameterError(
-                f"{k}[{j}] = {v[j]!r} is outside the allowed range ({lo}, {hi}] or not finite"
-            )
+    check_array_ranges(cols, NMP.RANGES, NMP_NAMES)
     return cols
 
 

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, fields
 from numbers import Real
 from types import MappingProxyType
 
+import numpy as np
+
 from .constants import (
     DEFAULT_M_OMEGA_MEV,
     DEFAULT_M_RHO_MEV,
@@ -38,8 +40,45 @@ def _check(name: str, value, lo: float, hi: float, *, lo_open: bool = False) -> 
     return v
 
 
+class _RangeChecked:
+    """Mixin for frozen dataclasses of floats validated against a class-level ``RANGES`` table
+    {field: (lo, hi, lo_open)}."""
+
+    RANGES: MappingProxyType = MappingProxyType({})
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            lo, hi, lo_open = self.RANGES[f.name]
+            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), lo, hi, lo_open=lo_open))
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ParameterError(f"unknown {cls.__name__} field(s): {sorted(unknown)}")
+        return cls(**data)
+
+
+def check_array_ranges(columns: dict, ranges, names) -> None:
+    """Raise :class:`ParameterError` naming the first non-finite or out-of-range entry of ``columns[name]``
+    (1-D arrays) against ``ranges[name] = (lo, hi, lo_open)``."""
+    for name in names:
+        v = columns[name]
+        lo, hi, lo_open = ranges[name]
+        bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if lo_open else (v < lo))
+        if np.any(bad):
+            j = int(np.argmax(bad))
+            left = "(" if lo_open else "["
+            raise ParameterError(
+                f"{name}[{j}] = {v[j]!r} is not finite or outside the allowed range {left}{lo}, {hi}]"
+            )
+
+
 @dataclass(frozen=True)
-class Couplings:
+class Couplings(_RangeChecked):
     """Couplings of the nonlinear RMF Lagrangian.
 
     Attributes
@@ -80,28 +119,13 @@ class Couplings:
         }
     )
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            lo, hi, lo_open = self.RANGES[f.name]
-            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), lo, hi, lo_open=lo_open))
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Couplings:
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ParameterError(f"unknown coupling field(s): {sorted(unknown)}")
-        return cls(**data)
-
 
 COUPLING_NAMES = ("g_sigma", "g_omega", "g_rho", "A", "B", "C", "Lambda_v")
 MASS_NAMES = ("m_sigma", "m_omega", "m_rho", "M")
 
 
 @dataclass(frozen=True)
-class NMP:
+class NMP(_RangeChecked):
     """Nuclear-matter parameters at the saturation density of symmetric matter.
 
     Attributes
@@ -135,21 +159,6 @@ class NMP:
             "L0": (-200.0, 400.0, False),
         }
     )
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            lo, hi, lo_open = self.RANGES[f.name]
-            object.__setattr__(self, f.name, _check(f.name, getattr(self, f.name), lo, hi, lo_open=lo_open))
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> NMP:
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ParameterError(f"unknown NMP field(s): {sorted(unknown)}")
-        return cls(**data)
 
 
 NMP_NAMES = ("rho0", "E0", "K0", "Q0", "mstar", "J0", "L0")

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..constants import HBARC_MEV_FM
 from ..nuclei import Nucleus, parse_nucleus
-from ..parameters import COUPLING_NAMES, MASS_NAMES, Couplings, ParameterError
+from ..parameters import COUPLING_NAMES, MASS_NAMES, Couplings, ParameterError, check_array_ranges
 from .basis import HOBasis, make_basis
 from .scf import (
     GreenMatrices,
@@ -276,14 +276,7 @@ def _as_columns(couplings) -> dict[str, np.ndarray]:
         }
         n = max(v.size for v in cols.values())
         cols = {k: np.broadcast_to(v, (n,)).astype(float) for k, v in cols.items()}
-        for k, v in cols.items():
-            lo, hi, lo_open = Couplings.RANGES[k]
-            bad = ~np.isfinite(v) | (v > hi) | ((v <= lo) if lo_open else (v < lo))
-            if np.any(bad):
-                j = int(np.argmax(bad))
-                raise ParameterError(
-                    f"{k}[{j}] = {v[j]!r} is outside the allowed range [{lo}, {hi}] or not finite"
-                )
+        check_array_ranges(cols, Couplings.RANGES, (*COUPLING_NAMES, *MASS_NAMES))
         return cols
     items = list(couplings)
     for i, c in enumerate(items):
