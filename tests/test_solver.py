@@ -103,6 +103,36 @@ def test_batched_equals_single():
         assert batch.result(i).charge_radius == pytest.approx(single.charge_radius, abs=1e-9)
 
 
+def test_batch_mates_do_not_change_a_result():
+    """A member's result is bitwise the same alone and in a batch, also for hard prior draws, so labels
+    (converged or not) belong to the parameter set and not to the chunk it was solved in."""
+    rng = np.random.default_rng(3)
+    n = 60
+    table = {
+        "rho0": rng.uniform(0.14, 0.17, n),
+        "E0": rng.uniform(-17.0, -15.0, n),
+        "K0": rng.uniform(180.0, 320.0, n),
+        "Q0": rng.uniform(-800.0, 800.0, n),
+        "mstar": rng.uniform(0.50, 0.80, n),
+        "J0": rng.uniform(24.0, 40.0, n),
+        "L0": rng.uniform(20.0, 120.0, n),
+    }
+    inv = couplings_from_nmp_array(table)
+    cols = {k: v[inv.ok][:12] for k, v in inv.couplings.items()}
+    cols.update(inv.masses)
+    batch = solve_batch(cols, "16O")
+    order = np.arange(12)[::-1]
+    reordered = solve_batch({k: (v[order] if np.ndim(v) else v) for k, v in cols.items()}, "16O")
+    for i in range(12):
+        alone = solve_batch({k: (v[i : i + 1] if np.ndim(v) else v) for k, v in cols.items()}, "16O")
+        j = int(np.flatnonzero(order == i)[0])
+        for other, k in ((alone, 0), (reordered, j)):
+            assert other.status[k] == batch.status[i]
+            assert other.iterations[k] == batch.iterations[i]
+            np.testing.assert_array_equal(other.binding_energy[k], batch.binding_energy[i])
+            np.testing.assert_array_equal(other.charge_radius[k], batch.charge_radius[i])
+
+
 def test_mixed_masses_in_one_batch():
     batch = solve_batch([get_preset("NL3"), get_preset("FSUGold2")], "16O")
     assert batch.converged.all()

@@ -85,6 +85,7 @@ class HOBasis:
     pairs: np.ndarray
     kinetic: tuple
     n_pairs: int = field(default=0)
+    pairs_weighted_t: np.ndarray = field(default=None, repr=False)  # (n_r, n_pairs): h * pairs, transposed
 
 
 def make_basis(n_shells: int, b: float, h: float, r_max: float) -> HOBasis:
@@ -138,4 +139,5 @@ def make_basis(n_shells: int, b: float, h: float, r_max: float) -> HOBasis:
         pairs=pairs,
         kinetic=tuple(kinetic),
         n_pairs=offset,
+        pairs_weighted_t=np.ascontiguousarray((h * pairs).T),
     )

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..constants import ALPHA_EM
 from .basis import HOBasis
-from .fields import coulomb_potential, yukawa_green
+from .fields import coulomb_potential, rows_matmul, yukawa_green
 
 
 class SolverStatus(enum.IntEnum):
@@ -103,10 +103,11 @@ def _occupations(
         mu = 0.5 * (lo + hi)
         x = np.clip((energies - mu[:, None]) / T, -700.0, 700.0)
         count = (degeneracy / (1.0 + np.exp(x))).sum(axis=-1)
-        lo = np.where(count < n_particles, mu, lo)
-        hi = np.where(count < n_particles, hi, mu)
-        if np.all(hi - lo < 1e-13):
+        live = hi - lo >= 1e-13  # members stop on their own criterion: results never depend on batch-mates
+        if not np.any(live):
             break
+        lo = np.where(live & (count < n_particles), mu, lo)
+        hi = np.where(live & (count >= n_particles), mu, hi)
     mu = 0.5 * (lo + hi)
     for _ in range(2):  # Newton polish of the particle number
         v = 1.0 / (1.0 + np.exp(np.clip((energies - mu[:, None]) / T, -700.0, 700.0)))
@@ -160,9 +161,9 @@ def _dirac_step(basis: HOBasis, S, V, R, Vc, M, blocks=None):
     # potentials (species, batch, r): G block gets M + (Vq - S), F block -M + (Vq + S)
     vp = V + 0.5 * R + Vc
     vn = V - 0.5 * R
-    W = np.stack([vp - S, vp + S, vn - S, vn + S])  # (4, B, nr)
-    me = (basis.pairs * basis.h) @ W.reshape(4 * B, -1).T  # (n_pairs, 4B)
-    me = me.reshape(basis.n_pairs, 4, B)
+    W = np.stack([vp - S, vp + S, vn - S, vn + S], axis=1)  # (B, 4, nr)
+    me = np.moveaxis(rows_matmul(W, basis.pairs_weighted_t), 0, -1)  # (4, n_pairs, B)
+    me = me.swapaxes(0, 1)  # (n_pairs, 4, B)
     out = []
     for bi in blocks:
         blk, kin = basis.blocks[bi], basis.kinetic[bi]
@@ -264,15 +265,18 @@ def run_scf(
             start += blk.nG
             g = X[..., : blk.nG, :]
             f = X[..., blk.nG :, :]
-            dg = np.einsum("qbik,qbk,qbjk->qbij", g, v, g)
-            df = np.einsum("qbik,qbk,qbjk->qbij", f, v, f)
+            # stacked matmuls (not einsum, whose loop order follows the array shapes): per-member results
+            # do not depend on the batch size
+            vw = v[..., None, :]
+            dg = (g * vw) @ g.swapaxes(-1, -2)
+            df = (f * vw) @ f.swapaxes(-1, -2)
             nl = basis.u[blk.l].shape[0]
             nlt = basis.u[blk.lt].shape[0]
             oG, oF = basis.pair_offset[blk.l], basis.pair_offset[blk.lt]
             DG[..., oG : oG + nl * nl].reshape(2, nb, nl, nl)[..., : blk.nG, : blk.nG] += dg
             DF[..., oF : oF + nlt * nlt].reshape(2, nb, nlt, nlt)[..., : blk.nF, : blk.nF] += df
-        dens_G = DG @ basis.pairs / fourpir2  # (2, b, nr)
-        dens_F = DF @ basis.pairs / fourpir2
+        dens_G = rows_matmul(DG, basis.pairs) / fourpir2  # (2, b, nr)
+        dens_F = rows_matmul(DF, basis.pairs) / fourpir2
         rho_v = dens_G + dens_F
         rho_sc = dens_G - dens_F
         rho_p, rho_n = rho_v[0], rho_v[1]
@@ -283,13 +287,13 @@ def run_scf(
         src_s = gs2[idx, None] * rs - (A3[idx, None] / gsa) * Sa**2 - (B4[idx, None] / gs2[idx, None]) * Sa**3
         src_w = gw2[idx, None] * (rho - C4[idx, None] * Va**3 - lam[idx, None] * Ra**2 * Va)
         src_r = gr2[idx, None] * (0.5 * rho3 - lam[idx, None] * Va**2 * Ra)
-        S_new = src_s @ green.sigma.T
-        V_new = src_w @ green.omega.T
-        R_new = src_r @ green.rho.T
+        S_new = rows_matmul(src_s, green.sigma.T)
+        V_new = rows_matmul(src_w, green.omega.T)
+        R_new = rows_matmul(src_r, green.rho.T)
         Vc_new = coulomb_potential(green.coulomb, r, h, rho_p, ALPHA_EM) if coulomb else np.zeros_like(Vca)
         x_new = np.concatenate([S_new, V_new, R_new, Vc_new], axis=1)
         # total energy (fm^-1)
-        e_sp = (e_all * occ * deg).sum(axis=(0, 2))
+        e_sp = (e_all * occ * deg).sum(axis=-1).sum(axis=0)
         integrand = (
             0.5 * Sa * rs
             - A3[idx, None] / (6.0 * gsa**3) * Sa**3
@@ -385,17 +389,17 @@ def run_scf(
                 valid = np.arange(history - 1)[None, :] < (hist_n[u] - 1)[:, None]
                 dX = dX * valid[..., None]
                 dF = dF * valid[..., None]
-                gram = np.einsum("bkn,bln->bkl", dF, dF)
+                gram = dF @ dF.swapaxes(-1, -2)
                 scale = np.maximum(np.trace(gram, axis1=1, axis2=2), 1e-300)
                 gram = (
                     gram
                     + (1e-10 * scale)[:, None, None] * np.eye(history - 1)
                     + np.where(valid, 0.0, 1.0)[:, :, None] * np.eye(history - 1) * scale[:, None, None]
                 )
-                rhs = np.einsum("bkn,bn->bk", dF, fg[use])
+                rhs = (dF @ fg[use][..., None])[..., 0]
                 gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]
-                f_bar = fg[use] - np.einsum("bk,bkn->bn", gamma, dF)
-                step_a = -np.einsum("bk,bkn->bn", gamma, dX) + mixing * f_bar
+                f_bar = fg[use] - (gamma[:, None, :] @ dF)[:, 0]
+                step_a = -(gamma[:, None, :] @ dX)[:, 0] + mixing * f_bar
                 lin = np.max(np.abs(step[use]), axis=1)
                 sane = np.all(np.isfinite(step_a), axis=1) & (np.max(np.abs(step_a), axis=1) < 20.0 * lin)
                 step[use] = np.where(sane[:, None], step_a, step[use])
@@ -437,5 +441,7 @@ def intruders_in_skipped_blocks(basis: HOBasis, out: SCFOutput, M: np.ndarray, l
             np.stack([b[0][..., 0] for b in _dirac_step(basis, f["S"], f["V"], f["R"], f["Vc"], M, skipped)]),
             axis=0,
         )  # (2, B)
-        fermi = np.stack([np.max(np.where(occ > 0, e, -np.inf), axis=-1) for e, occ in out.levels])  # (2, B)
+        fermi = np.stack(
+            [np.max(np.where(occ > 1e-6, e, -np.inf), axis=-1) for e, occ in out.levels]
+        )  # (2, B)
     return np.any(lowest < fermi, axis=0) & (out.status == SolverStatus.CONVERGED)
