@@ -321,21 +321,29 @@ def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
 
 
 def _illinois(f, lo, hi, flo, fhi, n_iter=100, rtol=1e-15):
-    """Vectorised Illinois (modified regula falsi) root refinement inside sign-changing brackets."""
+    """Vectorised Illinois (modified regula falsi) root refinement inside sign-changing brackets.
+
+    Each member stops on its own criterion, so its root does not depend on the other members.
+    """
     side = np.zeros(lo.shape, dtype=np.int8)
-    x = lo.copy()
+    x = 0.5 * (lo + hi)
+    done = np.zeros(lo.shape, dtype=bool)
     for _ in range(n_iter):
-        x = (lo * fhi - hi * flo) / (fhi - flo)
-        x = np.where(np.isfinite(x) & (x > lo) & (x < hi), x, 0.5 * (lo + hi))
-        fx = f(x)
-        left = np.sign(fx) == np.sign(flo)
+        xn = (lo * fhi - hi * flo) / (fhi - flo)
+        xn = np.where(np.isfinite(xn) & (xn > lo) & (xn < hi), xn, 0.5 * (lo + hi))
+        fx = f(xn)
+        live = ~done
+        left = live & (np.sign(fx) == np.sign(flo))
+        right = live & ~left
         # replace the endpoint on the same side; halve the other's f when the same side repeats
         fhi = np.where(left & (side == 1), 0.5 * fhi, fhi)
-        flo = np.where(~left & (side == -1), 0.5 * flo, flo)
-        lo, flo = np.where(left, x, lo), np.where(left, fx, flo)
-        hi, fhi = np.where(~left, x, hi), np.where(~left, fx, fhi)
-        side = np.where(left, 1, -1).astype(np.int8)
-        if np.all((hi - lo) <= rtol * np.abs(x) + 1e-300):
+        flo = np.where(right & (side == -1), 0.5 * flo, flo)
+        lo, flo = np.where(left, xn, lo), np.where(left, fx, flo)
+        hi, fhi = np.where(right, xn, hi), np.where(right, fx, fhi)
+        side = np.where(left, 1, np.where(right, -1, side)).astype(np.int8)
+        x = np.where(live, xn, x)
+        done |= ((hi - lo) <= rtol * np.abs(x) + 1e-300) | (fx == 0)
+        if np.all(done):
             break
     return x
 
