@@ -2,7 +2,7 @@
 
 Run:  python benchmarks/bench_couplings.py [--samples 100000] [--out benchmarks/results/couplings.json]
 
-Samples are drawn from the default uniform prior of the dataset issue; the figure counts every sample,
+Samples are drawn from the package's default prior (src/nucleiml/data/default_prior.toml); the figure counts every sample,
 whether or not it has physical couplings (both outcomes cost the same scan).
 """
 
@@ -23,17 +23,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nucleiml  # noqa: E402
+from nucleiml.datasets.prior import default_prior  # noqa: E402
 from nucleiml.nuclear_matter import InversionFailure, couplings_from_nmp_array  # noqa: E402
-
-PRIOR = {
-    "rho0": (0.14, 0.17),
-    "E0": (-17.0, -15.0),
-    "K0": (180.0, 320.0),
-    "Q0": (-800.0, 800.0),
-    "mstar": (0.50, 0.80),
-    "J0": (24.0, 40.0),
-    "L0": (20.0, 120.0),
-}
 
 
 def main() -> None:
@@ -44,7 +35,7 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/couplings.json")
     args = ap.parse_args()
     rng = np.random.default_rng(7)
-    table = {k: rng.uniform(lo, hi, args.samples) for k, (lo, hi) in PRIOR.items()}
+    table = default_prior().sample(args.samples, rng)
     best = np.inf
     codes = None
     for _ in range(args.repeat):

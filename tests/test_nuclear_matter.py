@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from nucleiml.datasets.prior import default_prior
 from nucleiml.eos import energy_per_nucleon, pressure
 from nucleiml.nuclear_matter import (
     InversionFailure,
@@ -20,19 +21,10 @@ FSUGOLD2_PUBLISHED = {"rho0": 0.1505, "E0": -16.28, "K0": 238.0, "mstar": 0.593,
 # Lalazissis, Koenig, Ring, PRC 55, 540 (1997): NL3 nuclear matter (m* printed to two digits).
 NL3_PUBLISHED = {"rho0": 0.148, "K0": 271.76, "J0": 37.4}
 
-PRIOR = {
-    "rho0": (0.14, 0.17),
-    "E0": (-17.0, -15.0),
-    "K0": (180.0, 320.0),
-    "Q0": (-800.0, 800.0),
-    "mstar": (0.50, 0.80),
-    "J0": (24.0, 40.0),
-    "L0": (20.0, 120.0),
-}
-
 
 def random_nmp_table(rng, n):
-    return {k: rng.uniform(lo, hi, n) for k, (lo, hi) in PRIOR.items()}
+    """n draws from the package's default prior (the dataset generator's)."""
+    return default_prior().sample(n, rng)
 
 
 @pytest.mark.parametrize("key", sorted(FSUGOLD2_PUBLISHED))

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from nucleiml.datasets.prior import default_prior
 from nucleiml.experiment import experiment
 from nucleiml.nuclear_matter import couplings_from_nmp_array
 from nucleiml.parameters import ParameterError
@@ -108,15 +109,7 @@ def test_batch_mates_do_not_change_a_result():
     (converged or not) belong to the parameter set and not to the chunk it was solved in."""
     rng = np.random.default_rng(3)
     n = 60
-    table = {
-        "rho0": rng.uniform(0.14, 0.17, n),
-        "E0": rng.uniform(-17.0, -15.0, n),
-        "K0": rng.uniform(180.0, 320.0, n),
-        "Q0": rng.uniform(-800.0, 800.0, n),
-        "mstar": rng.uniform(0.50, 0.80, n),
-        "J0": rng.uniform(24.0, 40.0, n),
-        "L0": rng.uniform(20.0, 120.0, n),
-    }
+    table = default_prior().sample(n, rng)
     inv = couplings_from_nmp_array(table)
     cols = {k: v[inv.ok][:12] for k, v in inv.couplings.items()}
     cols.update(inv.masses)
@@ -179,15 +172,7 @@ def test_random_prior_draws_never_raise_or_return_nan():
     """A few hundred draws from the default prior: every member converges or carries a status."""
     rng = np.random.default_rng(12345)
     n = 300
-    table = {
-        "rho0": rng.uniform(0.14, 0.17, n),
-        "E0": rng.uniform(-17.0, -15.0, n),
-        "K0": rng.uniform(180.0, 320.0, n),
-        "Q0": rng.uniform(-800.0, 800.0, n),
-        "mstar": rng.uniform(0.50, 0.80, n),
-        "J0": rng.uniform(24.0, 40.0, n),
-        "L0": rng.uniform(20.0, 120.0, n),
-    }
+    table = default_prior().sample(n, rng)
     inv = couplings_from_nmp_array(table)
     cols = {k: v[inv.ok] for k, v in inv.couplings.items()}
     assert cols["g_sigma"].size > 50
