@@ -344,7 +344,8 @@ def run_scf(
             status[idx] = SolverStatus.TIME_BUDGET
             break
         xa = x[idx]
-        x_new, extra = evaluate(xa, idx)
+        with np.errstate(all="ignore"):  # members whose fields blow up are caught by extra["ok"] below
+            x_new, extra = evaluate(xa, idx)
         f = x_new - xa
         fnorm = np.max(np.abs(f), axis=1)
         ok = extra["ok"]
@@ -389,19 +390,27 @@ def run_scf(
                 valid = np.arange(history - 1)[None, :] < (hist_n[u] - 1)[:, None]
                 dX = dX * valid[..., None]
                 dF = dF * valid[..., None]
-                gram = dF @ dF.swapaxes(-1, -2)
-                scale = np.maximum(np.trace(gram, axis1=1, axis2=2), 1e-300)
-                gram = (
-                    gram
-                    + (1e-10 * scale)[:, None, None] * np.eye(history - 1)
-                    + np.where(valid, 0.0, 1.0)[:, :, None] * np.eye(history - 1) * scale[:, None, None]
-                )
-                rhs = (dF @ fg[use][..., None])[..., 0]
-                gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]
-                f_bar = fg[use] - (gamma[:, None, :] @ dF)[:, 0]
-                step_a = -(gamma[:, None, :] @ dX)[:, 0] + mixing * f_bar
-                lin = np.max(np.abs(step[use]), axis=1)
-                sane = np.all(np.isfinite(step_a), axis=1) & (np.max(np.abs(step_a), axis=1) < 20.0 * lin)
+                with np.errstate(all="ignore"):  # diverging members fall back to the linear step
+                    gram = dF @ dF.swapaxes(-1, -2)
+                    scale = np.maximum(np.trace(gram, axis1=1, axis2=2), 1e-300)
+                    gram = (
+                        gram
+                        + (1e-10 * scale)[:, None, None] * np.eye(history - 1)
+                        + np.where(valid, 0.0, 1.0)[:, :, None] * np.eye(history - 1) * scale[:, None, None]
+                    )
+                    rhs = (dF @ fg[use][..., None])[..., 0]
+                    finite = np.all(np.isfinite(gram), axis=(1, 2)) & np.all(np.isfinite(rhs), axis=1)
+                    gram = np.where(finite[:, None, None], gram, np.eye(history - 1))
+                    rhs = np.where(finite[:, None], rhs, 0.0)
+                    gamma = np.linalg.solve(gram, rhs[..., None])[..., 0]
+                    f_bar = fg[use] - (gamma[:, None, :] @ dF)[:, 0]
+                    step_a = -(gamma[:, None, :] @ dX)[:, 0] + mixing * f_bar
+                    lin = np.max(np.abs(step[use]), axis=1)
+                    sane = (
+                        finite
+                        & np.all(np.isfinite(step_a), axis=1)
+                        & (np.max(np.abs(step_a), axis=1) < 20.0 * lin)
+                    )
                 step[use] = np.where(sane[:, None], step_a, step[use])
         still = ~conv
         x[g[still]] = xg[still] + step[still]
