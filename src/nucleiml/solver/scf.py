@@ -97,13 +97,27 @@ def _occupations(
         np.put_along_axis(occ, order, count / d_sorted, axis=-1)
         return occ
     T = np.broadcast_to(smearing, energies.shape[:1])[:, None]
-    lo = np.min(energies, axis=-1) - 50.0 * T[:, 0]
-    hi = np.max(energies, axis=-1) + 50.0 * T[:, 0]
+    # bracket the chemical potential around the sharp Fermi level (the widest bracket where that fails)
+    sharp = _occupations(energies, degeneracy, n_particles, 0.0)
+    e_in = np.max(np.where(sharp > 0.0, energies, -np.inf), axis=-1)
+    e_out = np.min(np.where(sharp < 1.0, energies, np.inf), axis=-1)
+    e_out = np.where(np.isfinite(e_out), e_out, e_in)
+
+    def count_at(mu):
+        return (degeneracy / (1.0 + np.exp(np.clip((energies - mu[:, None]) / T, -700.0, 700.0)))).sum(
+            axis=-1
+        )
+
+    lo = np.minimum(e_in, e_out) - 40.0 * T[:, 0]
+    hi = np.maximum(e_in, e_out) + 40.0 * T[:, 0]
+    bad = ~((count_at(lo) <= n_particles) & (count_at(hi) >= n_particles))
+    lo = np.where(bad, np.min(energies, axis=-1) - 50.0 * T[:, 0], lo)
+    hi = np.where(bad, np.max(energies, axis=-1) + 50.0 * T[:, 0], hi)
     for _ in range(100):
         mu = 0.5 * (lo + hi)
-        x = np.clip((energies - mu[:, None]) / T, -700.0, 700.0)
-        count = (degeneracy / (1.0 + np.exp(x))).sum(axis=-1)
-        live = hi - lo >= 1e-13  # members stop on their own criterion: results never depend on batch-mates
+        count = count_at(mu)
+        # members stop on their own criterion, so results never depend on batch-mates
+        live = (hi - lo >= 1e-13) & (np.abs(count - n_particles) > 1e-12 * n_particles)
         if not np.any(live):
             break
         lo = np.where(live & (count < n_particles), mu, lo)
