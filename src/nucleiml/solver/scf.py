@@ -6,7 +6,8 @@ tabulated on the basis' radial grid, one row per parameter set of the batch. One
 
 1. Dirac matrices in the HO basis for every kappa block and both nucleon species (one GEMM for all
    potential matrix elements), batched ``eigh``;
-2. occupations by single-particle energy (the last level equally filled when it is partly occupied);
+2. occupations by single-particle energy: Fermi-Dirac functions annealed to a small width, so that a partly
+   filled last level or two levels crossing at the Fermi surface are equally filled;
 3. densities from the block density matrices (one GEMM);
 4. Klein-Gordon / Poisson fields from the densities with the nonlinear terms taken at the previous fields;
 5. mixing of the fields (Anderson / DIIS on the field residual, linear mixing in the first steps).
@@ -255,7 +256,6 @@ def run_scf(
     resid_norm = np.full(Bsz, np.inf)
     # stacked field vector x = [S, V, R, Vc] (B, 4 nr)
     x = np.concatenate([S, V, R, Vc], axis=1)
-    result = {}
 
     def evaluate(xa, idx):
         """One fixed-point map application for the members ``idx``: returns new fields and by-products."""
