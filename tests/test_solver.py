@@ -169,13 +169,14 @@ def test_iteration_and_time_budgets_are_results():
 
 
 def test_random_prior_draws_never_raise_or_return_nan():
-    """A few hundred draws from the default prior: every member converges or carries a status."""
+    """A few hundred solver runs on draws from the default prior (800 NMP draws, about 300 with physical
+    couplings): every member converges or carries a status, never an exception or a NaN observable."""
     rng = np.random.default_rng(12345)
-    n = 300
+    n = 800
     table = default_prior().sample(n, rng)
     inv = couplings_from_nmp_array(table)
     cols = {k: v[inv.ok] for k, v in inv.couplings.items()}
-    assert cols["g_sigma"].size > 50
+    assert cols["g_sigma"].size > 250
     cols.update(inv.masses)
     for nucleus in ("16O", "40Ca"):
         batch = solve_batch(cols, nucleus, SolverConfig(max_iterations=200))
