@@ -212,3 +212,20 @@ def test_all_required_nuclei_converge_near_experiment(preset):
         res = solve(cp, name)
         assert res.converged, (name, res.reason)
         assert res.binding_energy == pytest.approx(experiment(name).binding_energy, rel=0.02), name
+
+
+def test_restricted_kappa_blocks_fall_back_to_all_blocks(monkeypatch):
+    """Only blocks with l <= max_occupied_l are diagonalised in the loop; when that bound is wrong (here forced
+    to 0 for 40Ca, whose p and d levels are occupied) the members are re-solved with all blocks and give the
+    same ground state as the default solve."""
+    import nucleiml.solver.api as api
+
+    cps = [get_preset("NL3"), get_preset("FSUGold2")]
+    default = [solve(cp, "40Ca") for cp in cps]
+    monkeypatch.setattr(api, "max_occupied_l", lambda Z, N: 0)
+    forced = [solve(cp, "40Ca") for cp in cps]
+    for d, f in zip(default, forced, strict=True):
+        assert f.converged
+        assert f.binding_energy == pytest.approx(d.binding_energy, rel=1e-9)
+        assert f.charge_radius == pytest.approx(d.charge_radius, abs=1e-9)
+        assert [lv.label for lv in f.levels] == [lv.label for lv in d.levels]

@@ -69,13 +69,8 @@ DEFAULT_MASSES = {
 }
 
 
-def _ranges(cls: type) -> dict[str, tuple[float, float, bool]]:
-    # The dataclasses keep their allowed ranges as {field: (lo, hi, lo_open)}.
-    return cls.RANGES
-
-
 def _range_text(cls: type, field: str, unit: str) -> str:
-    rng = _ranges(cls).get(field)
+    rng = cls.RANGES.get(field)
     if rng is None:
         return "a finite real number"
     lo, hi, lo_open = rng
@@ -95,7 +90,7 @@ def _real(cls: type, field: str, unit: str) -> Callable[[str], float]:
             ) from None
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"{field} = {text} is not finite; allowed range {allowed}")
-        rng = _ranges(cls).get(field)
+        rng = cls.RANGES.get(field)
         if rng is not None:
             lo, hi, lo_open = rng
             if (value <= lo if lo_open else value < lo) or value > hi:

@@ -183,12 +183,14 @@ def solve_vector_fields(rho, rho3, alpha, C, beta, lam, n_iter: int = 200):
             break
         hi = np.where(bad, 2 * hi, hi)
     for _ in range(n_iter):
+        # each member stops on its own criterion, so batched results equal single ones
+        live = hi - lo > 1e-15 * np.maximum(hi, 1e-300)
+        if not np.any(live):
+            break
         mid = 0.5 * (lo + hi)
         neg = resid(mid) < 0
-        lo = np.where(neg, mid, lo)
-        hi = np.where(neg, hi, mid)
-        if np.all(hi - lo <= 1e-15 * np.maximum(hi, 1e-300)):
-            break
+        lo = np.where(live & neg, mid, lo)
+        hi = np.where(live & ~neg, mid, hi)
     V = 0.5 * (lo + hi)
     R = 0.5 * rho3 / (beta + lam * V * V)
     return V, R

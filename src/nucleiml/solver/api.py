@@ -307,6 +307,11 @@ def _levels_of(basis: HOBasis, out, member: int, M: float) -> tuple[Level, ...]:
     return tuple(levels)
 
 
+def _rms_radius(rho: np.ndarray, r: np.ndarray, h: float, n: int) -> np.ndarray:
+    """Point rms radius (fm) of n nucleons with density rho(r) (fm^-3, rows of a batch) on the grid r."""
+    return np.sqrt(4 * np.pi * h * (rho * r**4).sum(axis=-1) / n)
+
+
 def _merge(out, again, redo):
     """Replace the members ``redo`` of a restricted-block run by a full-block run of them."""
     n_levels = again.levels[0][0].shape[1]
@@ -396,18 +401,15 @@ def solve_batch(
         redo = intruders_in_skipped_blocks(basis, out, kernel_couplings["M"], l_max)
         if np.any(redo):  # a level of a high-l block came below the Fermi energy: solve those with all blocks
             sub = {k: v[redo] for k, v in kernel_couplings.items()}
-            again = run_scf(basis, green, sub, nuc.Z, nuc.N, time_budget=remaining, l_max=None, **settings)
+            left = None if cfg.time_budget is None else cfg.time_budget - (time.perf_counter() - t0)
+            again = run_scf(basis, green, sub, nuc.Z, nuc.N, time_budget=left, l_max=None, **settings)
             out = _merge(out, again, redo)
         r, h = basis.r, basis.h
         conv = out.status == SolverStatus.CONVERGED
         with np.errstate(invalid="ignore", divide="ignore"):
             be = A * M - out.energy * HBARC_MEV_FM - center_of_mass_correction(A)
-            rp = np.sqrt(4 * np.pi * h * (out.rho_p * r**4).sum(axis=1) / nuc.Z)
-            rn = (
-                np.sqrt(4 * np.pi * h * (out.rho_n * r**4).sum(axis=1) / nuc.N)
-                if nuc.N
-                else np.zeros(idx.size)
-            )
+            rp = _rms_radius(out.rho_p, r, h, nuc.Z)
+            rn = _rms_radius(out.rho_n, r, h, nuc.N) if nuc.N else np.zeros(idx.size)
         finite = np.isfinite(be) & np.isfinite(rp) & np.isfinite(rn)
         st = np.where(conv & ~finite, SolverStatus.UNPHYSICAL_FIELDS, out.status)
         ok = st == SolverStatus.CONVERGED

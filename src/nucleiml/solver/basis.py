@@ -84,8 +84,8 @@ class HOBasis:
     pair_offset: dict
     pairs: np.ndarray
     kinetic: tuple
-    n_pairs: int = field(default=0)
-    pairs_weighted_t: np.ndarray = field(default=None, repr=False)  # (n_r, n_pairs): h * pairs, transposed
+    n_pairs: int
+    pairs_weighted_t: np.ndarray = field(repr=False)  # (n_r, n_pairs): h * pairs, transposed
 
 
 def make_basis(n_shells: int, b: float, h: float, r_max: float) -> HOBasis:

@@ -452,19 +452,19 @@ def run_scf(
 
 def intruders_in_skipped_blocks(basis: HOBasis, out: SCFOutput, M: np.ndarray, l_max: int) -> np.ndarray:
     """True for members with a level of a block l > ``l_max`` (not diagonalised in the loop) below their
-    highest occupied level of the same species: then the restriction was wrong and they must be re-run
-    with all blocks."""
+    highest occupied level of the same species, at their last fields: the restriction was wrong for them
+    (whether or not they converged) and they must be re-run with all blocks."""
     skipped = [i for i, blk in enumerate(basis.blocks) if blk.l > l_max]
-    n = M.size
-    if not skipped:
-        return np.zeros(n, dtype=bool)
+    redo = np.zeros(M.size, dtype=bool)
     f = out.fields
-    with np.errstate(invalid="ignore"):
-        lowest = np.min(
-            np.stack([b[0][..., 0] for b in _dirac_step(basis, f["S"], f["V"], f["R"], f["Vc"], M, skipped)]),
-            axis=0,
-        )  # (2, B)
-        fermi = np.stack(
-            [np.max(np.where(occ > 1e-6, e, -np.inf), axis=-1) for e, occ in out.levels]
-        )  # (2, B)
-    return np.any(lowest < fermi, axis=0) & (out.status == SolverStatus.CONVERGED)
+    fermi = np.stack([np.max(np.where(occ > 1e-6, e, -np.inf), axis=-1) for e, occ in out.levels])  # (2, B)
+    finite = np.all(np.isfinite(fermi), axis=0)
+    for field in f.values():
+        finite &= np.all(np.isfinite(field), axis=1)
+    cand = np.flatnonzero(finite)
+    if not skipped or cand.size == 0:
+        return redo
+    steps = _dirac_step(basis, f["S"][cand], f["V"][cand], f["R"][cand], f["Vc"][cand], M[cand], skipped)
+    lowest = np.min(np.stack([b[0][..., 0] for b in steps]), axis=0)  # (2, b)
+    redo[cand] = np.any(lowest < fermi[:, cand], axis=0)
+    return redo
