@@ -1,0 +1,235 @@
+"""The self-consistent fixed-point map of the spherical RMF equations (pure numerical kernel).
+
+All quantities are in powers of fm^-1 (energies and fields divided by hbar c). The fields of a batch member
+are one stacked row x = [S, V, R, Vc] on the basis' radial grid: S = g_sigma sigma, V = g_omega omega,
+R = g_rho b and the Coulomb potential energy Vc of a proton. One application of the map:
+
+1. Dirac matrices in the HO basis for every kappa block and both nucleon species (one GEMM for all
+   potential matrix elements), batched ``eigh``;
+2. occupations by single-particle energy (:mod:`.occupations`);
+3. densities from the block density matrices (one GEMM);
+4. Klein-Gordon / Poisson fields from the densities, the meson self-interactions taken at the input fields.
+
+:func:`fixed_point_map` returns the new fields together with the energy, densities, levels and a flag that
+says whether the input fields were physical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from ..constants import ALPHA_EM
+from .basis import HOBasis
+from .fields import coulomb_potential, rows_matmul
+from .occupations import occupations
+
+N_FIELDS = 4
+"""Fields per member in the stacked vector: S, V, R, Vc."""
+
+
+@dataclass(frozen=True)
+class SCFProblem:
+    """Everything the map needs for a batch: basis, Green's matrices, couplings (fm^-1 powers, (B,) arrays),
+    the nucleus and the kappa blocks diagonalised (``blocks_used``; their levels' degeneracies ``deg``)."""
+
+    basis: HOBasis
+    green: object
+    Z: int
+    N: int
+    coulomb: bool
+    blocks_used: tuple
+    deg: np.ndarray
+    level_blocks: tuple
+    M: np.ndarray
+    gs: np.ndarray
+    gs2: np.ndarray
+    gw2: np.ndarray
+    gr2: np.ndarray
+    A3: np.ndarray
+    B4: np.ndarray
+    C4: np.ndarray
+    lam: np.ndarray
+
+    @property
+    def n_r(self) -> int:
+        return self.basis.r.size
+
+
+def make_problem(
+    basis, green, couplings: dict, Z: int, N: int, coulomb: bool, l_max: int | None
+) -> SCFProblem:
+    """Assemble an :class:`SCFProblem`; ``couplings`` as in :func:`nucleiml.solver.scf.run_scf`."""
+    blocks_used = tuple(i for i, blk in enumerate(basis.blocks) if l_max is None or blk.l <= l_max)
+    deg = np.concatenate(
+        [np.full(basis.blocks[i].nG, basis.blocks[i].degeneracy, dtype=float) for i in blocks_used]
+    )
+    gs2 = couplings["g_sigma2"]
+    return SCFProblem(
+        basis=basis,
+        green=green,
+        Z=Z,
+        N=N,
+        coulomb=coulomb,
+        blocks_used=blocks_used,
+        deg=deg,
+        level_blocks=tuple((i, k) for i in blocks_used for k in range(basis.blocks[i].nG)),
+        M=np.asarray(couplings["M"], dtype=float),
+        gs=np.sqrt(gs2),
+        gs2=gs2,
+        gw2=couplings["g_omega2"],
+        gr2=couplings["g_rho2"],
+        A3=couplings["A"],
+        B4=couplings["B"],
+        C4=couplings["C"],
+        lam=couplings["Lambda_v"],
+    )
+
+
+class MapResult(NamedTuple):
+    """Output of :func:`fixed_point_map` for b members (fm^-1 powers)."""
+
+    x_new: np.ndarray  # (b, 4 n_r) new fields
+    energy: np.ndarray  # (b,) total mean-field energy including rest masses
+    rho_p: np.ndarray  # (b, n_r) proton density (fm^-3)
+    rho_n: np.ndarray
+    rho_s: np.ndarray  # scalar density
+    e_all: np.ndarray  # (2, b, L) positive-energy levels of the blocks used
+    occ: np.ndarray  # (2, b, L) their occupation probabilities
+    ok: np.ndarray  # (b,) input fields physical and output finite
+
+
+def split_fields(x: np.ndarray, n_r: int) -> tuple[np.ndarray, ...]:
+    """(S, V, R, Vc) views of stacked field rows."""
+    return tuple(x[:, k * n_r : (k + 1) * n_r] for k in range(N_FIELDS))
+
+
+def _dirac_step(basis: HOBasis, S, V, R, Vc, M, blocks=None):
+    """Diagonalise the Dirac equation for both species in the kappa blocks ``blocks`` (indices; default all).
+
+    Returns, per block, (positive-energy eigenvalues (2, B, nG), their eigenvectors, the highest
+    negative-energy eigenvalue (2, B)).
+    """
+    if blocks is None:
+        blocks = range(len(basis.blocks))
+    B = S.shape[0]
+    # potentials (species, batch, r): G block gets M + (Vq - S), F block -M + (Vq + S)
+    vp = V + 0.5 * R + Vc
+    vn = V - 0.5 * R
+    W = np.stack([vp - S, vp + S, vn - S, vn + S], axis=1)  # (B, 4, nr)
+    me = np.moveaxis(rows_matmul(W, basis.pairs_weighted_t), 0, -1)  # (4, n_pairs, B)
+    me = me.swapaxes(0, 1)  # (n_pairs, 4, B)
+    out = []
+    for bi in blocks:
+        blk, kin = basis.blocks[bi], basis.kinetic[bi]
+        nl = basis.u[blk.l].shape[0]
+        nlt = basis.u[blk.lt].shape[0]
+        oG, oF = basis.pair_offset[blk.l], basis.pair_offset[blk.lt]
+        gg = me[oG : oG + nl * nl].reshape(nl, nl, 4, B)[: blk.nG, : blk.nG]
+        ff = me[oF : oF + nlt * nlt].reshape(nlt, nlt, 4, B)[: blk.nF, : blk.nF]
+        n = blk.nG + blk.nF
+        H = np.empty((2, B, n, n))
+        for q in range(2):
+            H[q, :, : blk.nG, : blk.nG] = np.moveaxis(gg[:, :, 2 * q], -1, 0) + M[:, None, None] * np.eye(
+                blk.nG
+            )
+            H[q, :, blk.nG :, blk.nG :] = np.moveaxis(ff[:, :, 2 * q + 1], -1, 0) - M[:, None, None] * np.eye(
+                blk.nF
+            )
+            H[q, :, : blk.nG, blk.nG :] = kin
+            H[q, :, blk.nG :, : blk.nG] = kin.T
+        e, X = np.linalg.eigh(H)
+        out.append((e[..., blk.nF :], X[..., blk.nF :], e[..., blk.nF - 1]))
+    return out
+
+
+def _density_matrices(p: SCFProblem, blocks_out, occ):
+    """Large (G) and small (F) component densities (2, b, n_r), fm^-3, of both species."""
+    basis = p.basis
+    nb = occ.shape[1]
+    DG = np.zeros((2, nb, basis.n_pairs))
+    DF = np.zeros((2, nb, basis.n_pairs))
+    start = 0
+    for bi, (_, X, _) in zip(p.blocks_used, blocks_out, strict=True):
+        blk = basis.blocks[bi]
+        v = occ[..., start : start + blk.nG] * blk.degeneracy
+        start += blk.nG
+        g = X[..., : blk.nG, :]
+        f = X[..., blk.nG :, :]
+        # stacked matmuls (not einsum, whose loop order follows the array shapes): per-member results
+        # do not depend on the batch size
+        vw = v[..., None, :]
+        dg = (g * vw) @ g.swapaxes(-1, -2)
+        df = (f * vw) @ f.swapaxes(-1, -2)
+        nl = basis.u[blk.l].shape[0]
+        nlt = basis.u[blk.lt].shape[0]
+        oG, oF = basis.pair_offset[blk.l], basis.pair_offset[blk.lt]
+        DG[..., oG : oG + nl * nl].reshape(2, nb, nl, nl)[..., : blk.nG, : blk.nG] += dg
+        DF[..., oF : oF + nlt * nlt].reshape(2, nb, nlt, nlt)[..., : blk.nF, : blk.nF] += df
+    fourpir2 = 4.0 * np.pi * basis.r * basis.r
+    return rows_matmul(DG, basis.pairs) / fourpir2, rows_matmul(DF, basis.pairs) / fourpir2
+
+
+def _new_fields(p: SCFProblem, idx, fields, rs, rho, rho3, rho_p):
+    """Klein-Gordon and Poisson solutions for the densities, self-interactions at the input ``fields``."""
+    S, V, R, Vc = fields
+    gs, gs2 = p.gs[idx, None], p.gs2[idx, None]
+    lam = p.lam[idx, None]
+    src_s = gs2 * rs - (p.A3[idx, None] / gs) * S**2 - (p.B4[idx, None] / gs2) * S**3
+    src_w = p.gw2[idx, None] * (rho - p.C4[idx, None] * V**3 - lam * R**2 * V)
+    src_r = p.gr2[idx, None] * (0.5 * rho3 - lam * V**2 * R)
+    r, h = p.basis.r, p.basis.h
+    S_new = rows_matmul(src_s, p.green.sigma.T)
+    V_new = rows_matmul(src_w, p.green.omega.T)
+    R_new = rows_matmul(src_r, p.green.rho.T)
+    Vc_new = coulomb_potential(p.green.coulomb, r, h, rho_p, ALPHA_EM) if p.coulomb else np.zeros_like(Vc)
+    return np.concatenate([S_new, V_new, R_new, Vc_new], axis=1)
+
+
+def _field_energy(p: SCFProblem, idx, fields, rs, rho, rho3, rho_p):
+    """Field-energy correction to the sum of single-particle energies (fm^-1)."""
+    S, V, R, Vc = fields
+    gs, gs2 = p.gs[idx, None], p.gs2[idx, None]
+    integrand = (
+        0.5 * S * rs
+        - p.A3[idx, None] / (6.0 * gs**3) * S**3
+        - p.B4[idx, None] / (4.0 * gs2**2) * S**4
+        - 0.5 * V * rho
+        + 0.25 * p.C4[idx, None] * V**4
+        - 0.25 * R * rho3
+        + 0.5 * p.lam[idx, None] * V**2 * R**2
+        - 0.5 * Vc * rho_p
+    )
+    r = p.basis.r
+    return p.basis.h * (4.0 * np.pi * r * r * integrand).sum(axis=-1)
+
+
+def physical_fields(fields, M) -> np.ndarray:
+    """(b,) True where the effective mass M* = M - S is positive everywhere."""
+    return np.all(fields[0] < M[:, None], axis=1)
+
+
+def fixed_point_map(p: SCFProblem, x: np.ndarray, idx: np.ndarray, temperature: np.ndarray) -> MapResult:
+    """Apply the map to the fields ``x`` (b, 4 n_r) of the members ``idx`` with Fermi-Dirac widths
+    ``temperature`` (b,) in fm^-1. Pure: no state is kept between calls."""
+    fields = split_fields(x, p.n_r)
+    Ma = p.M[idx]
+    blocks_out = _dirac_step(p.basis, *fields, Ma, p.blocks_used)
+    e_all = np.concatenate([b[0] for b in blocks_out], axis=-1)  # (2, b, L)
+    gap_ok = np.all([np.all(b[0][..., 0] > 0, axis=0) & np.all(b[2] < 0, axis=0) for b in blocks_out], axis=0)
+    occ = np.stack(
+        [occupations(e_all[0], p.deg, p.Z, temperature), occupations(e_all[1], p.deg, p.N, temperature)]
+    )
+    dens_G, dens_F = _density_matrices(p, blocks_out, occ)
+    rho_v = dens_G + dens_F
+    rho_sc = dens_G - dens_F
+    rho_p, rho_n = rho_v[0], rho_v[1]
+    rs = rho_sc[0] + rho_sc[1]
+    rho, rho3 = rho_p + rho_n, rho_p - rho_n
+    x_new = _new_fields(p, idx, fields, rs, rho, rho3, rho_p)
+    e_sp = (e_all * occ * p.deg).sum(axis=-1).sum(axis=0)
+    energy = e_sp + _field_energy(p, idx, fields, rs, rho, rho3, rho_p)
+    ok = gap_ok & np.all(np.isfinite(x_new), axis=1) & physical_fields(fields, Ma)
+    return MapResult(x_new, energy, rho_p, rho_n, rs, e_all, occ, ok)

@@ -1,0 +1,103 @@
+"""Occupation probabilities of single-particle levels (pure numerical kernel, energies in fm^-1).
+
+Levels are filled in energy order. With a Fermi-Dirac width T > 0 the chemical potential is found so that
+the particle number is exact; for T far below the level spacing this is the sharp filling, and where two
+levels cross at the Fermi surface the particles are shared between them (equal filling).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EXP_CLIP = 700.0
+"""Arguments of exp in the Fermi-Dirac function are clipped to +-700 (no overflow)."""
+
+BRACKET_WIDTHS = 40.0
+"""The chemical potential is first bracketed within this many widths T of the sharp Fermi level."""
+
+FALLBACK_WIDTHS = 50.0
+"""Where that bracket fails: from the lowest to the highest level, widened by this many widths."""
+
+MU_BISECTIONS = 100
+MU_STEP_TOL = 1e-13
+"""Bisection on mu stops when the bracket is below this (fm^-1) or the particle number is exact to 1e-12."""
+
+NEWTON_POLISH_STEPS = 2
+
+
+def _fermi_dirac(energies: np.ndarray, mu: np.ndarray, T: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(np.clip((energies - mu[:, None]) / T, -EXP_CLIP, EXP_CLIP)))
+
+
+def sharp_occupations(energies: np.ndarray, degeneracy: np.ndarray, n_particles: int) -> np.ndarray:
+    """Fill levels (``energies`` (B, L), ``degeneracy`` (L,)) in energy order with ``n_particles``; a partly
+    filled last level is equally filled."""
+    order = np.argsort(energies, axis=-1, kind="stable")
+    d_sorted = degeneracy[order]
+    before = np.cumsum(d_sorted, axis=-1) - d_sorted
+    count = np.clip(n_particles - before, 0, d_sorted)
+    occ = np.empty_like(energies)
+    np.put_along_axis(occ, order, count / d_sorted, axis=-1)
+    return occ
+
+
+def occupations(
+    energies: np.ndarray, degeneracy: np.ndarray, n_particles: int, smearing: float | np.ndarray = 0.0
+) -> np.ndarray:
+    """Occupation probabilities v in [0, 1] of levels holding ``n_particles`` nucleons.
+
+    ``energies``: (B, L) in fm^-1; ``degeneracy``: (L,); ``smearing``: scalar or (B,). With 0 levels are filled in
+    energy order and a partly filled last level is equally filled. With ``smearing`` = T > 0 (fm^-1) the
+    occupations are Fermi-Dirac functions whose chemical potential conserves the particle number exactly;
+    for T far below the level spacing this is the sharp filling, and at a level crossing it shares the
+    particles between the (then degenerate) crossing levels: equal filling across the crossing.
+    """
+    smearing = np.asarray(smearing, dtype=float)
+    if np.all(smearing <= 0.0):
+        return sharp_occupations(energies, degeneracy, n_particles)
+    T = np.broadcast_to(smearing, energies.shape[:1])[:, None]
+    lo, hi = _bracket_mu(energies, degeneracy, n_particles, T)
+    mu = _bisect_mu(energies, degeneracy, n_particles, T, lo, hi)
+    for _ in range(NEWTON_POLISH_STEPS):  # Newton polish of the particle number
+        v = _fermi_dirac(energies, mu, T)
+        dn = (degeneracy * v * (1.0 - v)).sum(axis=-1) / T[:, 0]
+        miss = n_particles - (degeneracy * v).sum(axis=-1)
+        mu = mu + np.where(dn > 1e-300, miss / np.maximum(dn, 1e-300), 0.0)
+    return _fermi_dirac(energies, mu, T)
+
+
+def _count(energies, degeneracy, mu, T):
+    """Particle number at chemical potential ``mu`` (B,)."""
+    return (degeneracy / (1.0 + np.exp(np.clip((energies - mu[:, None]) / T, -EXP_CLIP, EXP_CLIP)))).sum(
+        axis=-1
+    )
+
+
+def _bracket_mu(energies, degeneracy, n_particles, T):
+    """Bracket the chemical potential around the sharp Fermi level (the widest bracket where that fails)."""
+    sharp = sharp_occupations(energies, degeneracy, n_particles)
+    e_in = np.max(np.where(sharp > 0.0, energies, -np.inf), axis=-1)
+    e_out = np.min(np.where(sharp < 1.0, energies, np.inf), axis=-1)
+    e_out = np.where(np.isfinite(e_out), e_out, e_in)
+    lo = np.minimum(e_in, e_out) - BRACKET_WIDTHS * T[:, 0]
+    hi = np.maximum(e_in, e_out) + BRACKET_WIDTHS * T[:, 0]
+    bad = ~(
+        (_count(energies, degeneracy, lo, T) <= n_particles)
+        & (_count(energies, degeneracy, hi, T) >= n_particles)
+    )
+    lo = np.where(bad, np.min(energies, axis=-1) - FALLBACK_WIDTHS * T[:, 0], lo)
+    hi = np.where(bad, np.max(energies, axis=-1) + FALLBACK_WIDTHS * T[:, 0], hi)
+    return lo, hi
+
+
+def _bisect_mu(energies, degeneracy, n_particles, T, lo, hi):
+    for _ in range(MU_BISECTIONS):
+        mu = 0.5 * (lo + hi)
+        count = _count(energies, degeneracy, mu, T)
+        # members stop on their own criterion, so results never depend on batch-mates
+        live = (hi - lo >= MU_STEP_TOL) & (np.abs(count - n_particles) > 1e-12 * n_particles)
+        if not np.any(live):
+            break
+        lo = np.where(live & (count < n_particles), mu, lo)
+        hi = np.where(live & (count >= n_particles), mu, hi)
+    return 0.5 * (lo + hi)
