@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -320,10 +321,19 @@ def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
     return mr, z, code
 
 
-def _illinois(f, lo, hi, flo, fhi, n_iter=100, rtol=1e-15):
+# Absolute floor of the Illinois stopping width, so that a root at exactly C = 0 also stops.
+_TINY = 1e-300
+# Illinois refinement: iteration cap, and the relative bracket width at which a member stops.
+_ILLINOIS_MAX_ITER = 100
+_ILLINOIS_RTOL = 1e-15
+
+
+def _illinois(f, lo, hi, flo, fhi, n_iter=_ILLINOIS_MAX_ITER, rtol=_ILLINOIS_RTOL):
     """Vectorised Illinois (modified regula falsi) root refinement inside sign-changing brackets.
 
-    Each member stops on its own criterion, so its root does not depend on the other members.
+    ``f`` maps an array of trial points (one per member) to the residuals; ``lo``, ``hi`` bracket a
+    sign change with residuals ``flo``, ``fhi``. Each member stops on its own criterion (bracket
+    narrower than ``rtol`` relative, or an exact zero), so its root does not depend on the other members.
     """
     side = np.zeros(lo.shape, dtype=np.int8)
     x = 0.5 * (lo + hi)
@@ -342,26 +352,33 @@ def _illinois(f, lo, hi, flo, fhi, n_iter=100, rtol=1e-15):
         hi, fhi = np.where(right, xn, hi), np.where(right, fx, fhi)
         side = np.where(left, 1, np.where(right, -1, side)).astype(np.int8)
         x = np.where(live, xn, x)
-        done |= ((hi - lo) <= rtol * np.abs(x) + 1e-300) | (fx == 0)
+        done |= ((hi - lo) <= rtol * np.abs(x) + _TINY) | (fx == 0)
         if np.all(done):
             break
     return x
 
 
-def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=96):
+# Scalar-minimum check: scan points over S in [0, M), how close to S = M (M* = 0) the scan goes, and
+# the relative round-off allowed before a scan point counts as deeper than the saturation solution.
+_MIN_CHECK_N_SCAN = 96
+_MIN_CHECK_T_END = 1.0 - 1e-6
+_MIN_CHECK_RTOL = 1e-12
+
+
+def _scalar_energy_density(kf, M, S, a, b, c):
+    """S-dependent energy density (fm^-4) of symmetric matter with Fermi momentum kf (fm^-1)."""
+    return 2.0 * kinetic_energy_density_species(kf, M - S) + 0.5 * a * S * S + b * S**3 / 3 + c * S**4 / 4
+
+
+def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=_MIN_CHECK_N_SCAN):
     """True where the scalar field at saturation is the global minimum of the energy density over
     S in [0, M) at fixed densities (i.e. the sigma potential does not run away to a deeper state)."""
     kf = np.cbrt(1.5 * PI2 * rho)
-    S0 = M - Mstar
-
-    def eps(S):
-        return 2.0 * kinetic_energy_density_species(kf, M - S) + 0.5 * a * S * S + b * S**3 / 3 + c * S**4 / 4
-
-    e0 = eps(S0)
-    t = np.linspace(0.0, 1.0 - 1e-6, n_scan)[:, None]
+    e0 = _scalar_energy_density(kf, M, M - Mstar, a, b, c)
+    t = np.linspace(0.0, _MIN_CHECK_T_END, n_scan)[:, None]
     with np.errstate(invalid="ignore", over="ignore"):
-        grid = eps(t * M[None, :] if np.ndim(M) else t * M)
-    return np.all(grid >= e0[None, :] - 1e-12 * np.abs(e0[None, :]), axis=0)
+        grid = _scalar_energy_density(kf, M, t * M[None, :] if np.ndim(M) else t * M, a, b, c)
+    return np.all(grid >= e0[None, :] - _MIN_CHECK_RTOL * np.abs(e0[None, :]), axis=0)
 
 
 @dataclass(frozen=True)
@@ -437,6 +454,166 @@ def _as_nmp_columns(table) -> dict:
     return cols
 
 
+# --------------------------------------------------------------------------------------------------
+# The inversion in pieces: NMPs in internal units, the scan over C, the root, the physical couplings
+# --------------------------------------------------------------------------------------------------
+# Scan of Q0(C) over t = C / Cmax, Cmax = rho0 / V^3 (where g_omega^2 -> infinity): evenly spaced up to
+# _SCAN_T_EVEN_END, plus one point just below the pole at t = 1.
+_SCAN_T_EVEN_END = 0.98
+_SCAN_T_LAST = 0.999
+
+
+@dataclass(frozen=True)
+class _SaturationInput:
+    """NMPs of a batch in internal units (fm^-1 powers) and the vector field they fix.
+
+    ``V = g_omega omega_0`` (fm^-1) is replaced by 1.0 where the NMPs give V <= 0 (those members
+    already carry the failure code NONPOSITIVE_VECTOR_FIELD).
+    """
+
+    rho: np.ndarray  # fm^-3
+    Mstar: np.ndarray  # fm^-1
+    V: np.ndarray  # fm^-1
+    E0: np.ndarray  # fm^-1
+    K0: np.ndarray  # fm^-1
+    Q0: np.ndarray  # fm^-1
+    J0: np.ndarray  # fm^-1
+    L0: np.ndarray  # fm^-1
+    M: float  # fm^-1
+
+    def take(self, idx) -> _SaturationInput:
+        """The members ``idx`` (an index array) of the batch."""
+        return _SaturationInput(
+            rho=self.rho[idx],
+            Mstar=self.Mstar[idx],
+            V=self.V[idx],
+            E0=self.E0[idx],
+            K0=self.K0[idx],
+            Q0=self.Q0[idx],
+            J0=self.J0[idx],
+            L0=self.L0[idx],
+            M=self.M,
+        )
+
+
+def _saturation_input(cols: dict, M: float) -> tuple[_SaturationInput, np.ndarray]:
+    """Internal-unit NMPs and the failure code array (NONPOSITIVE_VECTOR_FIELD or OK) from NMP
+    columns (fm^-3, MeV) and the nucleon mass M (MeV)."""
+    h = HBARC_MEV_FM
+    Mf = M / h
+    rho = cols["rho0"]
+    E0 = cols["E0"] / h
+    Mstar = cols["mstar"] * Mf
+    kf = np.cbrt(1.5 * PI2 * rho)
+    V = E0 + Mf - np.sqrt(kf * kf + Mstar * Mstar)
+    code = np.where(V > 0, InversionFailure.OK, InversionFailure.NONPOSITIVE_VECTOR_FIELD).astype(np.int8)
+    sat = _SaturationInput(
+        rho=rho,
+        Mstar=Mstar,
+        V=np.where(V > 0, V, 1.0),
+        E0=E0,
+        K0=cols["K0"] / h,
+        Q0=cols["Q0"] / h,
+        J0=cols["J0"] / h,
+        L0=cols["L0"] / h,
+        M=Mf,
+    )
+    return sat, code
+
+
+def _q0_residual(sat: _SaturationInput, C):
+    """Q0(C) - Q0 (fm^-1) and the failure codes of the isoscalar couplings at trial C (broadcast
+    against the members of ``sat``)."""
+    out = _isoscalar_given_C(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, C, sat.M)
+    return out[6] - sat.Q0, out[7]
+
+
+def _q0_residual_only(sat: _SaturationInput, C):
+    """Q0(C) - Q0 (fm^-1) alone, the function whose root :func:`_illinois` refines."""
+    return _q0_residual(sat, C)[0]
+
+
+def _scan_q0(sat: _SaturationInput, n_scan: int):
+    """Q0(C) - Q0 on the scan grid: returns the grid C (n_scan, n), the residual and a mask of grid
+    points where the isoscalar couplings are admissible (g_omega^2, g_sigma^2 > 0, dM*/drho < 0)."""
+    t = np.concatenate([np.linspace(0.0, _SCAN_T_EVEN_END, n_scan - 1), [_SCAN_T_LAST]])
+    C_grid = t[:, None] * (sat.rho / sat.V**3)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        f_grid, code_grid = _q0_residual(sat, C_grid)
+    valid = (code_grid == 0) & np.isfinite(f_grid)
+    return C_grid, f_grid, valid
+
+
+def _root_of_q0(sat: _SaturationInput, code: np.ndarray, n_scan: int):
+    """The root C >= 0 of Q0(C) = Q0 for every member with ``code == OK``.
+
+    Returns C (NaN where none) and the updated code array (NO_ROOT_FOR_C where the scan finds none).
+    """
+    C_grid, f_grid, valid = _scan_q0(sat, n_scan)
+    change = valid[:-1] & valid[1:] & (np.sign(f_grid[:-1]) != np.sign(f_grid[1:]))
+    exact = valid & (f_grid == 0)
+    has = change.any(axis=0) | exact.any(axis=0)
+    first = np.argmax(change, axis=0)
+    code = np.where((code == 0) & ~has, InversionFailure.NO_ROOT_FOR_C, code).astype(np.int8)
+    C = np.full(code.size, np.nan)
+    live = np.flatnonzero(code == 0)
+    if live.size:
+        k = first[live]
+        lo = C_grid[k, live]
+        hi = C_grid[k + 1, live]
+        flo = f_grid[k, live]
+        fhi = f_grid[k + 1, live]
+        ex = exact[:, live].any(axis=0) & ~change[:, live].any(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            root = _illinois(partial(_q0_residual_only, sat.take(live)), lo, hi, flo, fhi)
+        root = np.where(ex, C_grid[np.argmax(exact[:, live], axis=0), live], root)
+        C[live] = root
+    return C, code
+
+
+def _physical_couplings(sat: _SaturationInput, C: np.ndarray, code: np.ndarray, masses: dict):
+    """The seven couplings at the chosen C (0 where NaN) and the updated code array.
+
+    Adds the isoscalar, isovector and scalar-minimum conditions to ``code``; ``masses`` in MeV.
+    """
+    h = HBARC_MEV_FM
+    Cs = np.where(np.isfinite(C), C, 0.0)
+    rho, Mstar, V = sat.rho, sat.Mstar, sat.V
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        alpha, a, b, c, Sp, _, _, code_C = _isoscalar_given_C(rho, Mstar, V, sat.E0, sat.K0, Cs, sat.M)
+        code = np.where(code == 0, code_C, code).astype(np.int8)
+        mr, z, code_v = _isovector(rho, Mstar, V, Sp, alpha, Cs, sat.J0, sat.L0)
+        code = np.where(code == 0, code_v, code).astype(np.int8)
+        ok_min = _scalar_minimum_ok(rho, Mstar, a, b, c, np.full(rho.size, sat.M))
+        code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code)
+        g_sigma = (masses["m_sigma"] / h) / np.sqrt(a)
+        g_omega = (masses["m_omega"] / h) / np.sqrt(alpha)
+        # mr = m_rho*^2 / g_rho^2 = beta + lam V^2 = beta / (1 - z)  =>  beta = mr (1 - z)
+        beta = mr * (1.0 - z)
+        g_rho = (masses["m_rho"] / h) / np.sqrt(beta)
+        lam = z * mr / V**2
+        out = {
+            "g_sigma": g_sigma,
+            "g_omega": g_omega,
+            "g_rho": g_rho,
+            "A": b * g_sigma**3,
+            "B": c * g_sigma**4,
+            "C": Cs,
+            "Lambda_v": lam,
+        }
+    return out, code.astype(np.int8)
+
+
+def _range_code(out: dict, code: np.ndarray) -> np.ndarray:
+    """``code`` with COUPLINGS_OUT_OF_RANGE where a coupling is non-finite or outside Couplings.RANGES."""
+    in_range = np.ones(code.size, dtype=bool)
+    for name in COUPLING_NAMES:
+        lo, hi, lo_open = Couplings.RANGES[name]
+        v = out[name]
+        in_range &= np.isfinite(v) & (v <= hi) & ((v > lo) if lo_open else (v >= lo))
+    return np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)
+
+
 def couplings_from_nmp_array(
     table,
     *,
@@ -454,82 +631,10 @@ def couplings_from_nmp_array(
     masses = {"m_sigma": m_sigma, "m_omega": m_omega, "m_rho": m_rho, "M": M}
     Couplings(g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=0.0, B=0.0, C=0.0, Lambda_v=0.0, **masses)  # validate
     cols = _as_nmp_columns(table)
-    h = HBARC_MEV_FM
-    Mf = M / h
-    rho = cols["rho0"]
-    E0 = cols["E0"] / h
-    K0 = cols["K0"] / h
-    Q0 = cols["Q0"] / h
-    J0 = cols["J0"] / h
-    L0 = cols["L0"] / h
-    Mstar = cols["mstar"] * Mf
-    n = rho.size
-    kf = np.cbrt(1.5 * PI2 * rho)
-    V = E0 + Mf - np.sqrt(kf * kf + Mstar * Mstar)
-    code = np.where(V > 0, InversionFailure.OK, InversionFailure.NONPOSITIVE_VECTOR_FIELD).astype(np.int8)
-    Vs = np.where(V > 0, V, 1.0)
-    Cmax = rho / Vs**3
-
-    def q_resid(C, idx=slice(None)):
-        out = _isoscalar_given_C(rho[idx], Mstar[idx], Vs[idx], E0[idx], K0[idx], C, Mf)
-        return out[6] - Q0[idx], out[7]
-
-    # scan t = C / Cmax on [0, 1); the last point is kept just below the alpha -> 0 pole
-    t = np.concatenate([np.linspace(0.0, 0.98, n_scan - 1), [0.999]])
-    C_grid = t[:, None] * Cmax[None, :]
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        f_grid, c_grid = q_resid(C_grid)
-    valid = (c_grid == 0) & np.isfinite(f_grid)
-    change = valid[:-1] & valid[1:] & (np.sign(f_grid[:-1]) != np.sign(f_grid[1:]))
-    exact = valid & (f_grid == 0)
-    has = change.any(axis=0) | exact.any(axis=0)
-    first = np.argmax(change, axis=0)
-    code = np.where((code == 0) & ~has, InversionFailure.NO_ROOT_FOR_C, code).astype(np.int8)
-    C = np.full(n, np.nan)
-    live = np.flatnonzero(code == 0)
-    if live.size:
-        k = first[live]
-        lo = C_grid[k, live]
-        hi = C_grid[k + 1, live]
-        flo = f_grid[k, live]
-        fhi = f_grid[k + 1, live]
-        ex = exact[:, live].any(axis=0) & ~change[:, live].any(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            root = _illinois(lambda c: q_resid(c, live)[0], lo, hi, flo, fhi)
-        root = np.where(ex, C_grid[np.argmax(exact[:, live], axis=0), live], root)
-        C[live] = root
-    Cs = np.where(np.isfinite(C), C, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        alpha, a, b, c, Sp, _, _, code_C = _isoscalar_given_C(rho, Mstar, Vs, E0, K0, Cs, Mf)
-        code = np.where(code == 0, code_C, code).astype(np.int8)
-        mr, z, code_v = _isovector(rho, Mstar, Vs, Sp, alpha, Cs, J0, L0)
-        code = np.where(code == 0, code_v, code).astype(np.int8)
-        ok_min = _scalar_minimum_ok(rho, Mstar, a, b, c, np.full(n, Mf))
-        code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code).astype(
-            np.int8
-        )
-        # physical couplings
-        g_sigma = (m_sigma / h) / np.sqrt(a)
-        g_omega = (m_omega / h) / np.sqrt(alpha)
-        # mr = m_rho*^2 / g_rho^2 = beta + lam V^2 = beta / (1 - z)  =>  beta = mr (1 - z)
-        beta = mr * (1.0 - z)
-        g_rho = (m_rho / h) / np.sqrt(beta)
-        lam = z * mr / Vs**2
-        out = {
-            "g_sigma": g_sigma,
-            "g_omega": g_omega,
-            "g_rho": g_rho,
-            "A": b * g_sigma**3,
-            "B": c * g_sigma**4,
-            "C": Cs,
-            "Lambda_v": lam,
-        }
-    in_range = np.ones(n, dtype=bool)
-    for name in COUPLING_NAMES:
-        lo, hi, lo_open = Couplings.RANGES[name]
-        v = out[name]
-        in_range &= np.isfinite(v) & (v <= hi) & ((v > lo) if lo_open else (v >= lo))
-    code = np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)
+    sat, code = _saturation_input(cols, M)
+    C, code = _root_of_q0(sat, code, n_scan)
+    out, code = _physical_couplings(sat, C, code, masses)
+    code = _range_code(out, code)
     ok = code == 0
     for name in COUPLING_NAMES:
         out[name] = np.where(ok, out[name], np.nan)
