@@ -1,5 +1,7 @@
 """Nuclear matter: saturation properties, the NMP <-> couplings inversion, thermodynamic consistency."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -7,6 +9,8 @@ from nucleiml.datasets.prior import default_prior
 from nucleiml.eos import energy_per_nucleon, pressure
 from nucleiml.nuclear_matter import (
     InversionFailure,
+    _q0_residual,
+    _saturation_input,
     couplings_from_nmp,
     couplings_from_nmp_array,
     nmp_from_couplings,
@@ -20,6 +24,42 @@ from nucleiml.presets import get_preset
 FSUGOLD2_PUBLISHED = {"rho0": 0.1505, "E0": -16.28, "K0": 238.0, "mstar": 0.593, "J0": 37.62, "L0": 112.8}
 # Lalazissis, Koenig, Ring, PRC 55, 540 (1997): NL3 nuclear matter (m* printed to two digits).
 NL3_PUBLISHED = {"rho0": 0.148, "K0": 271.76, "J0": 37.4}
+
+
+# NLZ (Rufa et al., PRC 38, 390 (1988)) in this package's convention, and a second Lagrangian with the
+# same seven NMPs on the upper branch of Q0(C): what the inversion returned before it took the smallest root.
+NLZ_MASSES = {"m_sigma": 488.67, "m_omega": 780.0, "m_rho": 763.0, "M": 938.9}
+NLZ = Couplings(
+    g_sigma=10.0553, g_omega=12.9086, g_rho=9.69888, A=13.5074, B=-40.2243, C=0.0, Lambda_v=0.0, **NLZ_MASSES
+)
+NLZ_UPPER_BRANCH = Couplings(
+    g_sigma=15.059992294225877,
+    g_omega=20.594314849600845,
+    g_rho=8.678154074447855,
+    A=25.509578140437245,
+    B=388.34889990044155,
+    C=0.022006021331027536,
+    Lambda_v=-0.015302916316986858,
+    **NLZ_MASSES,
+)
+
+
+def invert(nmp, masses, vectorised):
+    """Couplings from one NMP set, through the scalar or the vectorised inversion."""
+    if vectorised:
+        res = couplings_from_nmp_array([nmp], **masses)
+        return res.at(0)
+    return couplings_from_nmp(nmp, **masses)
+
+
+def q0_brackets(nmp, M, n=4001):
+    """Brackets (C_lo, C_hi) of the sign changes of Q0(C) - Q0 on a fine grid of admissible C."""
+    sat, _ = _saturation_input({k: np.array([getattr(nmp, k)]) for k in NMP_NAMES}, M)
+    C = np.linspace(0.0, 0.999, n)[:, None] * (sat.rho / sat.V**3)
+    f, code = _q0_residual(sat, C)
+    f, ok = f[:, 0], code[:, 0] == 0
+    idx = np.flatnonzero(ok[:-1] & ok[1:] & (np.sign(f[:-1]) * np.sign(f[1:]) < 0))
+    return [(C[i, 0], C[i + 1, 0]) for i in idx]
 
 
 def random_nmp_table(rng, n):
@@ -85,6 +125,49 @@ def test_presets_invert_to_their_couplings(preset):
         assert getattr(res.couplings, name) == pytest.approx(getattr(cp, name), rel=1e-9)
     assert res.couplings.C == pytest.approx(cp.C, abs=1e-12)
     assert res.couplings.Lambda_v == pytest.approx(cp.Lambda_v, abs=1e-12)
+
+
+def test_two_lagrangians_share_the_nlz_nmps():
+    """Q0(C) is not monotonic: NLZ (C = 0) and an upper-branch set (C = 0.022, B = 388) have the same NMPs."""
+    a, b = nmp_from_couplings(NLZ), nmp_from_couplings(NLZ_UPPER_BRANCH)
+    for k in NMP_NAMES:
+        assert getattr(b, k) == pytest.approx(getattr(a, k), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_inversion_returns_the_root_at_c_zero(vectorised):
+    """The NMPs of the upper-branch set invert to NLZ: the smallest root, C = 0 (within round-off)."""
+    res = invert(nmp_from_couplings(NLZ_UPPER_BRANCH), NLZ_MASSES, vectorised)
+    assert res.ok
+    assert res.couplings.C == 0.0
+    assert abs(res.couplings.Lambda_v) < 1e-14
+    for name in ("g_sigma", "g_omega", "g_rho", "A", "B"):
+        assert getattr(res.couplings, name) == pytest.approx(getattr(NLZ, name), rel=1e-8)
+
+
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_inversion_returns_the_lower_of_two_interior_roots(vectorised):
+    """Q0 200 MeV above NLZ's: Q0(C) = Q0 at C ~ 0.0015 and ~ 0.0149; the inversion returns the first."""
+    nmp = dataclasses.replace(nmp_from_couplings(NLZ), Q0=nmp_from_couplings(NLZ).Q0 + 200.0)
+    brackets = q0_brackets(nmp, NLZ_MASSES["M"])
+    assert len(brackets) == 2
+    res = invert(nmp, NLZ_MASSES, vectorised)
+    assert res.ok
+    assert brackets[0][0] <= res.couplings.C <= brackets[0][1]
+    back = nmp_from_couplings(res.couplings)
+    for k in NMP_NAMES:
+        assert getattr(back, k) == pytest.approx(getattr(nmp, k), rel=1e-9)
+
+
+@pytest.mark.parametrize(("dq", "c_range"), [(1e-3, (0.0, 1e-7)), (-1e-3, (0.02, 0.025))])
+def test_root_at_zero_tolerance_is_round_off_only(dq, c_range):
+    """1 keV above NLZ's Q0 the root is a tiny positive C, found (not snapped to 0); 1 keV below, no root
+    is near C = 0 and the smallest one is on the upper branch."""
+    nmp = dataclasses.replace(nmp_from_couplings(NLZ), Q0=nmp_from_couplings(NLZ).Q0 + dq)
+    res = couplings_from_nmp(nmp, **NLZ_MASSES)
+    assert res.ok
+    assert c_range[0] < res.couplings.C < c_range[1]
+    assert nmp_from_couplings(res.couplings).Q0 == pytest.approx(nmp.Q0, abs=1e-6)
 
 
 def test_round_trip_random_nmps():

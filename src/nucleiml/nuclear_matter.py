@@ -17,6 +17,15 @@ Q0(C) is then a closed-form function of C; a bracketing scan over C in [0, rho0/
 secant (Illinois) refinement give C. "No physical couplings" is returned as data (the seed paper's
 *Non-convergent A*), with a reason naming the failed condition.
 
+Which root: Q0(C) is not monotonic, so one NMP set can have two (or more) Lagrangians. NLZ (C = 0,
+B = -40.2) and a set with C = 0.022, B = 388, Lambda_v = -0.015 share all seven NMPs, for example. The map
+NMP -> couplings is defined on the smallest-C branch: the inversion returns the smallest admissible root
+C >= 0 (admissible: g_omega^2 > 0, g_sigma^2 > 0 and dM*/drho < 0 there). A root within round-off of C = 0
+(|Q0(0) - Q0| <= 1e-10 (9 K0 + |Q0|)) is returned as C = 0 exactly, so published sets with C = 0 invert to
+themselves. Where Q0 crosses a local extremum of Q0(C) the chosen branch, and hence the couplings, jump.
+The remaining conditions (isovector, scalar-potential minimum, coupling ranges) are checked at that root
+only; a failure there is reported, not replaced by a larger root.
+
 Internally quantities are in powers of fm^-1 (see :mod:`nucleiml.eos`).
 """
 
@@ -544,30 +553,53 @@ def _scan_q0(sat: _SaturationInput, n_scan: int):
     return C_grid, f_grid, valid
 
 
-def _root_of_q0(sat: _SaturationInput, code: np.ndarray, n_scan: int):
-    """The root C >= 0 of Q0(C) = Q0 for every member with ``code == OK``.
+# |Q0(C=0) - Q0| below this fraction of 9 K0 + |Q0| (the size of the terms whose difference is Q0) counts
+# as a root at C = 0: a set published with C = 0 reproduces its own Q0 at C = 0 only up to round-off, at
+# worst ~1.5e-12 of that scale over 187 perturbed NL1/NL3/NLSH/NLZ-like sets, and either sign.
+_Q0_ROOT_AT_ZERO_RTOL = 1e-10
 
-    Returns C (NaN where none) and the updated code array (NO_ROOT_FOR_C where the scan finds none).
+
+def _first_root_on_grid(f_grid, valid, tol_at_zero):
+    """Where the smallest admissible root lies on the scan grid, per member.
+
+    A root is a grid point k with an exact zero of the residual (or, at k = 0 only, a residual within
+    ``tol_at_zero``), or a strict sign change between admissible neighbours k, k + 1. Returns
+    ``(k, at_point, has)``: the grid index of the smallest root, whether it is the grid point k itself
+    (else it lies inside (k, k + 1)), and whether there is any.
+    """
+    n_grid = f_grid.shape[0]
+    point = valid & (f_grid == 0)
+    point[0] |= valid[0] & (np.abs(f_grid[0]) <= tol_at_zero)
+    change = valid[:-1] & valid[1:] & (np.sign(f_grid[:-1]) * np.sign(f_grid[1:]) < 0)
+    k_point = np.where(point.any(axis=0), np.argmax(point, axis=0), n_grid)
+    k_change = np.where(change.any(axis=0), np.argmax(change, axis=0), n_grid)
+    k = np.minimum(k_point, k_change)
+    return k, k_point <= k_change, k < n_grid
+
+
+def _root_of_q0(sat: _SaturationInput, code: np.ndarray, n_scan: int):
+    """The smallest admissible root C >= 0 of Q0(C) = Q0 for every member with ``code == OK``.
+
+    Admissible: on the scan grid g_omega^2 > 0, g_sigma^2 > 0 and dM*/drho < 0 (the isoscalar
+    conditions of :func:`_isoscalar_given_C`). A root within round-off of C = 0 is returned as C = 0
+    exactly. Returns C (NaN where none) and the updated code array (NO_ROOT_FOR_C where the scan finds
+    no root).
     """
     C_grid, f_grid, valid = _scan_q0(sat, n_scan)
-    change = valid[:-1] & valid[1:] & (np.sign(f_grid[:-1]) != np.sign(f_grid[1:]))
-    exact = valid & (f_grid == 0)
-    has = change.any(axis=0) | exact.any(axis=0)
-    first = np.argmax(change, axis=0)
+    tol_at_zero = _Q0_ROOT_AT_ZERO_RTOL * (9.0 * sat.K0 + np.abs(sat.Q0))
+    k, at_point, has = _first_root_on_grid(f_grid, valid, tol_at_zero)
     code = np.where((code == 0) & ~has, InversionFailure.NO_ROOT_FOR_C, code).astype(np.int8)
     C = np.full(code.size, np.nan)
     live = np.flatnonzero(code == 0)
-    if live.size:
-        k = first[live]
-        lo = C_grid[k, live]
-        hi = C_grid[k + 1, live]
-        flo = f_grid[k, live]
-        fhi = f_grid[k + 1, live]
-        ex = exact[:, live].any(axis=0) & ~change[:, live].any(axis=0)
+    on_grid = live[at_point[live]]
+    C[on_grid] = C_grid[k[on_grid], on_grid]
+    inside = live[~at_point[live]]
+    if inside.size:
+        ki = k[inside]
+        lo, hi = C_grid[ki, inside], C_grid[ki + 1, inside]
+        flo, fhi = f_grid[ki, inside], f_grid[ki + 1, inside]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            root = _illinois(partial(_q0_residual_only, sat.take(live)), lo, hi, flo, fhi)
-        root = np.where(ex, C_grid[np.argmax(exact[:, live], axis=0), live], root)
-        C[live] = root
+            C[inside] = _illinois(partial(_q0_residual_only, sat.take(inside)), lo, hi, flo, fhi)
     return C, code
 
 
@@ -623,10 +655,31 @@ def couplings_from_nmp_array(
     M: float = DEFAULT_NUCLEON_MASS_MEV,
     n_scan: int = 48,
 ) -> CouplingsArrays:
-    """Vectorised NMP -> couplings.
+    """Vectorised NMP -> couplings, member by member identical to :func:`couplings_from_nmp`.
 
-    ``table``: dict of 1-D arrays keyed by ``rho0, E0, K0, Q0, mstar, J0, L0`` (fm^-3, MeV), an (n, 7)
-    array in that order, or a sequence of :class:`NMP`. Meson and nucleon masses in MeV.
+    Each member is inverted on its own (its result does not depend on the batch) and on the smallest-C
+    branch, as described in :func:`couplings_from_nmp`.
+
+    Parameters
+    ----------
+    table : dict, array or sequence of NMP
+        Dict of 1-D arrays keyed by ``rho0, E0, K0, Q0, mstar, J0, L0`` (fm^-3; MeV; mstar
+        dimensionless), an (n, 7) array in that order, or a sequence of :class:`NMP`.
+    m_sigma, m_omega, m_rho, M : float
+        Meson and nucleon masses in MeV, each in [100, 2000] (M in [500, 2000]).
+    n_scan : int
+        Points of the scan over C that brackets the roots of Q0(C) = Q0.
+
+    Returns
+    -------
+    CouplingsArrays
+        Couplings (NaN where none), ``ok`` mask and failure codes.
+
+    Raises
+    ------
+    ParameterError
+        If a column is missing, shapes differ, an entry is not finite or outside the physical NMP
+        ranges (the message names the column, index and range), or a mass is outside its range.
     """
     masses = {"m_sigma": m_sigma, "m_omega": m_omega, "m_rho": m_rho, "M": M}
     Couplings(g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=0.0, B=0.0, C=0.0, Lambda_v=0.0, **masses)  # validate
@@ -649,10 +702,33 @@ def couplings_from_nmp(
     m_rho: float = DEFAULT_M_RHO_MEV,
     M: float = DEFAULT_NUCLEON_MASS_MEV,
 ) -> CouplingsResult:
-    """Couplings reproducing the seven NMPs with the given meson and nucleon masses (MeV).
+    """Couplings reproducing the seven NMPs with the given meson and nucleon masses.
 
-    Never raises for a valid :class:`NMP`: when no physical couplings exist the result has
-    ``couplings is None`` and a ``reason``.
+    The quartic omega coupling C solves Q0(C) = Q0, every other coupling follows in closed form (see the
+    module docstring). Q0(C) is not monotonic, so an NMP set can have several Lagrangians: the one
+    returned is on the smallest-C branch, i.e. the smallest admissible root C >= 0, with a root within
+    round-off of C = 0 returned as C = 0 exactly (published C = 0 sets such as NL3, NLZ invert to
+    themselves).
+
+    Parameters
+    ----------
+    nmp : NMP
+        rho0 (fm^-3), E0, K0, Q0, J0, L0 (MeV) and mstar = M*/M at saturation.
+    m_sigma, m_omega, m_rho, M : float
+        Meson and nucleon masses in MeV, each in [100, 2000] (M in [500, 2000]).
+
+    Returns
+    -------
+    CouplingsResult
+        ``couplings`` (A in fm^-1, B, C, Lambda_v dimensionless, masses in MeV), or ``None`` with
+        ``failure`` / ``reason`` naming the condition that failed (the seed's *Non-convergent A*).
+        Never raises for a valid :class:`NMP`.
+
+    Raises
+    ------
+    ParameterError
+        If ``nmp`` is not an :class:`NMP`, or a mass is not finite or outside its range (the message
+        names the field and the range).
     """
     if not isinstance(nmp, NMP):
         raise ParameterError(f"couplings_from_nmp expects an NMP, got {type(nmp).__name__}")
