@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nucleiml.datasets.prior import default_prior
-from nucleiml.eos import energy_per_nucleon, pressure
+from nucleiml.eos import ScaledCouplings, energy_per_nucleon, matter_state, pressure
 from nucleiml.nuclear_matter import (
     InversionFailure,
     _q0_residual,
@@ -14,6 +14,7 @@ from nucleiml.nuclear_matter import (
     couplings_from_nmp,
     couplings_from_nmp_array,
     nmp_from_couplings,
+    rho_meson_instability_density,
     saturation_properties,
     symmetry_energy,
 )
@@ -342,3 +343,57 @@ def test_neutron_matter_is_unbound_and_symmetric_matter_saturates():
     e = energy_per_nucleon(cp, np.linspace(0.05, 0.4, 50))
     i = np.argmin(e)
     assert 0.14 < np.linspace(0.05, 0.4, 50)[i] < 0.16
+
+
+# ---- negative Lambda_v: where the effective rho mass vanishes ----------------------------------------
+def cross_coupled(C, Lambda_v):
+    return Couplings(
+        g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=10.0, B=-30.0, C=C, Lambda_v=Lambda_v,
+        m_sigma=500.0, m_omega=780.0, m_rho=763.0, M=939.0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("C", "expected"), [(0.0, 0.6041632895347747), (0.005, 0.8932207666100297)])
+def test_rho_instability_density_by_hand(C, expected):
+    """Lambda_v = -0.01, g_omega = g_rho = 10: m_rho*^2 = m_rho^2 - 0.01 * 100 V^2 = 0 at
+    V_c = m_rho / hbar c = 3.8666785 fm^-1; rho_c = (m_omega / hbar c)^2 / 100 * V_c + C V_c^3."""
+    hc = 197.3269804
+    V_c = (763.0 / hc) / np.sqrt(0.01 * 10.0**2)
+    by_hand = (780.0 / hc) ** 2 / 10.0**2 * V_c + C * V_c**3
+    assert by_hand == pytest.approx(expected, rel=1e-15)
+    assert rho_meson_instability_density(cross_coupled(C, -0.01)) == pytest.approx(by_hand, rel=1e-13)
+
+
+@pytest.mark.parametrize("Lambda_v", [0.0, 0.03])
+def test_rho_instability_density_is_infinite_without_negative_lambda_v(Lambda_v):
+    assert rho_meson_instability_density(cross_coupled(0.0, Lambda_v)) == np.inf
+    assert rho_meson_instability_density(get_preset("FSUGold2")) == np.inf
+
+
+def test_rho_instability_density_against_the_eos():
+    """At rho_c the omega field the EoS solves makes beta + Lambda_v V^2 vanish, and the symmetry energy
+    diverges there: large and positive just below, negative just above."""
+    cp = cross_coupled(0.005, -0.01)
+    rho_c = rho_meson_instability_density(cp)
+    sc = ScaledCouplings.from_couplings(cp)
+    with np.errstate(invalid="ignore"):  # R = 0/0 there in symmetric matter; V is what is tested
+        V = matter_state(sc, rho_c, 0.0).V
+    assert sc.beta + sc.Lambda_v * V**2 == pytest.approx(0.0, abs=1e-12 * sc.beta)
+    below, above = symmetry_energy(cp, np.array([0.999 * rho_c, 1.001 * rho_c]))
+    assert below > 1e3
+    assert above < -1e3
+
+
+def test_inverted_negative_lambda_v_is_stable_at_saturation():
+    """J0 = 32, L0 = 110 MeV need Lambda_v < 0; the rho mass vanishes only at 4.05 rho0."""
+    nmp = NMP(rho0=0.15, E0=-16.0, K0=240.0, Q0=-100.0, mstar=0.6, J0=32.0, L0=110.0)
+    cp = couplings_from_nmp(nmp).couplings
+    assert cp.Lambda_v < 0
+    rho_c = rho_meson_instability_density(cp)
+    assert rho_c / nmp.rho0 == pytest.approx(4.051, abs=1e-3)
+    assert symmetry_energy(cp, nmp.rho0) == pytest.approx(32.0, rel=1e-9)
+
+
+def test_rho_instability_density_rejects_non_couplings():
+    with pytest.raises(ParameterError, match="Couplings"):
+        rho_meson_instability_density({"Lambda_v": -0.01})

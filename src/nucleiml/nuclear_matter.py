@@ -26,6 +26,12 @@ themselves. Where Q0 crosses a local extremum of Q0(C) the chosen branch, and he
 The remaining conditions (isovector, scalar-potential minimum, coupling ranges) are checked at that root
 only; a failure there is reported, not replaced by a larger root.
 
+Negative Lambda_v: the omega-rho cross term gives the rho meson the effective mass m_rho*^2 = m_rho^2 +
+Lambda_v g_omega^2 g_rho^2 omega_0^2 in matter. The inversion accepts Lambda_v < 0 when m_rho*^2 > 0 at
+saturation, which J0 above its kinetic part (g_rho^2 > 0) and the L0 condition guarantee. Since omega_0
+grows with density, m_rho*^2 then reaches 0 at some rho_c > rho0, where the symmetry energy diverges and
+beyond which it is negative and the rho field unstable; :func:`rho_meson_instability_density` gives rho_c.
+
 Internally quantities are in powers of fm^-1 (see :mod:`nucleiml.eos`).
 """
 
@@ -64,6 +70,7 @@ __all__ = [
     "couplings_from_nmp_array",
     "ksym",
     "nmp_from_couplings",
+    "rho_meson_instability_density",
     "saturation_properties",
 ]
 
@@ -218,6 +225,54 @@ def symmetry_energy(couplings: Couplings, rho):
     kf = np.cbrt(1.5 * PI2 * rho)
     J = kf * kf / (6.0 * np.sqrt(kf * kf + Mstar * Mstar)) + rho / (8.0 * (sc.beta + sc.Lambda_v * st.V**2))
     return np.where(st.ok, J * HBARC_MEV_FM, np.nan)
+
+
+def rho_meson_instability_density(couplings: Couplings) -> float:
+    """Baryon density (fm^-3) of symmetric matter at which the effective rho-meson mass vanishes.
+
+    The omega-rho cross term ``+(1/2) Lambda_v g_omega^2 g_rho^2 (omega.omega)(rho.rho)`` adds to the
+    rho mass term, so that in matter the rho field has the effective mass
+
+        m_rho*^2 = m_rho^2 + Lambda_v g_rho^2 V^2,        V = g_omega omega_0
+
+    (the rho field equation ``(beta + Lambda_v V^2) R = rho_3 / 2`` of :mod:`nucleiml.eos`, times
+    g_rho^2). V grows with density, so for ``Lambda_v >= 0`` m_rho*^2 never vanishes and the result is
+    ``inf``. For ``Lambda_v < 0`` it vanishes at V_c^2 = m_rho^2 / (|Lambda_v| g_rho^2), which the omega
+    field equation of symmetric matter, ``alpha V + C V^3 = rho`` with ``alpha = m_omega^2 / g_omega^2``,
+    reaches at
+
+        rho_c = alpha V_c + C V_c^3.
+
+    Approaching rho_c from below, the rho-meson part of the symmetry energy, ``rho g_rho^2 / (8 m_rho*^2)``,
+    diverges; above it m_rho*^2 < 0: the symmetry energy is negative (symmetric matter is unstable
+    against becoming asymmetric) and the static rho field equation has no bounded solution. The model
+    is then meaningless for isovector physics there. Couplings from :func:`couplings_from_nmp` always
+    have m_rho*^2 > 0 at saturation (J0 above its kinetic part), hence rho_c > rho0.
+
+    Parameters
+    ----------
+    couplings : Couplings
+        The parameter set (A in fm^-1; B, C, Lambda_v dimensionless; masses in MeV).
+
+    Returns
+    -------
+    float
+        rho_c in fm^-3, or ``inf`` when ``Lambda_v >= 0``.
+
+    Raises
+    ------
+    ParameterError
+        If ``couplings`` is not a :class:`Couplings`.
+    """
+    if not isinstance(couplings, Couplings):
+        raise ParameterError(
+            f"rho_meson_instability_density expects Couplings, got {type(couplings).__name__}"
+        )
+    if couplings.Lambda_v >= 0.0:
+        return float("inf")
+    sc = _scaled(couplings)
+    V_c = np.sqrt(sc.beta / -sc.Lambda_v)
+    return float(sc.alpha * V_c + sc.C * V_c**3)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -708,7 +763,9 @@ def couplings_from_nmp(
     module docstring). Q0(C) is not monotonic, so an NMP set can have several Lagrangians: the one
     returned is on the smallest-C branch, i.e. the smallest admissible root C >= 0, with a root within
     round-off of C = 0 returned as C = 0 exactly (published C = 0 sets such as NL3, NLZ invert to
-    themselves).
+    themselves). ``Lambda_v`` may come out negative; the effective rho mass m_rho*^2 = m_rho^2 +
+    Lambda_v g_omega^2 g_rho^2 omega_0^2 is then still positive at saturation (J0 above its kinetic part
+    guarantees it) but vanishes at a higher density, see :func:`rho_meson_instability_density`.
 
     Parameters
     ----------
