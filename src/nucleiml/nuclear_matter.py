@@ -22,7 +22,8 @@ B = -40.2) and a set with C = 0.022, B = 388, Lambda_v = -0.015 share all seven 
 NMP -> couplings is defined on the smallest-C branch: the inversion returns the smallest admissible root
 C >= 0 (admissible: g_omega^2 > 0, g_sigma^2 > 0 and dM*/drho < 0 there). A root within round-off of C = 0
 (|Q0(0) - Q0| <= 1e-10 (9 K0 + |Q0|)) is returned as C = 0 exactly, so published sets with C = 0 invert to
-themselves. Where Q0 crosses a local extremum of Q0(C) the chosen branch, and hence the couplings, jump.
+themselves. As Q0 moves past the value of a local extremum of Q0(C), the smallest root, and the
+couplings with it, can jump to another branch.
 The remaining conditions (isovector, scalar-potential minimum, coupling ranges) are checked at that root
 only; a failure there is reported, not replaced by a larger root.
 
