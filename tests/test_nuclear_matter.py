@@ -1,15 +1,20 @@
 """Nuclear matter: saturation properties, the NMP <-> couplings inversion, thermodynamic consistency."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from nucleiml.datasets.prior import default_prior
-from nucleiml.eos import energy_per_nucleon, pressure
+from nucleiml.eos import ScaledCouplings, energy_per_nucleon, matter_state, pressure
 from nucleiml.nuclear_matter import (
     InversionFailure,
+    _q0_residual,
+    _saturation_input,
     couplings_from_nmp,
     couplings_from_nmp_array,
     nmp_from_couplings,
+    rho_meson_instability_density,
     saturation_properties,
     symmetry_energy,
 )
@@ -20,6 +25,40 @@ from nucleiml.presets import get_preset
 FSUGOLD2_PUBLISHED = {"rho0": 0.1505, "E0": -16.28, "K0": 238.0, "mstar": 0.593, "J0": 37.62, "L0": 112.8}
 # Lalazissis, Koenig, Ring, PRC 55, 540 (1997): NL3 nuclear matter (m* printed to two digits).
 NL3_PUBLISHED = {"rho0": 0.148, "K0": 271.76, "J0": 37.4}
+
+
+# NLZ (Rufa et al., PRC 38, 390 (1988)), and a second Lagrangian with the same seven NMPs on the upper
+# branch of Q0(C): what the inversion returned before it took the smallest root.
+NLZ = get_preset("NLZ")
+NLZ_MASSES = {k: getattr(NLZ, k) for k in ("m_sigma", "m_omega", "m_rho", "M")}
+NLZ_UPPER_BRANCH = Couplings(
+    g_sigma=15.059992294225877,
+    g_omega=20.594314849600845,
+    g_rho=8.678154074447855,
+    A=25.509578140437245,
+    B=388.34889990044155,
+    C=0.022006021331027536,
+    Lambda_v=-0.015302916316986858,
+    **NLZ_MASSES,
+)
+
+
+def invert(nmp, masses, vectorised):
+    """Couplings from one NMP set, through the scalar or the vectorised inversion."""
+    if vectorised:
+        res = couplings_from_nmp_array([nmp], **masses)
+        return res.at(0)
+    return couplings_from_nmp(nmp, **masses)
+
+
+def q0_brackets(nmp, M, n=4001):
+    """Brackets (C_lo, C_hi) of the sign changes of Q0(C) - Q0 on a fine grid of admissible C."""
+    sat, _ = _saturation_input({k: np.array([getattr(nmp, k)]) for k in NMP_NAMES}, M)
+    C = np.linspace(0.0, 0.999, n)[:, None] * (sat.rho / sat.V**3)
+    f, code = _q0_residual(sat, C)
+    f, ok = f[:, 0], code[:, 0] == 0
+    idx = np.flatnonzero(ok[:-1] & ok[1:] & (np.sign(f[:-1]) * np.sign(f[1:]) < 0))
+    return [(C[i, 0], C[i + 1, 0]) for i in idx]
 
 
 def random_nmp_table(rng, n):
@@ -38,6 +77,44 @@ def test_fsugold2_saturation_matches_published(key):
 def test_nl3_saturation_matches_published(key):
     nmp = nmp_from_couplings(get_preset("NL3"))
     assert getattr(nmp, key) == pytest.approx(NL3_PUBLISHED[key], rel=3e-3)
+
+
+# Published nuclear matter of the C = 0 sets NL1, NLSH, NLZ: (value, tolerance). Each tolerance is half a
+# unit of the printed digit plus the worst-case (linear) effect of rounding the fitted couplings (g's, g2,
+# g3, m_sigma) to their printed digits; M, m_omega, m_rho were chosen round and are exact.
+PUBLISHED_NMP = {
+    # Reinhard et al., Z. Phys. A 323, 13 (1986)
+    "NL1": {
+        "rho0": (0.1518, 3e-4),
+        "E0": (-16.42, 0.045),
+        "K0": (211.7, 0.7),
+        "mstar": (0.57, 0.006),
+        "J0": (43.5, 0.12),
+    },
+    # Sharma, Nagarajan, Ring, Phys. Lett. B 312, 377 (1993)
+    "NLSH": {
+        "rho0": (0.146, 6e-4),
+        "E0": (-16.346, 0.03),
+        "K0": (355.36, 0.7),
+        "mstar": (0.597, 8e-4),
+        "J0": (36.1, 0.08),
+    },
+    # Rufa et al., Phys. Rev. C 38, 390 (1988). K is printed as 172 MeV; the couplings give 172.84, more
+    # than the 0.56 MeV the rule above allows (rounded down, or other constants), so 1 MeV is allowed.
+    "NLZ": {
+        "rho0": (0.151, 6e-4),
+        "E0": (-16.18, 0.012),
+        "K0": (172.0, 1.0),
+        "mstar": (0.58, 0.0052),
+        "J0": (41.7, 0.065),
+    },
+}
+
+
+@pytest.mark.parametrize(("preset", "key"), [(p, k) for p in sorted(PUBLISHED_NMP) for k in PUBLISHED_NMP[p]])
+def test_nl_sets_saturation_matches_published(preset, key):
+    value, tol = PUBLISHED_NMP[preset][key]
+    assert getattr(nmp_from_couplings(get_preset(preset)), key) == pytest.approx(value, abs=tol)
 
 
 def test_nl3_effective_mass_and_energy_match_printed_digits():
@@ -75,16 +152,63 @@ def test_walecka_limit_matches_serot_walecka(cs2, cv2, kf, mstar, K0):
     assert nmp.K0 == pytest.approx(K0, rel=0.005)
 
 
-@pytest.mark.parametrize("preset", ["NL3", "FSUGold2"])
-def test_presets_invert_to_their_couplings(preset):
+@pytest.mark.parametrize("vectorised", [False, True])
+@pytest.mark.parametrize("preset", ["NLZ", "NL3", "NLSH", "NL1", "FSUGold2"])
+def test_presets_invert_to_their_couplings(preset, vectorised):
+    """couplings -> NMPs -> couplings; C = 0 sets come back with C = 0 (the smallest root)."""
     cp = get_preset(preset)
-    nmp = nmp_from_couplings(cp)
-    res = couplings_from_nmp(nmp, m_sigma=cp.m_sigma, m_omega=cp.m_omega, m_rho=cp.m_rho, M=cp.M)
+    masses = {"m_sigma": cp.m_sigma, "m_omega": cp.m_omega, "m_rho": cp.m_rho, "M": cp.M}
+    res = invert(nmp_from_couplings(cp), masses, vectorised)
     assert res.ok and res.reason is None
+    for name in ("g_sigma", "g_omega", "g_rho", "A", "B", "C", "Lambda_v"):
+        want, got = getattr(cp, name), getattr(res.couplings, name)
+        if want == 0.0:
+            assert abs(got) < 1e-14, name
+        else:
+            assert got == pytest.approx(want, rel=1e-9), name
+
+
+def test_two_lagrangians_share_the_nlz_nmps():
+    """Q0(C) is not monotonic: NLZ (C = 0) and an upper-branch set (C = 0.022, B = 388) have the same NMPs."""
+    a, b = nmp_from_couplings(NLZ), nmp_from_couplings(NLZ_UPPER_BRANCH)
+    for k in NMP_NAMES:
+        assert getattr(b, k) == pytest.approx(getattr(a, k), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_inversion_returns_the_root_at_c_zero(vectorised):
+    """The NMPs of the upper-branch set invert to NLZ: the smallest root, C = 0 (within round-off)."""
+    res = invert(nmp_from_couplings(NLZ_UPPER_BRANCH), NLZ_MASSES, vectorised)
+    assert res.ok
+    assert res.couplings.C == 0.0
+    assert abs(res.couplings.Lambda_v) < 1e-14
     for name in ("g_sigma", "g_omega", "g_rho", "A", "B"):
-        assert getattr(res.couplings, name) == pytest.approx(getattr(cp, name), rel=1e-9)
-    assert res.couplings.C == pytest.approx(cp.C, abs=1e-12)
-    assert res.couplings.Lambda_v == pytest.approx(cp.Lambda_v, abs=1e-12)
+        assert getattr(res.couplings, name) == pytest.approx(getattr(NLZ, name), rel=1e-8)
+
+
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_inversion_returns_the_lower_of_two_interior_roots(vectorised):
+    """Q0 200 MeV above NLZ's: Q0(C) = Q0 at C ~ 0.0015 and ~ 0.0149; the inversion returns the first."""
+    nmp = dataclasses.replace(nmp_from_couplings(NLZ), Q0=nmp_from_couplings(NLZ).Q0 + 200.0)
+    brackets = q0_brackets(nmp, NLZ_MASSES["M"])
+    assert len(brackets) == 2
+    res = invert(nmp, NLZ_MASSES, vectorised)
+    assert res.ok
+    assert brackets[0][0] <= res.couplings.C <= brackets[0][1]
+    back = nmp_from_couplings(res.couplings)
+    for k in NMP_NAMES:
+        assert getattr(back, k) == pytest.approx(getattr(nmp, k), rel=1e-9)
+
+
+@pytest.mark.parametrize(("dq", "c_range"), [(1e-3, (0.0, 1e-7)), (-1e-3, (0.02, 0.025))])
+def test_root_at_zero_tolerance_is_round_off_only(dq, c_range):
+    """1 keV above NLZ's Q0 the root is a tiny positive C, found (not snapped to 0); 1 keV below, no root
+    is near C = 0 and the smallest one is on the upper branch."""
+    nmp = dataclasses.replace(nmp_from_couplings(NLZ), Q0=nmp_from_couplings(NLZ).Q0 + dq)
+    res = couplings_from_nmp(nmp, **NLZ_MASSES)
+    assert res.ok
+    assert c_range[0] < res.couplings.C < c_range[1]
+    assert nmp_from_couplings(res.couplings).Q0 == pytest.approx(nmp.Q0, abs=1e-6)
 
 
 def test_round_trip_random_nmps():
@@ -219,3 +343,57 @@ def test_neutron_matter_is_unbound_and_symmetric_matter_saturates():
     e = energy_per_nucleon(cp, np.linspace(0.05, 0.4, 50))
     i = np.argmin(e)
     assert 0.14 < np.linspace(0.05, 0.4, 50)[i] < 0.16
+
+
+# ---- negative Lambda_v: where the effective rho mass vanishes ----------------------------------------
+def cross_coupled(C, Lambda_v):
+    return Couplings(
+        g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=10.0, B=-30.0, C=C, Lambda_v=Lambda_v,
+        m_sigma=500.0, m_omega=780.0, m_rho=763.0, M=939.0,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("C", "expected"), [(0.0, 0.6041632895347747), (0.005, 0.8932207666100297)])
+def test_rho_instability_density_by_hand(C, expected):
+    """Lambda_v = -0.01, g_omega = g_rho = 10: m_rho*^2 = m_rho^2 - 0.01 * 100 V^2 = 0 at
+    V_c = m_rho / hbar c = 3.8666785 fm^-1; rho_c = (m_omega / hbar c)^2 / 100 * V_c + C V_c^3."""
+    hc = 197.3269804
+    V_c = (763.0 / hc) / np.sqrt(0.01 * 10.0**2)
+    by_hand = (780.0 / hc) ** 2 / 10.0**2 * V_c + C * V_c**3
+    assert by_hand == pytest.approx(expected, rel=1e-15)
+    assert rho_meson_instability_density(cross_coupled(C, -0.01)) == pytest.approx(by_hand, rel=1e-13)
+
+
+@pytest.mark.parametrize("Lambda_v", [0.0, 0.03])
+def test_rho_instability_density_is_infinite_without_negative_lambda_v(Lambda_v):
+    assert rho_meson_instability_density(cross_coupled(0.0, Lambda_v)) == np.inf
+    assert rho_meson_instability_density(get_preset("FSUGold2")) == np.inf
+
+
+def test_rho_instability_density_against_the_eos():
+    """At rho_c the omega field the EoS solves makes beta + Lambda_v V^2 vanish, and the symmetry energy
+    diverges there: large and positive just below, negative just above."""
+    cp = cross_coupled(0.005, -0.01)
+    rho_c = rho_meson_instability_density(cp)
+    sc = ScaledCouplings.from_couplings(cp)
+    with np.errstate(invalid="ignore"):  # R = 0/0 there in symmetric matter; V is what is tested
+        V = matter_state(sc, rho_c, 0.0).V
+    assert sc.beta + sc.Lambda_v * V**2 == pytest.approx(0.0, abs=1e-12 * sc.beta)
+    below, above = symmetry_energy(cp, np.array([0.999 * rho_c, 1.001 * rho_c]))
+    assert below > 1e3
+    assert above < -1e3
+
+
+def test_inverted_negative_lambda_v_is_stable_at_saturation():
+    """J0 = 32, L0 = 110 MeV need Lambda_v < 0; the rho mass vanishes only at 4.05 rho0."""
+    nmp = NMP(rho0=0.15, E0=-16.0, K0=240.0, Q0=-100.0, mstar=0.6, J0=32.0, L0=110.0)
+    cp = couplings_from_nmp(nmp).couplings
+    assert cp.Lambda_v < 0
+    rho_c = rho_meson_instability_density(cp)
+    assert rho_c / nmp.rho0 == pytest.approx(4.051, abs=1e-3)
+    assert symmetry_energy(cp, nmp.rho0) == pytest.approx(32.0, rel=1e-9)
+
+
+def test_rho_instability_density_rejects_non_couplings():
+    with pytest.raises(ParameterError, match="Couplings"):
+        rho_meson_instability_density({"Lambda_v": -0.01})

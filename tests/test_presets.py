@@ -17,10 +17,51 @@ HBARC = 197.3269804  # MeV fm
 
 def test_presets_match_reference_file_exactly():
     ref = load_rmf_reference()
-    assert set(PRESETS) == set(ref["sets"]) == {"NL3", "FSUGold2"}
+    assert set(ref["sets"]) == {"NL3", "FSUGold2"}
+    assert set(PRESETS) == set(ref["sets"]) | {"NL1", "NLSH", "NLZ"}
     for name, c in PRESETS.items():
         assert isinstance(c, Couplings)
-        assert c.to_dict() == ref["sets"][name]["couplings"], name
+        if name in ref["sets"]:
+            assert c.to_dict() == ref["sets"][name]["couplings"], name
+
+
+# As published (NL3 convention: g2 in fm^-1, g3, rho coupling with tau), see data/SOURCES.md.
+PUBLISHED_NL_CONVENTION = {
+    "NL1": {
+        "g_sigma": 10.138,
+        "g_omega": 13.285,
+        "g_rho_tau": 4.9755,
+        "g2": -12.172,
+        "g3": -36.265,
+        "masses": (492.25, 795.359, 763.0, 938.0),
+    },
+    "NLSH": {
+        "g_sigma": 10.444,
+        "g_omega": 12.945,
+        "g_rho_tau": 4.383,
+        "g2": -6.9099,
+        "g3": -15.8337,
+        "masses": (526.059, 783.0, 763.0, 939.0),
+    },
+    "NLZ": {
+        "g_sigma": 10.0553,
+        "g_omega": 12.9086,
+        "g_rho_tau": 4.84944,
+        "g2": -13.5074,
+        "g3": -40.2243,
+        "masses": (488.67, 780.0, 763.0, 938.9),
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_NL_CONVENTION))
+def test_nl_sets_from_published_convention(name):
+    pub = PUBLISHED_NL_CONVENTION[name]
+    c = PRESETS[name]
+    assert (c.g_sigma, c.g_omega) == (pub["g_sigma"], pub["g_omega"])
+    assert c.g_rho == pytest.approx(2 * pub["g_rho_tau"], rel=1e-15)
+    assert (c.A, c.B, c.C, c.Lambda_v) == (-pub["g2"], pub["g3"], 0.0, 0.0)
+    assert (c.m_sigma, c.m_omega, c.m_rho, c.M) == pub["masses"]
 
 
 def test_nl3_from_published_convention():
@@ -46,7 +87,14 @@ def test_fsugold2_from_published_convention():
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("FSUGold2", "FSUGold2"), ("fsugold2", "FSUGold2"), (" FSUGOLD2 ", "FSUGold2"), ("nl3", "NL3")],
+    [
+        ("FSUGold2", "FSUGold2"),
+        ("fsugold2", "FSUGold2"),
+        (" FSUGOLD2 ", "FSUGold2"),
+        ("nl3", "NL3"),
+        ("nlsh", "NLSH"),
+        ("NLz", "NLZ"),
+    ],
 )
 def test_get_preset_case_insensitive(name, key):
     assert get_preset(name) is PRESETS[key]
@@ -54,7 +102,7 @@ def test_get_preset_case_insensitive(name, key):
 
 @pytest.mark.parametrize("name", ["TM1", "", None, 3])
 def test_get_preset_unknown_lists_available(name):
-    with pytest.raises(UnknownPresetError, match=r"available: NL3, FSUGold2"):
+    with pytest.raises(UnknownPresetError, match=r"available: NL3, FSUGold2, NL1, NLSH, NLZ"):
         get_preset(name)
     assert issubclass(UnknownPresetError, ValueError)
 

@@ -17,6 +17,22 @@ Q0(C) is then a closed-form function of C; a bracketing scan over C in [0, rho0/
 secant (Illinois) refinement give C. "No physical couplings" is returned as data (the seed paper's
 *Non-convergent A*), with a reason naming the failed condition.
 
+Which root: Q0(C) is not monotonic, so one NMP set can have two (or more) Lagrangians. NLZ (C = 0,
+B = -40.2) and a set with C = 0.022, B = 388, Lambda_v = -0.015 share all seven NMPs, for example. The map
+NMP -> couplings is defined on the smallest-C branch: the inversion returns the smallest admissible root
+C >= 0 (admissible: g_omega^2 > 0, g_sigma^2 > 0 and dM*/drho < 0 there). A root within round-off of C = 0
+(|Q0(0) - Q0| <= 1e-10 (9 K0 + |Q0|)) is returned as C = 0 exactly, so published sets with C = 0 invert to
+themselves. As Q0 moves past the value of a local extremum of Q0(C), the smallest root, and the
+couplings with it, can jump to another branch.
+The remaining conditions (isovector, scalar-potential minimum, coupling ranges) are checked at that root
+only; a failure there is reported, not replaced by a larger root.
+
+Negative Lambda_v: the omega-rho cross term gives the rho meson the effective mass m_rho*^2 = m_rho^2 +
+Lambda_v g_omega^2 g_rho^2 omega_0^2 in matter. The inversion accepts Lambda_v < 0 when m_rho*^2 > 0 at
+saturation, which J0 above its kinetic part (g_rho^2 > 0) and the L0 condition guarantee. Since omega_0
+grows with density, m_rho*^2 then reaches 0 at some rho_c > rho0, where the symmetry energy diverges and
+beyond which it is negative and the rho field unstable; :func:`rho_meson_instability_density` gives rho_c.
+
 Internally quantities are in powers of fm^-1 (see :mod:`nucleiml.eos`).
 """
 
@@ -24,6 +40,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -54,6 +71,7 @@ __all__ = [
     "couplings_from_nmp_array",
     "ksym",
     "nmp_from_couplings",
+    "rho_meson_instability_density",
     "saturation_properties",
 ]
 
@@ -210,6 +228,54 @@ def symmetry_energy(couplings: Couplings, rho):
     return np.where(st.ok, J * HBARC_MEV_FM, np.nan)
 
 
+def rho_meson_instability_density(couplings: Couplings) -> float:
+    """Baryon density (fm^-3) of symmetric matter at which the effective rho-meson mass vanishes.
+
+    The omega-rho cross term ``+(1/2) Lambda_v g_omega^2 g_rho^2 (omega.omega)(rho.rho)`` adds to the
+    rho mass term, so that in matter the rho field has the effective mass
+
+        m_rho*^2 = m_rho^2 + Lambda_v g_rho^2 V^2,        V = g_omega omega_0
+
+    (the rho field equation ``(beta + Lambda_v V^2) R = rho_3 / 2`` of :mod:`nucleiml.eos`, times
+    g_rho^2). V grows with density, so for ``Lambda_v >= 0`` m_rho*^2 never vanishes and the result is
+    ``inf``. For ``Lambda_v < 0`` it vanishes at V_c^2 = m_rho^2 / (|Lambda_v| g_rho^2), which the omega
+    field equation of symmetric matter, ``alpha V + C V^3 = rho`` with ``alpha = m_omega^2 / g_omega^2``,
+    reaches at
+
+        rho_c = alpha V_c + C V_c^3.
+
+    Approaching rho_c from below, the rho-meson part of the symmetry energy, ``rho g_rho^2 / (8 m_rho*^2)``,
+    diverges; above it m_rho*^2 < 0: the symmetry energy is negative (symmetric matter is unstable
+    against becoming asymmetric) and the static rho field equation has no bounded solution. The model
+    is then meaningless for isovector physics there. Couplings from :func:`couplings_from_nmp` always
+    have m_rho*^2 > 0 at saturation (J0 above its kinetic part), hence rho_c > rho0.
+
+    Parameters
+    ----------
+    couplings : Couplings
+        The parameter set (A in fm^-1; B, C, Lambda_v dimensionless; masses in MeV).
+
+    Returns
+    -------
+    float
+        rho_c in fm^-3, or ``inf`` when ``Lambda_v >= 0``.
+
+    Raises
+    ------
+    ParameterError
+        If ``couplings`` is not a :class:`Couplings`.
+    """
+    if not isinstance(couplings, Couplings):
+        raise ParameterError(
+            f"rho_meson_instability_density expects Couplings, got {type(couplings).__name__}"
+        )
+    if couplings.Lambda_v >= 0.0:
+        return float("inf")
+    sc = _scaled(couplings)
+    V_c = np.sqrt(sc.beta / -sc.Lambda_v)
+    return float(sc.alpha * V_c + sc.C * V_c**3)
+
+
 # --------------------------------------------------------------------------------------------------
 # Inverse: NMPs -> couplings
 # --------------------------------------------------------------------------------------------------
@@ -320,10 +386,19 @@ def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
     return mr, z, code
 
 
-def _illinois(f, lo, hi, flo, fhi, n_iter=100, rtol=1e-15):
+# Absolute floor of the Illinois stopping width, so that a root at exactly C = 0 also stops.
+_TINY = 1e-300
+# Illinois refinement: iteration cap, and the relative bracket width at which a member stops.
+_ILLINOIS_MAX_ITER = 100
+_ILLINOIS_RTOL = 1e-15
+
+
+def _illinois(f, lo, hi, flo, fhi, n_iter=_ILLINOIS_MAX_ITER, rtol=_ILLINOIS_RTOL):
     """Vectorised Illinois (modified regula falsi) root refinement inside sign-changing brackets.
 
-    Each member stops on its own criterion, so its root does not depend on the other members.
+    ``f`` maps an array of trial points (one per member) to the residuals; ``lo``, ``hi`` bracket a
+    sign change with residuals ``flo``, ``fhi``. Each member stops on its own criterion (bracket
+    narrower than ``rtol`` relative, or an exact zero), so its root does not depend on the other members.
     """
     side = np.zeros(lo.shape, dtype=np.int8)
     x = 0.5 * (lo + hi)
@@ -342,26 +417,33 @@ def _illinois(f, lo, hi, flo, fhi, n_iter=100, rtol=1e-15):
         hi, fhi = np.where(right, xn, hi), np.where(right, fx, fhi)
         side = np.where(left, 1, np.where(right, -1, side)).astype(np.int8)
         x = np.where(live, xn, x)
-        done |= ((hi - lo) <= rtol * np.abs(x) + 1e-300) | (fx == 0)
+        done |= ((hi - lo) <= rtol * np.abs(x) + _TINY) | (fx == 0)
         if np.all(done):
             break
     return x
 
 
-def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=96):
+# Scalar-minimum check: scan points over S in [0, M), how close to S = M (M* = 0) the scan goes, and
+# the relative round-off allowed before a scan point counts as deeper than the saturation solution.
+_MIN_CHECK_N_SCAN = 96
+_MIN_CHECK_T_END = 1.0 - 1e-6
+_MIN_CHECK_RTOL = 1e-12
+
+
+def _scalar_energy_density(kf, M, S, a, b, c):
+    """S-dependent energy density (fm^-4) of symmetric matter with Fermi momentum kf (fm^-1)."""
+    return 2.0 * kinetic_energy_density_species(kf, M - S) + 0.5 * a * S * S + b * S**3 / 3 + c * S**4 / 4
+
+
+def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=_MIN_CHECK_N_SCAN):
     """True where the scalar field at saturation is the global minimum of the energy density over
     S in [0, M) at fixed densities (i.e. the sigma potential does not run away to a deeper state)."""
     kf = np.cbrt(1.5 * PI2 * rho)
-    S0 = M - Mstar
-
-    def eps(S):
-        return 2.0 * kinetic_energy_density_species(kf, M - S) + 0.5 * a * S * S + b * S**3 / 3 + c * S**4 / 4
-
-    e0 = eps(S0)
-    t = np.linspace(0.0, 1.0 - 1e-6, n_scan)[:, None]
+    e0 = _scalar_energy_density(kf, M, M - Mstar, a, b, c)
+    t = np.linspace(0.0, _MIN_CHECK_T_END, n_scan)[:, None]
     with np.errstate(invalid="ignore", over="ignore"):
-        grid = eps(t * M[None, :] if np.ndim(M) else t * M)
-    return np.all(grid >= e0[None, :] - 1e-12 * np.abs(e0[None, :]), axis=0)
+        grid = _scalar_energy_density(kf, M, t * M[None, :] if np.ndim(M) else t * M, a, b, c)
+    return np.all(grid >= e0[None, :] - _MIN_CHECK_RTOL * np.abs(e0[None, :]), axis=0)
 
 
 @dataclass(frozen=True)
@@ -437,84 +519,167 @@ def _as_nmp_columns(table) -> dict:
     return cols
 
 
-def couplings_from_nmp_array(
-    table,
-    *,
-    m_sigma: float = DEFAULT_M_SIGMA_MEV,
-    m_omega: float = DEFAULT_M_OMEGA_MEV,
-    m_rho: float = DEFAULT_M_RHO_MEV,
-    M: float = DEFAULT_NUCLEON_MASS_MEV,
-    n_scan: int = 48,
-) -> CouplingsArrays:
-    """Vectorised NMP -> couplings.
+# --------------------------------------------------------------------------------------------------
+# The inversion in pieces: NMPs in internal units, the scan over C, the root, the physical couplings
+# --------------------------------------------------------------------------------------------------
+# Scan of Q0(C) over t = C / Cmax, Cmax = rho0 / V^3 (where g_omega^2 -> infinity): evenly spaced up to
+# _SCAN_T_EVEN_END, plus one point just below the pole at t = 1.
+_SCAN_T_EVEN_END = 0.98
+_SCAN_T_LAST = 0.999
 
-    ``table``: dict of 1-D arrays keyed by ``rho0, E0, K0, Q0, mstar, J0, L0`` (fm^-3, MeV), an (n, 7)
-    array in that order, or a sequence of :class:`NMP`. Meson and nucleon masses in MeV.
+
+@dataclass(frozen=True)
+class _SaturationInput:
+    """NMPs of a batch in internal units (fm^-1 powers) and the vector field they fix.
+
+    ``V = g_omega omega_0`` (fm^-1) is replaced by 1.0 where the NMPs give V <= 0 (those members
+    already carry the failure code NONPOSITIVE_VECTOR_FIELD).
     """
-    masses = {"m_sigma": m_sigma, "m_omega": m_omega, "m_rho": m_rho, "M": M}
-    Couplings(g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=0.0, B=0.0, C=0.0, Lambda_v=0.0, **masses)  # validate
-    cols = _as_nmp_columns(table)
+
+    rho: np.ndarray  # fm^-3
+    Mstar: np.ndarray  # fm^-1
+    V: np.ndarray  # fm^-1
+    E0: np.ndarray  # fm^-1
+    K0: np.ndarray  # fm^-1
+    Q0: np.ndarray  # fm^-1
+    J0: np.ndarray  # fm^-1
+    L0: np.ndarray  # fm^-1
+    M: float  # fm^-1
+
+    def take(self, idx) -> _SaturationInput:
+        """The members ``idx`` (an index array) of the batch."""
+        return _SaturationInput(
+            rho=self.rho[idx],
+            Mstar=self.Mstar[idx],
+            V=self.V[idx],
+            E0=self.E0[idx],
+            K0=self.K0[idx],
+            Q0=self.Q0[idx],
+            J0=self.J0[idx],
+            L0=self.L0[idx],
+            M=self.M,
+        )
+
+
+def _saturation_input(cols: dict, M: float) -> tuple[_SaturationInput, np.ndarray]:
+    """Internal-unit NMPs and the failure code array (NONPOSITIVE_VECTOR_FIELD or OK) from NMP
+    columns (fm^-3, MeV) and the nucleon mass M (MeV)."""
     h = HBARC_MEV_FM
     Mf = M / h
     rho = cols["rho0"]
     E0 = cols["E0"] / h
-    K0 = cols["K0"] / h
-    Q0 = cols["Q0"] / h
-    J0 = cols["J0"] / h
-    L0 = cols["L0"] / h
     Mstar = cols["mstar"] * Mf
-    n = rho.size
     kf = np.cbrt(1.5 * PI2 * rho)
     V = E0 + Mf - np.sqrt(kf * kf + Mstar * Mstar)
     code = np.where(V > 0, InversionFailure.OK, InversionFailure.NONPOSITIVE_VECTOR_FIELD).astype(np.int8)
-    Vs = np.where(V > 0, V, 1.0)
-    Cmax = rho / Vs**3
+    sat = _SaturationInput(
+        rho=rho,
+        Mstar=Mstar,
+        V=np.where(V > 0, V, 1.0),
+        E0=E0,
+        K0=cols["K0"] / h,
+        Q0=cols["Q0"] / h,
+        J0=cols["J0"] / h,
+        L0=cols["L0"] / h,
+        M=Mf,
+    )
+    return sat, code
 
-    def q_resid(C, idx=slice(None)):
-        out = _isoscalar_given_C(rho[idx], Mstar[idx], Vs[idx], E0[idx], K0[idx], C, Mf)
-        return out[6] - Q0[idx], out[7]
 
-    # scan t = C / Cmax on [0, 1); the last point is kept just below the alpha -> 0 pole
-    t = np.concatenate([np.linspace(0.0, 0.98, n_scan - 1), [0.999]])
-    C_grid = t[:, None] * Cmax[None, :]
+def _q0_residual(sat: _SaturationInput, C):
+    """Q0(C) - Q0 (fm^-1) and the failure codes of the isoscalar couplings at trial C (broadcast
+    against the members of ``sat``)."""
+    out = _isoscalar_given_C(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, C, sat.M)
+    return out[6] - sat.Q0, out[7]
+
+
+def _q0_residual_only(sat: _SaturationInput, C):
+    """Q0(C) - Q0 (fm^-1) alone, the function whose root :func:`_illinois` refines."""
+    return _q0_residual(sat, C)[0]
+
+
+def _scan_q0(sat: _SaturationInput, n_scan: int):
+    """Q0(C) - Q0 on the scan grid: returns the grid C (n_scan, n), the residual and a mask of grid
+    points where the isoscalar couplings are admissible (g_omega^2, g_sigma^2 > 0, dM*/drho < 0)."""
+    t = np.concatenate([np.linspace(0.0, _SCAN_T_EVEN_END, n_scan - 1), [_SCAN_T_LAST]])
+    C_grid = t[:, None] * (sat.rho / sat.V**3)[None, :]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        f_grid, c_grid = q_resid(C_grid)
-    valid = (c_grid == 0) & np.isfinite(f_grid)
-    change = valid[:-1] & valid[1:] & (np.sign(f_grid[:-1]) != np.sign(f_grid[1:]))
-    exact = valid & (f_grid == 0)
-    has = change.any(axis=0) | exact.any(axis=0)
-    first = np.argmax(change, axis=0)
+        f_grid, code_grid = _q0_residual(sat, C_grid)
+    valid = (code_grid == 0) & np.isfinite(f_grid)
+    return C_grid, f_grid, valid
+
+
+# |Q0(C=0) - Q0| below this fraction of 9 K0 + |Q0| (the size of the terms whose difference is Q0) counts
+# as a root at C = 0: a set published with C = 0 reproduces its own Q0 at C = 0 only up to round-off, at
+# worst ~1.5e-12 of that scale over 187 perturbed NL1/NL3/NLSH/NLZ-like sets, and either sign.
+_Q0_ROOT_AT_ZERO_RTOL = 1e-10
+
+
+def _first_root_on_grid(f_grid, valid, tol_at_zero):
+    """Where the smallest admissible root lies on the scan grid, per member.
+
+    A root is a grid point k with an exact zero of the residual (or, at k = 0 only, a residual within
+    ``tol_at_zero``), or a strict sign change between admissible neighbours k, k + 1. Returns
+    ``(k, at_point, has)``: the grid index of the smallest root, whether it is the grid point k itself
+    (else it lies inside (k, k + 1)), and whether there is any.
+    """
+    n_grid = f_grid.shape[0]
+    point = valid & (f_grid == 0)
+    point[0] |= valid[0] & (np.abs(f_grid[0]) <= tol_at_zero)
+    change = valid[:-1] & valid[1:] & (np.sign(f_grid[:-1]) * np.sign(f_grid[1:]) < 0)
+    k_point = np.where(point.any(axis=0), np.argmax(point, axis=0), n_grid)
+    k_change = np.where(change.any(axis=0), np.argmax(change, axis=0), n_grid)
+    k = np.minimum(k_point, k_change)
+    return k, k_point <= k_change, k < n_grid
+
+
+def _root_of_q0(sat: _SaturationInput, code: np.ndarray, n_scan: int):
+    """The smallest admissible root C >= 0 of Q0(C) = Q0 for every member with ``code == OK``.
+
+    Admissible: on the scan grid g_omega^2 > 0, g_sigma^2 > 0 and dM*/drho < 0 (the isoscalar
+    conditions of :func:`_isoscalar_given_C`). A root within round-off of C = 0 is returned as C = 0
+    exactly. Returns C (NaN where none) and the updated code array (NO_ROOT_FOR_C where the scan finds
+    no root).
+    """
+    C_grid, f_grid, valid = _scan_q0(sat, n_scan)
+    tol_at_zero = _Q0_ROOT_AT_ZERO_RTOL * (9.0 * sat.K0 + np.abs(sat.Q0))
+    k, at_point, has = _first_root_on_grid(f_grid, valid, tol_at_zero)
     code = np.where((code == 0) & ~has, InversionFailure.NO_ROOT_FOR_C, code).astype(np.int8)
-    C = np.full(n, np.nan)
+    C = np.full(code.size, np.nan)
     live = np.flatnonzero(code == 0)
-    if live.size:
-        k = first[live]
-        lo = C_grid[k, live]
-        hi = C_grid[k + 1, live]
-        flo = f_grid[k, live]
-        fhi = f_grid[k + 1, live]
-        ex = exact[:, live].any(axis=0) & ~change[:, live].any(axis=0)
+    on_grid = live[at_point[live]]
+    C[on_grid] = C_grid[k[on_grid], on_grid]
+    inside = live[~at_point[live]]
+    if inside.size:
+        ki = k[inside]
+        lo, hi = C_grid[ki, inside], C_grid[ki + 1, inside]
+        flo, fhi = f_grid[ki, inside], f_grid[ki + 1, inside]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            root = _illinois(lambda c: q_resid(c, live)[0], lo, hi, flo, fhi)
-        root = np.where(ex, C_grid[np.argmax(exact[:, live], axis=0), live], root)
-        C[live] = root
+            C[inside] = _illinois(partial(_q0_residual_only, sat.take(inside)), lo, hi, flo, fhi)
+    return C, code
+
+
+def _physical_couplings(sat: _SaturationInput, C: np.ndarray, code: np.ndarray, masses: dict):
+    """The seven couplings at the chosen C (0 where NaN) and the updated code array.
+
+    Adds the isoscalar, isovector and scalar-minimum conditions to ``code``; ``masses`` in MeV.
+    """
+    h = HBARC_MEV_FM
     Cs = np.where(np.isfinite(C), C, 0.0)
+    rho, Mstar, V = sat.rho, sat.Mstar, sat.V
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        alpha, a, b, c, Sp, _, _, code_C = _isoscalar_given_C(rho, Mstar, Vs, E0, K0, Cs, Mf)
+        alpha, a, b, c, Sp, _, _, code_C = _isoscalar_given_C(rho, Mstar, V, sat.E0, sat.K0, Cs, sat.M)
         code = np.where(code == 0, code_C, code).astype(np.int8)
-        mr, z, code_v = _isovector(rho, Mstar, Vs, Sp, alpha, Cs, J0, L0)
+        mr, z, code_v = _isovector(rho, Mstar, V, Sp, alpha, Cs, sat.J0, sat.L0)
         code = np.where(code == 0, code_v, code).astype(np.int8)
-        ok_min = _scalar_minimum_ok(rho, Mstar, a, b, c, np.full(n, Mf))
-        code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code).astype(
-            np.int8
-        )
-        # physical couplings
-        g_sigma = (m_sigma / h) / np.sqrt(a)
-        g_omega = (m_omega / h) / np.sqrt(alpha)
+        ok_min = _scalar_minimum_ok(rho, Mstar, a, b, c, np.full(rho.size, sat.M))
+        code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code)
+        g_sigma = (masses["m_sigma"] / h) / np.sqrt(a)
+        g_omega = (masses["m_omega"] / h) / np.sqrt(alpha)
         # mr = m_rho*^2 / g_rho^2 = beta + lam V^2 = beta / (1 - z)  =>  beta = mr (1 - z)
         beta = mr * (1.0 - z)
-        g_rho = (m_rho / h) / np.sqrt(beta)
-        lam = z * mr / Vs**2
+        g_rho = (masses["m_rho"] / h) / np.sqrt(beta)
+        lam = z * mr / V**2
         out = {
             "g_sigma": g_sigma,
             "g_omega": g_omega,
@@ -524,12 +689,61 @@ def couplings_from_nmp_array(
             "C": Cs,
             "Lambda_v": lam,
         }
-    in_range = np.ones(n, dtype=bool)
+    return out, code.astype(np.int8)
+
+
+def _range_code(out: dict, code: np.ndarray) -> np.ndarray:
+    """``code`` with COUPLINGS_OUT_OF_RANGE where a coupling is non-finite or outside Couplings.RANGES."""
+    in_range = np.ones(code.size, dtype=bool)
     for name in COUPLING_NAMES:
         lo, hi, lo_open = Couplings.RANGES[name]
         v = out[name]
         in_range &= np.isfinite(v) & (v <= hi) & ((v > lo) if lo_open else (v >= lo))
-    code = np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)
+    return np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)
+
+
+def couplings_from_nmp_array(
+    table,
+    *,
+    m_sigma: float = DEFAULT_M_SIGMA_MEV,
+    m_omega: float = DEFAULT_M_OMEGA_MEV,
+    m_rho: float = DEFAULT_M_RHO_MEV,
+    M: float = DEFAULT_NUCLEON_MASS_MEV,
+    n_scan: int = 48,
+) -> CouplingsArrays:
+    """Vectorised NMP -> couplings, member by member identical to :func:`couplings_from_nmp`.
+
+    Each member is inverted on its own (its result does not depend on the batch) and on the smallest-C
+    branch, as described in :func:`couplings_from_nmp`.
+
+    Parameters
+    ----------
+    table : dict, array or sequence of NMP
+        Dict of 1-D arrays keyed by ``rho0, E0, K0, Q0, mstar, J0, L0`` (fm^-3; MeV; mstar
+        dimensionless), an (n, 7) array in that order, or a sequence of :class:`NMP`.
+    m_sigma, m_omega, m_rho, M : float
+        Meson and nucleon masses in MeV, each in [100, 2000] (M in [500, 2000]).
+    n_scan : int
+        Points of the scan over C that brackets the roots of Q0(C) = Q0.
+
+    Returns
+    -------
+    CouplingsArrays
+        Couplings (NaN where none), ``ok`` mask and failure codes.
+
+    Raises
+    ------
+    ParameterError
+        If a column is missing, shapes differ, an entry is not finite or outside the physical NMP
+        ranges (the message names the column, index and range), or a mass is outside its range.
+    """
+    masses = {"m_sigma": m_sigma, "m_omega": m_omega, "m_rho": m_rho, "M": M}
+    Couplings(g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=0.0, B=0.0, C=0.0, Lambda_v=0.0, **masses)  # validate
+    cols = _as_nmp_columns(table)
+    sat, code = _saturation_input(cols, M)
+    C, code = _root_of_q0(sat, code, n_scan)
+    out, code = _physical_couplings(sat, C, code, masses)
+    code = _range_code(out, code)
     ok = code == 0
     for name in COUPLING_NAMES:
         out[name] = np.where(ok, out[name], np.nan)
@@ -544,10 +758,35 @@ def couplings_from_nmp(
     m_rho: float = DEFAULT_M_RHO_MEV,
     M: float = DEFAULT_NUCLEON_MASS_MEV,
 ) -> CouplingsResult:
-    """Couplings reproducing the seven NMPs with the given meson and nucleon masses (MeV).
+    """Couplings reproducing the seven NMPs with the given meson and nucleon masses.
 
-    Never raises for a valid :class:`NMP`: when no physical couplings exist the result has
-    ``couplings is None`` and a ``reason``.
+    The quartic omega coupling C solves Q0(C) = Q0, every other coupling follows in closed form (see the
+    module docstring). Q0(C) is not monotonic, so an NMP set can have several Lagrangians: the one
+    returned is on the smallest-C branch, i.e. the smallest admissible root C >= 0, with a root within
+    round-off of C = 0 returned as C = 0 exactly (published C = 0 sets such as NL3, NLZ invert to
+    themselves). ``Lambda_v`` may come out negative; the effective rho mass m_rho*^2 = m_rho^2 +
+    Lambda_v g_omega^2 g_rho^2 omega_0^2 is then still positive at saturation (J0 above its kinetic part
+    guarantees it) but vanishes at a higher density, see :func:`rho_meson_instability_density`.
+
+    Parameters
+    ----------
+    nmp : NMP
+        rho0 (fm^-3), E0, K0, Q0, J0, L0 (MeV) and mstar = M*/M at saturation.
+    m_sigma, m_omega, m_rho, M : float
+        Meson and nucleon masses in MeV, each in [100, 2000] (M in [500, 2000]).
+
+    Returns
+    -------
+    CouplingsResult
+        ``couplings`` (A in fm^-1, B, C, Lambda_v dimensionless, masses in MeV), or ``None`` with
+        ``failure`` / ``reason`` naming the condition that failed (the seed's *Non-convergent A*).
+        Never raises for a valid :class:`NMP`.
+
+    Raises
+    ------
+    ParameterError
+        If ``nmp`` is not an :class:`NMP`, or a mass is not finite or outside its range (the message
+        names the field and the range).
     """
     if not isinstance(nmp, NMP):
         raise ParameterError(f"couplings_from_nmp expects an NMP, got {type(nmp).__name__}")

@@ -2,7 +2,9 @@
 
 All couplings are in the package's Lagrangian convention (Dutra et al., PRC 90, 055203 (2014)):
 ``A`` in fm^-1, ``B``, ``C``, ``Lambda_v`` dimensionless, masses in MeV. The conversions from the published
-conventions are recorded with each set (and in ``data/rmf_reference.json`` under ``"published_as"``).
+conventions are recorded with each set (for NL3 and FSUGold2 also in ``data/rmf_reference.json`` under
+``"published_as"``; sources of all sets in ``data/SOURCES.md``). NL3 and FSUGold2 have reference
+finite-nucleus results in ``data/rmf_reference.json``; NL1, NLSH and NLZ do not.
 """
 
 from __future__ import annotations
@@ -68,7 +70,65 @@ _FSUGOLD2 = Couplings(
     M=939.0,
 )
 
-PRESETS: MappingProxyType[str, Couplings] = MappingProxyType({"NL3": _NL3, "FSUGold2": _FSUGOLD2})
+# NL1: P.-G. Reinhard, M. Rufa, J. Maruhn, W. Greiner, J. Friedrich, Z. Phys. A 323, 13 (1986).
+# Published in the NL3 convention (M* = M + g_sigma s, rho coupling g_rho psibar gamma tau.rho psi):
+# g_sigma = 10.138, g_omega = 13.285, g_rho = 4.9755, g2 = -12.172 fm^-1, g3 = -36.265; M = 938 MeV,
+# m_sigma = 492.25, m_omega = 795.359, m_rho = 763 MeV. Here A = -g2, B = g3 and g_rho = 2 x 4.9755
+# (the rho couples with g_rho/2 in this package's Lagrangian). Some codes carry g_rho = 4.975; the
+# difference moves J0 by 0.005 MeV.
+_NL1 = Couplings(
+    g_sigma=10.138,
+    g_omega=13.285,
+    g_rho=9.951,
+    A=12.172,
+    B=-36.265,
+    C=0.0,
+    Lambda_v=0.0,
+    m_sigma=492.25,
+    m_omega=795.359,
+    m_rho=763.0,
+    M=938.0,
+)
+
+# NL-SH: M. M. Sharma, M. A. Nagarajan, P. Ring, Phys. Lett. B 312, 377 (1993).
+# Published in the NL3 convention: g_sigma = 10.444, g_omega = 12.945, g_rho = 4.383, g2 = -6.9099 fm^-1,
+# g3 = -15.8337; M = 939 MeV, m_sigma = 526.059, m_omega = 783, m_rho = 763 MeV.
+# Here A = -g2, B = g3 and g_rho = 2 x 4.383.
+_NLSH = Couplings(
+    g_sigma=10.444,
+    g_omega=12.945,
+    g_rho=8.766,
+    A=6.9099,
+    B=-15.8337,
+    C=0.0,
+    Lambda_v=0.0,
+    m_sigma=526.059,
+    m_omega=783.0,
+    m_rho=763.0,
+    M=939.0,
+)
+
+# NL-Z: M. Rufa, P.-G. Reinhard, J. A. Maruhn, W. Greiner, M. R. Strayer, Phys. Rev. C 38, 390 (1988).
+# The values of the project's issue 7, already in this package's convention (g_rho couples as g_rho/2);
+# in the NL3 convention they read g2 = -A = -13.5074 fm^-1, g3 = B = -40.2243.
+# M = 938.9 MeV, m_sigma = 488.67, m_omega = 780, m_rho = 763 MeV.
+_NLZ = Couplings(
+    g_sigma=10.0553,
+    g_omega=12.9086,
+    g_rho=9.69888,
+    A=13.5074,
+    B=-40.2243,
+    C=0.0,
+    Lambda_v=0.0,
+    m_sigma=488.67,
+    m_omega=780.0,
+    m_rho=763.0,
+    M=938.9,
+)
+
+PRESETS: MappingProxyType[str, Couplings] = MappingProxyType(
+    {"NL3": _NL3, "FSUGold2": _FSUGOLD2, "NL1": _NL1, "NLSH": _NLSH, "NLZ": _NLZ}
+)
 """Published parameter sets by name (read-only). Use ``get_preset`` for case-insensitive lookup."""
 
 REFERENCE_NMP: MappingProxyType[str, MappingProxyType[str, float]] = MappingProxyType(
@@ -92,7 +152,13 @@ def _resolve(name: object, known: tuple[str, ...], what: str) -> str:
 
 
 def get_preset(name: str) -> Couplings:
-    """Couplings of a published parameter set by name, case-insensitive (``"nl3"``, ``"FSUGold2"``)."""
+    """Couplings of a published parameter set by name, case-insensitive (``"nl3"``, ``"FSUGold2"``).
+
+    Raises
+    ------
+    UnknownPresetError
+        If ``name`` is not one of ``PRESETS`` (the message lists the available names).
+    """
     return PRESETS[_resolve(name, tuple(PRESETS), "preset")]
 
 
