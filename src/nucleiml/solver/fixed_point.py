@@ -22,9 +22,16 @@ from typing import NamedTuple
 import numpy as np
 
 from ..constants import ALPHA_EM
+from ..eos import ScaledCouplings, matter_state
 from .basis import HOBasis
 from .fields import coulomb_potential, rows_matmul
 from .occupations import occupations
+
+STARTING_DENSITY = 0.15
+"""Baryon density (fm^-3) of the uniform matter whose mean fields set the starting field depths."""
+
+WRONG_SIGN_TOLERANCE = 1.0 / 197.3269804
+"""1 MeV in fm^-1: scalar or vector fields below minus this anywhere are of the wrong sign (unphysical)."""
 
 N_FIELDS = 4
 """Fields per member in the stacked vector: S, V, R, Vc."""
@@ -52,6 +59,8 @@ class SCFProblem:
     B4: np.ndarray
     C4: np.ndarray
     lam: np.ndarray
+    matter_fields: tuple  # (S, V, R) of uniform matter at the starting density and the nucleus' asymmetry
+    shifts: tuple | None  # (B,) arrays c >= 0 (fm^-2) of the semi-implicit sigma, omega, rho equations
 
     @property
     def n_r(self) -> int:
@@ -59,14 +68,32 @@ class SCFProblem:
 
 
 def make_problem(
-    basis, green, couplings: dict, Z: int, N: int, coulomb: bool, l_max: int | None
+    basis, green, couplings: dict, Z: int, N: int, coulomb: bool, l_max: int | None, semi_implicit: bool
 ) -> SCFProblem:
-    """Assemble an :class:`SCFProblem`; ``couplings`` as in :func:`nucleiml.solver.scf.run_scf`."""
+    """Assemble an :class:`SCFProblem`; ``couplings`` as in :func:`nucleiml.solver.scf.run_scf`.
+
+    ``semi_implicit``: solve the meson equations with the slopes of their self-interactions moved to the
+    left-hand side (see :func:`_self_interaction_slopes`); False: fully explicit self-interactions.
+    """
     blocks_used = tuple(i for i, blk in enumerate(basis.blocks) if l_max is None or blk.l <= l_max)
     deg = np.concatenate(
         [np.full(basis.blocks[i].nG, basis.blocks[i].degeneracy, dtype=float) for i in blocks_used]
     )
     gs2 = couplings["g_sigma2"]
+    M = np.asarray(couplings["M"], dtype=float)
+    sc = ScaledCouplings(
+        a=green.m_sigma2 / gs2,
+        b=couplings["A"] / gs2**1.5,
+        c=couplings["B"] / gs2**2,
+        alpha=green.m_omega2 / couplings["g_omega2"],
+        C=couplings["C"],
+        beta=green.m_rho2 / couplings["g_rho2"],
+        Lambda_v=couplings["Lambda_v"],
+        M=M,
+    )
+    with np.errstate(all="ignore"):
+        matter = matter_state(sc, STARTING_DENSITY, (N - Z) / (N + Z))
+    S0 = np.where(matter.ok & np.isfinite(matter.S), matter.S, 0.38 * M)
     return SCFProblem(
         basis=basis,
         green=green,
@@ -85,7 +112,21 @@ def make_problem(
         B4=couplings["B"],
         C4=couplings["C"],
         lam=couplings["Lambda_v"],
+        matter_fields=(S0, matter.V, matter.R),
+        shifts=_self_interaction_slopes(couplings, gs2, sc, S0, matter.V, matter.R)
+        if semi_implicit
+        else None,
     )
+
+
+def _self_interaction_slopes(couplings, gs2, sc, S, V, R):
+    """Slopes (fm^-2, clipped at 0) of the meson self-interaction terms of the sigma, omega and rho
+    equations at the uniform-matter fields: the constant shifts c of their semi-implicit forms."""
+    gw2, gr2, lam = couplings["g_omega2"], couplings["g_rho2"], couplings["Lambda_v"]
+    c_sigma = 2.0 * sc.b * gs2 * S + 3.0 * sc.c * gs2 * S**2
+    c_omega = gw2 * (3.0 * couplings["C"] * V**2 + lam * R**2)
+    c_rho = gr2 * lam * V**2
+    return tuple(np.where(np.isfinite(c), np.maximum(c, 0.0), 0.0) for c in (c_sigma, c_omega, c_rho))
 
 
 class MapResult(NamedTuple):
@@ -98,7 +139,8 @@ class MapResult(NamedTuple):
     rho_s: np.ndarray  # scalar density
     e_all: np.ndarray  # (2, b, L) positive-energy levels of the blocks used
     occ: np.ndarray  # (2, b, L) their occupation probabilities
-    ok: np.ndarray  # (b,) input fields physical and output finite
+    ok: np.ndarray  # (b,) M* > 0 and a Dirac gap at the input fields, output finite
+    right_sign: np.ndarray  # (b,) input scalar and vector fields not of the wrong sign (physical_fields)
 
 
 def split_fields(x: np.ndarray, n_r: int) -> tuple[np.ndarray, ...]:
@@ -177,15 +219,33 @@ def _new_fields(p: SCFProblem, idx, fields, rs, rho, rho3, rho_p):
     S, V, R, Vc = fields
     gs, gs2 = p.gs[idx, None], p.gs2[idx, None]
     lam = p.lam[idx, None]
-    src_s = gs2 * rs - (p.A3[idx, None] / gs) * S**2 - (p.B4[idx, None] / gs2) * S**3
+    a, b = p.A3[idx, None] / gs, p.B4[idx, None] / gs2
+    src_s = gs2 * rs - a * S**2 - b * S**3
     src_w = p.gw2[idx, None] * (rho - p.C4[idx, None] * V**3 - lam * R**2 * V)
     src_r = p.gr2[idx, None] * (0.5 * rho3 - lam * V**2 * R)
     r, h = p.basis.r, p.basis.h
-    S_new = rows_matmul(src_s, p.green.sigma.T)
-    V_new = rows_matmul(src_w, p.green.omega.T)
-    R_new = rows_matmul(src_r, p.green.rho.T)
+    # semi-implicit meson equations (-lap + m^2 + c) phi_new = src + c phi, c = the slope of the
+    # self-interaction in matter: the same fixed point, but the self-interactions, taken at the input
+    # fields, no longer drive the iteration unstable where they are strong
+    g = p.green
+    if p.shifts is None:  # explicit: the fixed Green's matrices
+        S_new = rows_matmul(src_s, g.sigma.T)
+        V_new = rows_matmul(src_w, g.omega.T)
+        R_new = rows_matmul(src_r, g.rho.T)
+    else:
+        c_s, c_w, c_r = (c[idx] for c in p.shifts)
+        S_new = _shifted_yukawa(g, r, src_s + c_s[:, None] * S, g.m_sigma2 + c_s)
+        V_new = _shifted_yukawa(g, r, src_w + c_w[:, None] * V, g.m_omega2 + c_w)
+        R_new = _shifted_yukawa(g, r, src_r + c_r[:, None] * R, g.m_rho2 + c_r)
     Vc_new = coulomb_potential(p.green.coulomb, r, h, rho_p, ALPHA_EM) if p.coulomb else np.zeros_like(Vc)
     return np.concatenate([S_new, V_new, R_new, Vc_new], axis=1)
+
+
+def _shifted_yukawa(green, r, src, mass2):
+    """Solve (-laplacian + mass2) phi = src with a squared mass mass2 (b,) fm^-2 per member (sine series)."""
+    y = rows_matmul(r * src, green.sine)
+    y = y / (green.k2 + mass2[:, None])
+    return rows_matmul(y, green.sine) / r
 
 
 def _field_energy(p: SCFProblem, idx, fields, rs, rho, rho3, rho_p):
@@ -206,9 +266,14 @@ def _field_energy(p: SCFProblem, idx, fields, rs, rho, rho3, rho_p):
     return p.basis.h * (4.0 * np.pi * r * r * integrand).sum(axis=-1)
 
 
-def physical_fields(fields, M) -> np.ndarray:
-    """(b,) True where the effective mass M* = M - S is positive everywhere."""
-    return np.all(fields[0] < M[:, None], axis=1)
+def physical_fields(fields) -> np.ndarray:
+    """(b,) True where neither the scalar nor the vector field is of the wrong sign (below -1 MeV) anywhere.
+
+    A scalar field driven negative is the runaway branch of a self-interaction that is unbounded below
+    (A > 0, B < 0): it expels the nucleons from the centre and can look self-consistent, but it is not the
+    nuclear ground state."""
+    S, V = fields[0], fields[1]
+    return np.all(S > -WRONG_SIGN_TOLERANCE, axis=1) & np.all(V > -WRONG_SIGN_TOLERANCE, axis=1)
 
 
 def fixed_point_map(p: SCFProblem, x: np.ndarray, idx: np.ndarray, temperature: np.ndarray) -> MapResult:
@@ -231,5 +296,5 @@ def fixed_point_map(p: SCFProblem, x: np.ndarray, idx: np.ndarray, temperature: 
     x_new = _new_fields(p, idx, fields, rs, rho, rho3, rho_p)
     e_sp = (e_all * occ * p.deg).sum(axis=-1).sum(axis=0)
     energy = e_sp + _field_energy(p, idx, fields, rs, rho, rho3, rho_p)
-    ok = gap_ok & np.all(np.isfinite(x_new), axis=1) & physical_fields(fields, Ma)
-    return MapResult(x_new, energy, rho_p, rho_n, rs, e_all, occ, ok)
+    ok = gap_ok & np.all(np.isfinite(x_new), axis=1) & np.all(fields[0] < Ma[:, None], axis=1)
+    return MapResult(x_new, energy, rho_p, rho_n, rs, e_all, occ, ok, physical_fields(fields))

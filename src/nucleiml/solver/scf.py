@@ -13,13 +13,14 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from ..constants import ALPHA_EM
 from .basis import HOBasis
-from .fields import yukawa_green
-from .fixed_point import N_FIELDS, MapResult, _dirac_step, fixed_point_map, make_problem
+from .fields import sine_matrix, yukawa_green
+from .fixed_point import N_FIELDS, MapResult, SCFProblem, _dirac_step, fixed_point_map, make_problem
 from .mixing import AndersonMixer
 
 
@@ -30,6 +31,8 @@ class SolverStatus(enum.IntEnum):
     MAX_ITERATIONS = 1
     UNPHYSICAL_FIELDS = 2
     TIME_BUDGET = 3
+    WRONG_SIGN = 4
+    STALLED = 5
 
     @property
     def message(self) -> str:
@@ -38,6 +41,10 @@ class SolverStatus(enum.IntEnum):
             SolverStatus.MAX_ITERATIONS: "did not converge within the iteration budget",
             SolverStatus.UNPHYSICAL_FIELDS: "unphysical fields (M* <= 0, NaN or no positive-energy spectrum)",
             SolverStatus.TIME_BUDGET: "did not converge within the time budget",
+            SolverStatus.WRONG_SIGN: "self-consistent only with a scalar or vector field of the wrong sign "
+            "(the runaway branch of an unbounded self-interaction), not a nuclear ground state",
+            SolverStatus.STALLED: "no spherical self-consistent solution found: the field residual stopped "
+            "decreasing (see NucleusResult.residual)",
         }[self]
 
 
@@ -47,6 +54,11 @@ class GreenMatrices:
     omega: np.ndarray
     rho: np.ndarray
     coulomb: np.ndarray
+    sine: np.ndarray  # orthonormal DST-I matrix of the grid (symmetric)
+    k2: np.ndarray  # (n_r,) squared wave numbers of the sine modes, fm^-2
+    m_sigma2: float  # squared meson masses, fm^-2
+    m_omega2: float
+    m_rho2: float
 
 
 def green_matrices(basis: HOBasis, m_sigma: float, m_omega: float, m_rho: float) -> GreenMatrices:
@@ -57,20 +69,29 @@ def green_matrices(basis: HOBasis, m_sigma: float, m_omega: float, m_rho: float)
         omega=yukawa_green(r, h, m_omega),
         rho=yukawa_green(r, h, m_rho),
         coulomb=yukawa_green(r, h, 0.0),
+        sine=sine_matrix(r.size),
+        k2=(np.pi * np.arange(1, r.size + 1) / ((r.size + 1) * h)) ** 2,
+        m_sigma2=m_sigma**2,
+        m_omega2=m_omega**2,
+        m_rho2=m_rho**2,
     )
 
 
-def initial_fields(r: np.ndarray, Z: int, N: int, batch: int, M: np.ndarray):
-    """Woods-Saxon-shaped starting fields (fm^-1): typical RMF depths, radius 1.2 A^(1/3) fm."""
+def initial_fields(r: np.ndarray, Z: int, N: int, p: SCFProblem, from_matter: bool):
+    """Starting fields (fm^-1): Woods-Saxon profiles of radius 1.2 A^(1/3) fm and diffuseness 0.6 fm, and the
+    Coulomb potential of a uniformly charged sphere. Depths: with ``from_matter`` the mean fields S, V, R of
+    uniform matter of the nucleus' asymmetry at 0.15 fm^-3 for each member's couplings; otherwise typical
+    RMF depths (S = 0.38 M, V = 0.31 M)."""
     A = Z + N
     R0 = 1.2 * A ** (1.0 / 3.0)
     f = 1.0 / (1.0 + np.exp((r - R0) / 0.6))
-    S = np.outer(0.38 * M, f)
-    V = np.outer(0.31 * M, f)
-    Rf = np.outer(np.full(batch, -0.5 * (N - Z) / A * 0.05), f)
-    Rc = 1.2 * A ** (1.0 / 3.0)
-    vc = np.where(r < Rc, Z * ALPHA_EM / (2 * Rc) * (3 - (r / Rc) ** 2), Z * ALPHA_EM / r)
-    Vc = np.tile(vc, (batch, 1))
+    if from_matter:
+        S0, V0, Rf0 = p.matter_fields
+    else:
+        S0, V0, Rf0 = 0.38 * p.M, 0.31 * p.M, np.full(p.M.size, -0.5 * (N - Z) / A * 0.05)
+    S, V, Rf = np.outer(S0, f), np.outer(V0, f), np.outer(Rf0, f)
+    vc = np.where(r < R0, Z * ALPHA_EM / (2 * R0) * (3 - (r / R0) ** 2), Z * ALPHA_EM / r)
+    Vc = np.tile(vc, (p.M.size, 1))
     return S, V, Rf, Vc
 
 
@@ -106,8 +127,51 @@ def max_occupied_l(Z: int, N: int) -> int:
         shell += 1
 
 
+class IterationScheme(NamedTuple):
+    """How :func:`run_scf` iterates (see :data:`PRIMARY` and :data:`STABILIZED`)."""
+
+    from_matter: bool  # starting field depths from uniform matter (else fixed typical depths)
+    semi_implicit: bool  # meson self-interaction slopes on the left-hand side (else explicit)
+    guard_sign: bool  # a trial with fields of the wrong sign is backed off (else only refused at the end)
+    max_retries: int  # consecutive unphysical trials before a member stops as UNPHYSICAL_FIELDS
+    recovery: float  # growth factor of a reduced mixing fraction per physical evaluation
+    stall_window: int  # stop as STALLED after this many iterations without halving the best residual
+    mixing: float | None  # linear mixing fraction and Anderson history (None: the caller's)
+    history: int | None
+
+
+PRIMARY = IterationScheme(
+    from_matter=False,
+    semi_implicit=False,
+    guard_sign=False,
+    max_retries=4,
+    recovery=np.inf,
+    stall_window=10**9,
+    mixing=None,
+    history=None,
+)
+"""The original iteration: fast where it converges; its converged results are kept bit for bit."""
+
+STABILIZED = IterationScheme(
+    from_matter=True,
+    semi_implicit=True,
+    guard_sign=True,
+    max_retries=8,
+    recovery=1.25,
+    stall_window=80,
+    mixing=1.0,
+    history=10,
+)
+"""For members the primary iteration does not converge: each member starts from its own nuclear-matter
+fields, the meson equations are semi-implicit in their self-interactions (the same fixed point, but a
+strong sigma^3/sigma^4 or omega^4 term no longer makes the iteration oscillate and diverge), and an
+unphysical trial reduces the member's mixing, which then recovers gradually."""
+
 BACKOFF = 0.5
-"""After an unphysical trial a member steps from its last good fields with mixing x BACKOFF^(failures)."""
+"""After an unphysical trial a member's mixing fraction is multiplied by BACKOFF (for the rest of the solve,
+down to MIN_MIXING) and it steps from its last good fields with it."""
+
+MIN_MIXING = 0.02
 
 
 @dataclass
@@ -123,10 +187,14 @@ class _Progress:
     good_f: np.ndarray
     has_good: np.ndarray
     fails: np.ndarray  # consecutive unphysical trials
+    alpha: np.ndarray  # linear mixing fraction, reduced after every unphysical trial
+    mixing: float  # the configured mixing fraction
+    mark: np.ndarray  # best residual so far, updated when halved, and the iteration when it was
+    mark_iteration: np.ndarray
     best: dict  # by-products of the last physical evaluation
 
     @classmethod
-    def start(cls, x: np.ndarray, n_levels: int) -> _Progress:
+    def start(cls, x: np.ndarray, n_levels: int, mixing: float) -> _Progress:
         B, n_x = x.shape
         n_r = n_x // N_FIELDS
         return cls(
@@ -139,6 +207,10 @@ class _Progress:
             good_f=np.zeros_like(x),
             has_good=np.zeros(B, dtype=bool),
             fails=np.zeros(B, dtype=np.int64),
+            alpha=np.full(B, mixing),
+            mixing=mixing,
+            mark=np.full(B, np.inf),
+            mark_iteration=np.zeros(B, dtype=np.int64),
             best={
                 "energy": np.full(B, np.nan),
                 "rho_p": np.zeros((B, n_r)),
@@ -149,20 +221,19 @@ class _Progress:
             },
         )
 
-    def back_off(self, bad: np.ndarray, mixing: float, max_retries: int, mixer: AndersonMixer) -> None:
+    def back_off(self, bad: np.ndarray, scheme: IterationScheme, mixer: AndersonMixer) -> None:
         """Members whose trial fields were unphysical step back towards their last good fields (shorter
         step, history cleared) or, after ``max_retries`` consecutive failures, stop as UNPHYSICAL_FIELDS."""
-        retry = bad[self.has_good[bad] & (self.fails[bad] < max_retries)]
+        retry = bad[self.has_good[bad] & (self.fails[bad] < scheme.max_retries)]
         give_up = np.setdiff1d(bad, retry)
         self.status[give_up] = SolverStatus.UNPHYSICAL_FIELDS
         self.active[give_up] = False
         self.fails[retry] += 1
+        self.alpha[retry] = np.maximum(self.alpha[retry] * BACKOFF, MIN_MIXING)
         mixer.reset(retry)
-        self.x[retry] = (
-            self.good_x[retry] + (mixing * BACKOFF ** self.fails[retry])[:, None] * self.good_f[retry]
-        )
+        self.x[retry] = self.good_x[retry] + self.alpha[retry][:, None] * self.good_f[retry]
 
-    def accept(self, g: np.ndarray, xg: np.ndarray, fg: np.ndarray, res: MapResult, gi: np.ndarray) -> None:
+    def accept(self, g, xg, fg, res: MapResult, gi, recovery: float) -> None:
         """Store the physical evaluation ``gi`` (rows of ``res``) of members ``g``."""
         for key in ("energy", "rho_p", "rho_n", "rho_s"):
             self.best[key][g] = getattr(res, key)[gi]
@@ -170,7 +241,19 @@ class _Progress:
         self.best["occ"][:, g] = res.occ[:, gi]
         self.residual[g] = np.max(np.abs(fg), axis=1)
         self.fails[g] = 0
+        self.alpha[g] = np.minimum(self.alpha[g] * recovery, self.mixing)
         self.good_x[g], self.good_f[g], self.has_good[g] = xg, fg, True
+
+    def stop_stalled(self, g: np.ndarray, iteration: int, window: int) -> None:
+        """Members ``g`` whose best residual has not halved within ``window`` iterations stop as STALLED:
+        the iteration wanders among unphysical or oscillating fields with no self-consistent solution
+        in reach (the residual is kept as evidence)."""
+        improved = self.residual[g] < 0.5 * self.mark[g]
+        self.mark[g[improved]] = self.residual[g[improved]]
+        self.mark_iteration[g[improved]] = iteration
+        stalled = g[self.active[g] & (iteration - self.mark_iteration[g] > window)]
+        self.status[stalled] = SolverStatus.STALLED
+        self.active[stalled] = False
 
     def output(self, n_r: int, level_blocks) -> SCFOutput:
         x = self.x
@@ -205,7 +288,7 @@ def run_scf(
     mixing: float = 0.5,
     history: int = 6,
     warmup: int = 2,
-    max_retries: int = 4,
+    scheme: IterationScheme = PRIMARY,
     coulomb: bool = True,
     time_budget: float | None = None,
     l_max: int | None = None,
@@ -223,11 +306,13 @@ def run_scf(
     below ``smearing`` (fm^-1; 0 = sharp filling); convergence is declared only at the final width.
     """
     deadline = None if time_budget is None else time.perf_counter() + time_budget
-    p = make_problem(basis, green, couplings, Z, N, coulomb, l_max)
-    S, V, R, Vc = initial_fields(basis.r, Z, N, p.M.size, p.M)
+    mixing = mixing if scheme.mixing is None else scheme.mixing
+    history = history if scheme.history is None else scheme.history
+    p = make_problem(basis, green, couplings, Z, N, coulomb, l_max, scheme.semi_implicit)
+    S, V, R, Vc = initial_fields(basis.r, Z, N, p, scheme.from_matter)
     if not coulomb:
         Vc = np.zeros_like(Vc)
-    st = _Progress.start(np.concatenate([S, V, R, Vc], axis=1), p.deg.size)
+    st = _Progress.start(np.concatenate([S, V, R, Vc], axis=1), p.deg.size, mixing)
     mixer = AndersonMixer(p.M.size, st.x.shape[1], history, warmup)
     for it in range(1, max_iter + 1):
         width = max(smearing, smearing_start * smearing_decay ** (it - 1))
@@ -241,15 +326,19 @@ def run_scf(
         with np.errstate(all="ignore"):  # members whose fields blow up are caught by res.ok
             res = fixed_point_map(p, xa, idx, np.full(idx.size, width))
         st.iterations[idx] = it
-        st.back_off(idx[~res.ok], mixing, max_retries, mixer)
-        gi = np.flatnonzero(res.ok)
+        ok = res.ok & res.right_sign if scheme.guard_sign else res.ok
+        st.back_off(idx[~ok], scheme, mixer)
+        gi = np.flatnonzero(ok)
         g, xg = idx[gi], xa[gi]
         fg = res.x_new[gi] - xg
-        st.accept(g, xg, fg, res, gi)
+        st.accept(g, xg, fg, res, gi, scheme.recovery)
         conv = (st.residual[g] < tol) & (width <= smearing)
-        st.status[g[conv]] = SolverStatus.CONVERGED
+        st.status[g[conv]] = np.where(
+            res.right_sign[gi[conv]], SolverStatus.CONVERGED, SolverStatus.WRONG_SIGN
+        )
         st.active[g[conv]] = False
-        step = mixer.step(g, xg, fg, mixing, it)
+        st.stop_stalled(g, it, scheme.stall_window)
+        step = mixer.step(g, xg, fg, st.alpha[g], it)
         still = ~conv
         st.x[g[still]] = xg[still] + step[still]
     return st.output(p.n_r, p.level_blocks)
