@@ -47,7 +47,12 @@ def tree_rss(proc: psutil.Process) -> tuple[int, int]:
     return sum(sizes), max(sizes, default=0)
 
 
-def run(samples: int, nuclei: str, workers: int, chunk_size: int, seed: int) -> dict:
+def run(samples: int, nuclei: str, workers: int, chunk_size: int, seed: int, src: str | None = None) -> dict:
+    """One ``nucleiml generate`` run in a fresh directory; ``src``: a NucleiML source tree to run instead of
+    the installed package (e.g. a checkout of an older commit, for before/after comparisons)."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="bench-ds-") as tmp:
         out = Path(tmp) / "ds"
         cmd = [sys.executable, "-m", "nucleiml", "generate", "--samples", str(samples), "--nuclei", nuclei]
@@ -56,7 +61,7 @@ def run(samples: int, nuclei: str, workers: int, chunk_size: int, seed: int) -> 
         load = os.getloadavg()[0]
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         ps = psutil.Process(proc.pid)
         peak_sum = peak_max = 0
         while proc.poll() is None:
@@ -87,6 +92,7 @@ def run(samples: int, nuclei: str, workers: int, chunk_size: int, seed: int) -> 
         "peak_rss_largest_process_MB": round(peak_max / 2**20, 1),
         "load_average_before": load,
         "counts": card["counts"]["total"],
+        "source": src or "installed",
     }
 
 
@@ -98,8 +104,21 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--memory-nuclei", default="16O,208Pb", help="nuclei of the memory-vs-samples runs")
     ap.add_argument("--memory-samples", default="40,160", help="comma-separated --samples of the memory runs")
+    ap.add_argument(
+        "--baseline-src",
+        help="also run the 2-worker case with this source tree (e.g. a worktree of an older commit) first, "
+        "and report the speed ratio and both class balances",
+    )
+    ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_datasets.json"))
     args = ap.parse_args()
+
+    baseline = None
+    if args.baseline_src:
+        baseline = run(args.samples, args.nuclei, 2, args.chunk_size, args.seed, src=args.baseline_src)
+        print(
+            f"baseline ({args.baseline_src}), 2 workers: {baseline['rows_per_s']:.2f} rows/s; {baseline['counts']}"
+        )
 
     speed = []
     for workers in (1, 2):
@@ -113,8 +132,11 @@ def main() -> None:
     speedup = speed[1]["rows_per_s"] / speed[0]["rows_per_s"]
     print(f"speed-up 2 vs 1 workers: {speedup:.2f}x (target >= 1.8x)")
 
+    if baseline:
+        ratio = speed[1]["rows_per_s"] / baseline["rows_per_s"]
+        print(f"2 workers, this code vs baseline: {ratio:.2f}x rows/s; classes now {speed[1]['counts']}")
     memory = []
-    for n in (int(x) for x in args.memory_samples.split(",")):
+    for n in () if args.skip_memory else (int(x) for x in args.memory_samples.split(",")):
         r = run(n, args.memory_nuclei, 2, args.chunk_size, args.seed)
         print(
             f"memory: --samples {n}: peak RSS tree {r['peak_rss_tree_MB']:.0f} MB, largest process {r['peak_rss_largest_process_MB']:.0f} MB",
@@ -135,6 +157,10 @@ def main() -> None:
         },
         "speed": speed,
         "speedup_2_vs_1": round(speedup, 3),
+        "baseline_2_workers": baseline,
+        "speedup_vs_baseline_2_workers": round(speed[1]["rows_per_s"] / baseline["rows_per_s"], 3)
+        if baseline
+        else None,
         "memory_vs_samples": memory,
     }
     out = Path(args.out)

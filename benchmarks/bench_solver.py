@@ -1,6 +1,7 @@
-"""Benchmark of the spherical RMF solver: milliseconds per solve per core, single and batched.
+"""Benchmark of the spherical RMF solver: milliseconds per solve per core, single and batched, near
+FSUGold2 and on draws from the default prior (non-convergence rate and cost per draw), in one run.
 
-Run:  python benchmarks/bench_solver.py [--batch 128] [--out benchmarks/results/solver.json]
+Run:  python benchmarks/bench_solver.py [--batch 128] [--prior-draws 1500] [--out benchmarks/results/solver.json]
 
 BLAS and OpenMP are pinned to one thread so the figures are per core. Parameter sets are drawn around
 FSUGold2 (the nuclear-matter parameters jittered within a few per cent and inverted to couplings), so
@@ -23,9 +24,10 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nucleiml  # noqa: E402
+from nucleiml.datasets.prior import default_prior  # noqa: E402
 from nucleiml.nuclear_matter import couplings_from_nmp_array  # noqa: E402
 from nucleiml.presets import get_preset, reference_result  # noqa: E402
-from nucleiml.solver import solve_batch  # noqa: E402
+from nucleiml.solver import SolverStatus, solve_batch  # noqa: E402
 
 
 def parameter_sets(n: int, rng: np.random.Generator) -> dict:
@@ -81,11 +83,45 @@ def bench_nucleus(name: str, cols: dict, repeat: int, n_single: int = 8) -> dict
     }
 
 
+def bench_prior(name: str, cols: dict, batch: int) -> dict:
+    """Default-prior draws with physical couplings, solved in batches of ``batch``: ms per draw, the
+    non-convergence (nc_b) rate, the outcome counts and the share of iterations spent on non-convergence."""
+    n = cols["g_sigma"].size
+    t = time.perf_counter()
+    parts = [
+        solve_batch({k: (v[s : s + batch] if np.ndim(v) else v) for k, v in cols.items()}, name)
+        for s in range(0, n, batch)
+    ]
+    seconds = time.perf_counter() - t
+    status = np.concatenate([p.status for p in parts])
+    iters = np.concatenate([p.iterations for p in parts])
+    failed = status != SolverStatus.CONVERGED
+    return {
+        "draws": int(n),
+        "ms_per_draw_batched": 1e3 * seconds / n,
+        "nc_b_rate": float(failed.mean()),
+        "status_counts": {s.name.lower(): int(np.sum(status == s)) for s in SolverStatus},
+        "mean_iterations": float(iters.mean()),
+        "iteration_share_of_nc_b": float(iters[failed].sum() / max(iters.sum(), 1)),
+    }
+
+
+def prior_sets(n_draws: int, rng: np.random.Generator) -> dict:
+    inv = couplings_from_nmp_array(default_prior().sample(n_draws, rng))
+    cols = {k: v[inv.ok] for k, v in inv.couplings.items()}
+    cols.update(inv.masses)
+    return cols
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--nuclei", default="16O,40Ca,208Pb")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument(
+        "--prior-draws", type=int, default=1500, help="NMP draws from the default prior (0: skip)"
+    )
+    ap.add_argument("--prior-nuclei", default="40Ca,208Pb")
     ap.add_argument("--out", default="benchmarks/results/solver.json")
     args = ap.parse_args()
     rng = np.random.default_rng(2026)
@@ -108,6 +144,21 @@ def main() -> None:
             f"iterations {r['mean_iterations']:.1f}",
             flush=True,
         )
+    if args.prior_draws:
+        prior = prior_sets(args.prior_draws, np.random.default_rng(12345))
+        report["default_prior"] = {}
+        for name in args.prior_nuclei.split(","):
+            r = bench_prior(name, prior, args.batch)
+            near = report["nuclei"].get(name)
+            if near:
+                r["cost_ratio_to_near_FSUGold2"] = r["ms_per_draw_batched"] / near["ms_per_solve_batched"]
+            report["default_prior"][name] = r
+            print(
+                f"{name:>6}: default prior {r['ms_per_draw_batched']:8.2f} ms/draw  nc_b {r['nc_b_rate']:.3%}  "
+                f"iterations {r['mean_iterations']:.1f}  cost ratio {r.get('cost_ratio_to_near_FSUGold2', float('nan')):.2f}  "
+                f"{r['status_counts']}",
+                flush=True,
+            )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))

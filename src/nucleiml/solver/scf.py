@@ -136,6 +136,8 @@ class IterationScheme(NamedTuple):
     max_retries: int  # consecutive unphysical trials before a member stops as UNPHYSICAL_FIELDS
     recovery: float  # growth factor of a reduced mixing fraction per physical evaluation
     stall_window: int  # stop as STALLED after this many iterations without halving the best residual
+    wander_check: int  # at this iteration (0: never) stop as STALLED the members whose smallest residual
+    wander_residual: float  # over the previous WANDER_WINDOW iterations exceeds this (fm^-1)
     mixing: float | None  # linear mixing fraction and Anderson history (None: the caller's)
     history: int | None
 
@@ -147,10 +149,17 @@ PRIMARY = IterationScheme(
     max_retries=4,
     recovery=np.inf,
     stall_window=10**9,
+    wander_check=20,
+    wander_residual=2.0 / 197.3269804,
     mixing=None,
     history=None,
 )
-"""The original iteration: fast where it converges; its converged results are kept bit for bit."""
+"""The original iteration: fast where it converges; its converged results are kept bit for bit. Members
+whose field residual is still above 2 MeV throughout iterations 11-20 are wandering among oscillating
+fields (near published parameter sets the residual is below 0.1 MeV by then): they stop early, as STALLED,
+and are handed to the stabilized iteration."""
+
+WANDER_WINDOW = 10
 
 STABILIZED = IterationScheme(
     from_matter=True,
@@ -159,6 +168,8 @@ STABILIZED = IterationScheme(
     max_retries=8,
     recovery=1.25,
     stall_window=80,
+    wander_check=0,
+    wander_residual=np.inf,
     mixing=1.0,
     history=10,
 )
@@ -191,6 +202,7 @@ class _Progress:
     mixing: float  # the configured mixing fraction
     mark: np.ndarray  # best residual so far, updated when halved, and the iteration when it was
     mark_iteration: np.ndarray
+    recent: np.ndarray  # smallest residual over the last WANDER_WINDOW iterations before wander_check
     best: dict  # by-products of the last physical evaluation
 
     @classmethod
@@ -211,6 +223,7 @@ class _Progress:
             mixing=mixing,
             mark=np.full(B, np.inf),
             mark_iteration=np.zeros(B, dtype=np.int64),
+            recent=np.full(B, np.inf),
             best={
                 "energy": np.full(B, np.nan),
                 "rho_p": np.zeros((B, n_r)),
@@ -254,6 +267,16 @@ class _Progress:
         stalled = g[self.active[g] & (iteration - self.mark_iteration[g] > window)]
         self.status[stalled] = SolverStatus.STALLED
         self.active[stalled] = False
+
+    def stop_wandering(self, g: np.ndarray, iteration: int, scheme: IterationScheme) -> None:
+        """See :data:`PRIMARY`: the smallest residual of ``g`` over the WANDER_WINDOW iterations before
+        ``scheme.wander_check`` decides whether they stop there."""
+        if iteration > scheme.wander_check - WANDER_WINDOW:
+            self.recent[g] = np.minimum(self.recent[g], self.residual[g])
+        if iteration == scheme.wander_check:
+            idx = np.flatnonzero(self.active & (self.recent > scheme.wander_residual))
+            self.status[idx] = SolverStatus.STALLED
+            self.active[idx] = False
 
     def output(self, n_r: int, level_blocks) -> SCFOutput:
         x = self.x
@@ -338,6 +361,8 @@ def run_scf(
         )
         st.active[g[conv]] = False
         st.stop_stalled(g, it, scheme.stall_window)
+        if scheme.wander_check:
+            st.stop_wandering(g, it, scheme)
         step = mixer.step(g, xg, fg, st.alpha[g], it)
         still = ~conv
         st.x[g[still]] = xg[still] + step[still]
