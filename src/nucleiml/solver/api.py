@@ -395,8 +395,8 @@ RESTARTED = (
 
 def _two_phase(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: float, l_max):
     """The primary iteration for ``min(primary_iterations, max_iterations)`` iterations, then the
-    stabilized one for the members it did not converge, with what the one that used the most of it left
-    of the ``max_iterations`` budget; the iterations of both phases are summed."""
+    stabilized one for the members it did not converge, each with the rest of its ``max_iterations``
+    budget; the iterations of both phases are summed."""
     settings = _kernel_settings(cfg)
     first = min(cfg.primary_iterations, cfg.max_iterations)
     out = run_scf(
@@ -412,8 +412,8 @@ def _two_phase(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: floa
         **settings,
     )
     retry = np.isin(out.status, RESTARTED)
-    budget = cfg.max_iterations - int(out.iterations[retry].max(initial=0))
-    if not np.any(retry) or budget <= 0:
+    budget = cfg.max_iterations - out.iterations[retry]  # each member's own rest: batch-mates do not matter
+    if not np.any(budget > 0):
         return out
     sub = {k: v[retry] for k, v in kc.items()}
     again = run_scf(

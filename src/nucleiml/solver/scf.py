@@ -306,7 +306,7 @@ def run_scf(
     Z: int,
     N: int,
     *,
-    max_iter: int = 300,
+    max_iter: int | np.ndarray = 300,
     tol: float = 1e-8,
     mixing: float = 0.5,
     history: int = 6,
@@ -323,7 +323,8 @@ def run_scf(
 
     ``couplings``: dict of (B,) arrays in fm^-1 powers: M, g_sigma2, g_omega2, g_rho2, A (fm^-1), B, C,
     Lambda_v (meson masses are inside ``green``). ``tol`` bounds the largest change of any field (fm^-1)
-    in the last iteration. Members still iterating after ``time_budget`` seconds stop with TIME_BUDGET.
+    in the last iteration; ``max_iter`` is the iteration budget, one for all or one per member. Members
+    still iterating after ``time_budget`` seconds stop with TIME_BUDGET.
     Only kappa blocks with l <= ``l_max`` are diagonalised (None: all); see :func:`max_occupied_l`.
     Occupations use Fermi-Dirac smearing of width ``smearing_start`` * ``smearing_decay``^(it-1), never
     below ``smearing`` (fm^-1; 0 = sharp filling); convergence is declared only at the final width.
@@ -337,8 +338,10 @@ def run_scf(
         Vc = np.zeros_like(Vc)
     st = _Progress.start(np.concatenate([S, V, R, Vc], axis=1), p.deg.size, mixing)
     mixer = AndersonMixer(p.M.size, st.x.shape[1], history, warmup)
-    for it in range(1, max_iter + 1):
+    budget = np.broadcast_to(np.asarray(max_iter), p.M.shape)
+    for it in range(1, int(budget.max(initial=0)) + 1):
         width = max(smearing, smearing_start * smearing_decay ** (it - 1))
+        st.active &= budget >= it  # members past their own budget stay MAX_ITERATIONS
         idx = np.flatnonzero(st.active)
         if idx.size == 0:
             break
