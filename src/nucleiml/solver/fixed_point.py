@@ -59,7 +59,7 @@ class SCFProblem:
     B4: np.ndarray
     C4: np.ndarray
     lam: np.ndarray
-    matter_fields: tuple  # (S, V, R) of uniform matter at the starting density and the nucleus' asymmetry
+    matter_fields: tuple | None  # (S, V, R) of uniform matter at the starting density and asymmetry
     shifts: tuple | None  # (B,) arrays c >= 0 (fm^-2) of the semi-implicit sigma, omega, rho equations
 
     @property
@@ -68,32 +68,28 @@ class SCFProblem:
 
 
 def make_problem(
-    basis, green, couplings: dict, Z: int, N: int, coulomb: bool, l_max: int | None, semi_implicit: bool
+    basis,
+    green,
+    couplings: dict,
+    Z: int,
+    N: int,
+    coulomb: bool,
+    l_max: int | None,
+    semi_implicit: bool,
+    with_matter: bool,
 ) -> SCFProblem:
     """Assemble an :class:`SCFProblem`; ``couplings`` as in :func:`nucleiml.solver.scf.run_scf`.
 
     ``semi_implicit``: solve the meson equations with the slopes of their self-interactions moved to the
     left-hand side (see :func:`_self_interaction_slopes`); False: fully explicit self-interactions.
+    ``with_matter``: compute the uniform-matter fields (``matter_fields``) for starting fields.
     """
     blocks_used = tuple(i for i, blk in enumerate(basis.blocks) if l_max is None or blk.l <= l_max)
     deg = np.concatenate(
         [np.full(basis.blocks[i].nG, basis.blocks[i].degeneracy, dtype=float) for i in blocks_used]
     )
     gs2 = couplings["g_sigma2"]
-    M = np.asarray(couplings["M"], dtype=float)
-    sc = ScaledCouplings(
-        a=green.m_sigma2 / gs2,
-        b=couplings["A"] / gs2**1.5,
-        c=couplings["B"] / gs2**2,
-        alpha=green.m_omega2 / couplings["g_omega2"],
-        C=couplings["C"],
-        beta=green.m_rho2 / couplings["g_rho2"],
-        Lambda_v=couplings["Lambda_v"],
-        M=M,
-    )
-    with np.errstate(all="ignore"):
-        matter = matter_state(sc, STARTING_DENSITY, (N - Z) / (N + Z))
-    S0 = np.where(matter.ok & np.isfinite(matter.S), matter.S, 0.38 * M)
+    matter = _matter_fields(green, couplings, Z, N) if (semi_implicit or with_matter) else None
     return SCFProblem(
         basis=basis,
         green=green,
@@ -112,18 +108,43 @@ def make_problem(
         B4=couplings["B"],
         C4=couplings["C"],
         lam=couplings["Lambda_v"],
-        matter_fields=(S0, matter.V, matter.R),
-        shifts=_self_interaction_slopes(couplings, gs2, sc, S0, matter.V, matter.R)
-        if semi_implicit
-        else None,
+        matter_fields=matter,
+        shifts=_self_interaction_slopes(couplings, *matter) if semi_implicit else None,
     )
 
 
-def _self_interaction_slopes(couplings, gs2, sc, S, V, R):
+def _matter_fields(green, couplings: dict, Z: int, N: int) -> tuple:
+    """Mean fields (S, V, R) in fm^-1 of uniform matter at STARTING_DENSITY with the nucleus' asymmetry,
+    per member (S = 0.38 M where the scalar field has no physical solution)."""
+    gs2 = couplings["g_sigma2"]
+    M = np.asarray(couplings["M"], dtype=float)
+    sc = ScaledCouplings(
+        a=green.m_sigma2 / gs2,
+        b=couplings["A"] / gs2**1.5,
+        c=couplings["B"] / gs2**2,
+        alpha=green.m_omega2 / couplings["g_omega2"],
+        C=couplings["C"],
+        beta=green.m_rho2 / couplings["g_rho2"],
+        Lambda_v=couplings["Lambda_v"],
+        M=M,
+    )
+    with np.errstate(all="ignore"):
+        matter = matter_state(sc, STARTING_DENSITY, (N - Z) / (N + Z))
+    S0 = np.where(matter.ok & np.isfinite(matter.S), matter.S, 0.38 * M)
+    return S0, matter.V, matter.R
+
+
+def _self_interaction_slopes(couplings, S, V, R):
     """Slopes (fm^-2, clipped at 0) of the meson self-interaction terms of the sigma, omega and rho
-    equations at the uniform-matter fields: the constant shifts c of their semi-implicit forms."""
-    gw2, gr2, lam = couplings["g_omega2"], couplings["g_rho2"], couplings["Lambda_v"]
-    c_sigma = 2.0 * sc.b * gs2 * S + 3.0 * sc.c * gs2 * S**2
+    equations at the uniform-matter fields (S, V, R): the constant shifts c of their semi-implicit forms.
+    The sigma equation's self-interaction is (A / g_sigma) S^2 + (B / g_sigma^2) S^3."""
+    gs, gw2, gr2, lam = (
+        np.sqrt(couplings["g_sigma2"]),
+        couplings["g_omega2"],
+        couplings["g_rho2"],
+        couplings["Lambda_v"],
+    )
+    c_sigma = 2.0 * couplings["A"] / gs * S + 3.0 * couplings["B"] / gs**2 * S**2
     c_omega = gw2 * (3.0 * couplings["C"] * V**2 + lam * R**2)
     c_rho = gr2 * lam * V**2
     return tuple(np.where(np.isfinite(c), np.maximum(c, 0.0), 0.0) for c in (c_sigma, c_omega, c_rho))

@@ -332,7 +332,7 @@ def run_scf(
     deadline = None if time_budget is None else time.perf_counter() + time_budget
     mixing = mixing if scheme.mixing is None else scheme.mixing
     history = history if scheme.history is None else scheme.history
-    p = make_problem(basis, green, couplings, Z, N, coulomb, l_max, scheme.semi_implicit)
+    p = make_problem(basis, green, couplings, Z, N, coulomb, l_max, scheme.semi_implicit, scheme.from_matter)
     S, V, R, Vc = initial_fields(basis.r, Z, N, p, scheme.from_matter)
     if not coulomb:
         Vc = np.zeros_like(Vc)
