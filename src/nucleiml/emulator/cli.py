@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..parameters import NMP, NMP_NAMES, ParameterError
+from .metrics import finite_json
 
 __all__ = [
     "add_evaluate_arguments",
@@ -48,18 +49,6 @@ def _seed(text: str) -> int:
 
 def _as_value_error(exc: ImportError) -> ValueError:
     return ValueError(str(exc))
-
-
-def _jsonable(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    return obj
 
 
 # ----------------------------------------------------------------------------------------------- train
@@ -112,7 +101,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise _as_value_error(exc) from None
     val = em.metadata.get("validation", {})
     if args.json:
-        print(json.dumps(_jsonable({"model": str(args.out), "validation": val}), indent=2, allow_nan=False))
+        print(json.dumps(finite_json({"model": str(args.out), "validation": val}), indent=2, allow_nan=False))
         return 0
     print(f"wrote {args.out}")
     if val:
@@ -230,7 +219,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except MissingExtraError as exc:
         raise _as_value_error(exc) from None
     if args.json:
-        print(json.dumps(_jsonable(summary), indent=2, allow_nan=False))
+        print(json.dumps(finite_json(summary), indent=2, allow_nan=False))
     else:
         print(_checks_text(summary["models"]["model"]["seen"], f"{args.split} rows"))
         print(f"wrote {Path(args.report) / 'report.md'}")
@@ -365,7 +354,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                _jsonable(
+                finite_json(
                     {
                         "model": str(em.path),
                         "units": {"binding_energy": "MeV", "charge_radius": "fm"},

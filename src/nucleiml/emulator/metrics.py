@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["classification_scores", "deviation", "deviation_summary"]
+__all__ = ["classification_scores", "deviation", "deviation_summary", "finite_json"]
 
 
 def classification_scores(true: np.ndarray, pred: np.ndarray, classes: Sequence[str]) -> dict:
@@ -83,3 +83,16 @@ def deviation_summary(dev: np.ndarray, tolerance: float | None = None) -> dict:
     if tolerance is not None:
         out.update(tolerance=float(tolerance), within=float(np.mean(np.abs(d) <= tolerance)))
     return out
+
+
+def finite_json(obj):
+    """``obj`` with NaN / infinite floats replaced by None and numpy scalars by Python numbers (for JSON)."""
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite_json(v) for v in obj]
+    return obj

@@ -94,7 +94,7 @@ def as_nmp_matrix(nmp) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ParameterError(f"{NMP_NAMES[j]}[{i}] = {arr[i, j]!r} is not a finite number")
+        raise ParameterError(f"{NMP_NAMES[j]}[{i}] = {float(arr[i, j])!r} is not a finite number")
     return arr
 
 
@@ -236,14 +236,14 @@ class Emulator:
             if bad.any():
                 i = int(np.argmax(bad))
                 raise ParameterError(
-                    f"{name}[{i}] = {v[i]!r} is outside the allowed range {'(' if lo_open else '['}{lo:g}, {hi:g}]"
+                    f"{name}[{i}] = {float(v[i])!r} is outside the allowed range {'(' if lo_open else '['}{lo:g}, {hi:g}]"
                 )
         inside = (x >= self._lo) & (x <= self._hi)
         if out_of_domain == "raise" and not inside.all():
             i, j = np.argwhere(~inside)[0]
             lo, hi = self.prior_box[NMP_NAMES[j]]
             raise ParameterError(
-                f"{NMP_NAMES[j]}[{i}] = {x[i, j]!r} is outside the training prior box [{lo:g}, {hi:g}] of this "
+                f"{NMP_NAMES[j]}[{i}] = {float(x[i, j])!r} is outside the training prior box [{lo:g}, {hi:g}] of this "
                 "emulator (out_of_domain='flag' predicts anyway and marks the row in 'in_domain')"
             )
         return inside.all(axis=1)
@@ -296,6 +296,8 @@ class Emulator:
         """
         x = as_nmp_matrix(nmp)
         nuc = self._nucleus(nucleus, allow_unseen)
+        if self.mode == "hybrid":
+            self._b_exp_of(nuc)  # an unseen nucleus needs an experimental B for its nc_c rule: fail early
         in_domain = self._check_domain(x, out_of_domain)
         n = x.shape[0]
         if couplings_ok is None:

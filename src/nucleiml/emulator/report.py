@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .evaluation import TARGETS, evaluate_rows
-from .metrics import deviation
+from .metrics import deviation, finite_json
 
 __all__ = ["write_report"]
 
@@ -513,16 +513,6 @@ def write_report(models: dict, dataset, out, split: str | None = "test") -> dict
         },
     }
     (out / "summary.json").write_text(
-        json.dumps(_finite(summary), indent=1, allow_nan=False) + "\n", encoding="utf-8"
+        json.dumps(finite_json(summary), indent=1, allow_nan=False) + "\n", encoding="utf-8"
     )
     return summary
-
-
-def _finite(obj):
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj

@@ -27,6 +27,7 @@ from ..nuclei import NucleusError, parse_nuclei
 from ..parameters import NMP_NAMES
 from .features import Scaler, TargetTransform, assemble
 from .forward import MLP
+from .metrics import finite_json
 from .presets import NETWORK_NAMES, NetworkSpec, Preset, get_preset
 
 __all__ = ["History", "MissingTorchError", "fit_network", "network_seed", "require_torch", "train_emulator"]
@@ -422,7 +423,7 @@ def train_emulator(
             )
     em = Emulator(meta, networks)
     if len(val):
-        meta["validation"] = evaluate_rows(em, val, summary_only=True)
+        meta["validation"] = finite_json(evaluate_rows(em, val, summary_only=True))
         em = Emulator(meta, networks)
     if out is not None:
         from .format import save_model
