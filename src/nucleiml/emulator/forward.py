@@ -18,20 +18,21 @@ __all__ = ["ACTIVATIONS", "BLOCK_ROWS", "MLP", "OUTPUTS"]
 BLOCK_ROWS = 4096
 
 
-def _relu(h: np.ndarray) -> np.ndarray:
+def _relu(h: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     return np.maximum(h, 0, out=h)
 
 
-def _tanh(h: np.ndarray) -> np.ndarray:
+def _tanh(h: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     return np.tanh(h, out=h)
 
 
-def _silu(h: np.ndarray) -> np.ndarray:
+def _silu(h: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     # x * sigmoid(x) = x / (1 + exp(-x)); exp overflow to inf gives the correct limit 0
+    np.negative(h, out=scratch)
     with np.errstate(over="ignore"):
-        d = np.exp(-h)
-    d += 1
-    return np.divide(h, d, out=h)
+        np.exp(scratch, out=scratch)
+    scratch += 1
+    return np.divide(h, scratch, out=h)
 
 
 def _linear(h: np.ndarray) -> np.ndarray:
@@ -118,20 +119,41 @@ class MLP:
         return int(sum(W.size + b.size for W, b in zip(self.weights, self.biases)))
 
     def __call__(self, x: np.ndarray, block_rows: int = BLOCK_ROWS) -> np.ndarray:
-        """Outputs (n, n_outputs) float32 of the scaled inputs ``x`` (n, n_inputs)."""
+        """Outputs (n, n_outputs) float32 of the scaled inputs ``x`` (n, n_inputs).
+
+        Hidden activations live in buffers allocated once per call and reused for every block (fresh
+        arrays per block would cost a page fault per page), so the cost is the matrix products.
+        """
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise ValueError(f"network input must have shape (n, {self.n_inputs}), got {x.shape}")
         n = x.shape[0]
         out = np.empty((n, self.n_outputs), dtype=np.float32)
+        if n == 0:
+            return out
         act = ACTIVATIONS[self.activation]
         last = len(self.weights) - 1
-        for start in range(0, n, block_rows):
-            h = x[start : start + block_rows]
+        rows = min(block_rows, n)
+        bufs = [np.empty((rows, W.shape[1]), dtype=np.float32) for W in self.weights]
+        scratch = np.empty((rows, max(W.shape[1] for W in self.weights)), dtype=np.float32)
+        for start in range(0, n, rows):
+            h = x[start : start + rows]
+            m = h.shape[0]
             for k, (W, b) in enumerate(zip(self.weights, self.biases)):
-                h = h @ W
-                h += b
+                o = bufs[k][:m]
+                np.matmul(h, W, out=o)
+                o += b
                 if k < last:
-                    h = act(h)
-            out[start : start + block_rows] = OUTPUTS[self.output](h)
+                    act(o, scratch[:m, : o.shape[1]])
+                h = o
+            out[start : start + m] = OUTPUTS[self.output](h)
         return out
+
+    def with_first_layer(self, weight: np.ndarray, bias: np.ndarray) -> MLP:
+        """A copy whose first layer is replaced (used to fold constant inputs into the bias)."""
+        return MLP(
+            weights=(np.ascontiguousarray(weight, dtype=np.float32), *self.weights[1:]),
+            biases=(np.ascontiguousarray(bias, dtype=np.float32), *self.biases[1:]),
+            activation=self.activation,
+            output=self.output,
+        )
