@@ -25,6 +25,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import itertools  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
@@ -55,7 +56,7 @@ def untrained(preset_name: str) -> Emulator:
         spec = preset.network(name)
         out_act, width = outputs.get(name, ("linear", 1))
         sizes = [len(preset.features), *spec.hidden, width]
-        layers = [(rng.normal(0, 1 / np.sqrt(a), (a, b)), np.zeros(b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        layers = [(rng.normal(0, 1 / np.sqrt(a), (a, b)), np.zeros(b)) for a, b in itertools.pairwise(sizes)]
         nets[name] = MLP.from_layers(layers, spec.activation, out_act)
     meta = {
         "mode": preset.mode,
@@ -63,7 +64,13 @@ def untrained(preset_name: str) -> Emulator:
         "feature_scaler": Scaler.fit(feats).to_dict(),
         "class_names": ["convergent", "nc_a", "nc_b", "nc_c"],
         "nuclei": [
-            {"name": k, "Z": z, "N": n, "binding_energy_exp": 8.0 * (z + n), "binding_energy_rel_error": 0.005}
+            {
+                "name": k,
+                "Z": z,
+                "N": n,
+                "binding_energy_exp": 8.0 * (z + n),
+                "binding_energy_rel_error": 0.005,
+            }
             for k, (z, n) in NUCLEI.items()
         ],
         "prior_box": {k: [prior.nmp[k].low, prior.nmp[k].high] for k in NMP_NAMES},
@@ -103,7 +110,9 @@ def bench(em: Emulator, label: str, batch: int, repeat: int) -> dict:
         "preset": meta.get("preset", {}).get("name"),
         "mode": em.mode,
         "nuclei": list(em.nuclei),
-        "architecture": {k: {"hidden": list(v.hidden), "activation": v.activation} for k, v in em.networks.items()},
+        "architecture": {
+            k: {"hidden": list(v.hidden), "activation": v.activation} for k, v in em.networks.items()
+        },
         "parameters": sum(v.n_parameters for v in em.networks.values()),
         "batch": batch,
         "nucleus": nucleus,
@@ -118,7 +127,9 @@ def bench(em: Emulator, label: str, batch: int, repeat: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", action="append", default=[], metavar="DIR", help="model directory (repeatable)")
+    ap.add_argument(
+        "--model", action="append", default=[], metavar="DIR", help="model directory (repeatable)"
+    )
     ap.add_argument("--batch", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default="benchmarks/results/emulator.json")
@@ -150,11 +161,7 @@ def main() -> None:
             f"{r['predictions_per_second_full']:.3g} /s with the exact nc_a inversion "
             f"({r['inversions_per_second']:.3g} inversions/s); {r['parameters']} parameters"
             + (f", {r['model_bytes'] / 1e3:.0f} kB" if r["model_bytes"] else "")
-            + (
-                f"; training {sum(r['training_seconds'].values()):.0f} s"
-                if r["training_seconds"]
-                else ""
-            ),
+            + (f"; training {sum(r['training_seconds'].values()):.0f} s" if r["training_seconds"] else ""),
             flush=True,
         )
     report["load_average_at_end"] = list(os.getloadavg())

@@ -194,6 +194,12 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
         help="another model to compare on the same rows (repeatable), e.g. paper=models/paper; models trained on "
         "fewer nuclei also enter the unseen-nuclei study",
     )
+    parser.add_argument(
+        "--unseen",
+        metavar="DATASET",
+        help="dataset (used whole) of nuclei none of the models was trained on, for the unseen-nuclei study "
+        "(default: such nuclei among the evaluated rows, if any)",
+    )
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
 
 
@@ -214,14 +220,27 @@ def run_evaluate(args: argparse.Namespace) -> int:
         models[name] = Emulator.load(path)
     try:
         summary = write_report(
-            models, args.dataset, args.report, split=None if args.split == "all" else args.split
+            models,
+            args.dataset,
+            args.report,
+            split=None if args.split == "all" else args.split,
+            unseen_dataset=args.unseen,
         )
     except MissingExtraError as exc:
         raise _as_value_error(exc) from None
     if args.json:
         print(json.dumps(finite_json(summary), indent=2, allow_nan=False))
     else:
-        print(_checks_text(summary["models"]["model"]["seen"], f"{args.split} rows"))
+        if summary["models"]["model"]["seen"]["rows"]:
+            print(_checks_text(summary["models"]["model"]["seen"], f"{args.split} rows"))
+        for name, m in summary["models"].items():
+            if m["unseen"]:
+                per = m["unseen"]["regression"]
+                print(
+                    f"unseen nuclei, model {name}: 95 % within +- "
+                    f"{100 * (per['binding_energy']['all']['abs95'] or 0):.3g} % (B), "
+                    f"+- {100 * (per['charge_radius']['all']['abs95'] or 0):.3g} % (Rch)"
+                )
         print(f"wrote {Path(args.report) / 'report.md'}")
     return 0
 

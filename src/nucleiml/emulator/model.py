@@ -111,7 +111,9 @@ class Emulator:
     Load with :meth:`Emulator.load` (``path=None``: the default model shipped in the package) and call
     :meth:`predict`. Attributes: ``class_names`` (``("convergent", "nc_a", "nc_b", "nc_c")``), ``nuclei``
     (names of the training nuclei), ``prior_box`` (NMP name -> (low, high) of the training prior, fm^-3 /
-    MeV), ``masses`` (MeV, used for the exact nc_a inversion), ``mode``, ``metadata`` (everything stored).
+    MeV), ``masses`` (MeV, used for the exact nc_a inversion), ``mode``, ``threshold`` (the nc_c fraction),
+    ``nc_b_threshold`` (None or the P(nc_b) above which a row is labelled nc_b), ``metadata`` (everything
+    stored).
     """
 
     def __init__(self, metadata: Mapping, networks: Mapping[str, MLP], path: Path | None = None):
@@ -136,6 +138,10 @@ class Emulator:
             )
             self.masses = MappingProxyType({k: float(v) for k, v in meta["masses"].items()})
             self.threshold = float(meta["nc_c_threshold"])
+            t = meta.get("nc_b_threshold")
+            self.nc_b_threshold = None if t is None else float(t)
+            if self.nc_b_threshold is not None and not 0 < self.nc_b_threshold <= 1:
+                raise ModelFormatError(f"nc_b_threshold must lie in (0, 1], got {t!r}")
             self._targets = {
                 k: TargetTransform.from_dict(meta["networks"][k]["target_transform"])
                 for k in ("binding_energy", "charge_radius")
@@ -287,8 +293,10 @@ class Emulator:
 
         Returns
         -------
-        dict with ``label`` (n,) str from ``class_names``; ``probabilities`` (n, 4) in the order of
-        ``class_names``; ``binding_energy`` (n,) MeV and ``charge_radius`` (n,) fm; ``in_domain`` (n,) bool
+        dict with ``label`` (n,) str from ``class_names``: the most probable class, except that rows with
+        P(nc_b) >= ``nc_b_threshold`` (if the model has one: chosen on the validation split at training
+        time to reach a target nc_b recall) are labelled nc_b; ``probabilities`` (n, 4) in the order of
+        ``class_names`` (calibrated: the threshold changes labels, not probabilities); ``binding_energy`` (n,) MeV and ``charge_radius`` (n,) fm; ``in_domain`` (n,) bool
         (inside the training prior box); ``couplings_ok`` (n,) bool.
 
         Raises ParameterError (wrong shape, NaN, values outside the physical NMP ranges, or outside the
@@ -374,8 +382,10 @@ class Emulator:
                 probs[idx] = np.where(
                     total > 0, p / np.where(total > 0, total, 1.0), [1 / 3, 0, 1 / 3, 1 / 3]
                 )
-        names = np.array(self.class_names)
-        label = names[np.argmax(probs, axis=1)]
+        k = np.argmax(probs, axis=1)
+        if self.nc_b_threshold is not None:
+            k = np.where(probs[:, 2] >= self.nc_b_threshold, 2, k)
+        label = np.array(self.class_names)[k]
         if mask:
             conv = label == CONVERGENT
             b = np.where(conv, b, np.nan)

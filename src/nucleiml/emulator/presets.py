@@ -127,7 +127,9 @@ class NetworkSpec:
 @dataclass(frozen=True)
 class Preset:
     """A complete training recipe: mode (hybrid or softmax4), input features, rows the regressors learn
-    from (convergent, or all converged = convergent + nc_c) and the three network specs."""
+    from (convergent, or all converged = convergent + nc_c), the three network specs, and ``nc_b_recall``:
+    None to label by the most probable class, or a target recall of nc_b for which a decision threshold on
+    P(nc_b) is chosen on the validation split (it trades convergent precision for nc_b recall)."""
 
     name: str
     mode: str
@@ -136,9 +138,14 @@ class Preset:
     classifier: NetworkSpec
     binding_energy: NetworkSpec
     charge_radius: NetworkSpec
+    nc_b_recall: float | None = None
 
     def __post_init__(self) -> None:
         from .model import MODES
+
+        r = self.nc_b_recall
+        if r is not None and (isinstance(r, bool) or not isinstance(r, int | float) or not 0 < r < 1):
+            raise ParameterError(f"nc_b_recall must be None or a fraction in (0, 1), got {r!r}")
 
         if self.mode not in MODES:
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
@@ -178,6 +185,7 @@ class Preset:
             "mode": self.mode,
             "features": list(self.features),
             "regressor_rows": self.regressor_rows,
+            "nc_b_recall": self.nc_b_recall,
             **{n: self.network(n).to_dict() for n in NETWORK_NAMES},
         }
 
@@ -188,6 +196,7 @@ class Preset:
             mode=str(data["mode"]),
             features=tuple(data["features"]),
             regressor_rows=str(data["regressor_rows"]),
+            nc_b_recall=data.get("nc_b_recall"),
             **{n: NetworkSpec.from_dict(data[n], n) for n in NETWORK_NAMES},
         )
 

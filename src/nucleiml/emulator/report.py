@@ -22,9 +22,9 @@ from .metrics import deviation, finite_json
 __all__ = ["write_report"]
 
 _NICE = {"convergent": "Convergent", "nc_a": "NC A", "nc_b": "NC B", "nc_c": "NC C"}
-_OBS = {
+_OBS = {  # name, symbol (mathtext), unit
     "binding_energy": ("binding energy", "B", "MeV"),
-    "charge_radius": ("charge radius", "R_ch", "fm"),
+    "charge_radius": ("charge radius", r"R_\mathrm{ch}", "fm"),
 }
 _COLORS = [
     "tab:blue",
@@ -59,6 +59,10 @@ def _fig_classifier_curves(hist: dict, path: Path) -> str:
     ax1.plot(ep, hist["train_loss"], label="training")
     if hist["val_loss"]:
         ax1.plot(ep, hist["val_loss"], label="validation")
+    kept = hist.get("kept_epoch")
+    if kept and kept != len(ep):
+        for ax in (ax1, ax2):
+            ax.axvline(kept, color="k", ls=":", lw=1, label="kept epoch")
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("loss (" + hist["loss_name"].replace("_", " ") + ")")
     ax1.set_yscale("log")
@@ -72,9 +76,6 @@ def _fig_classifier_curves(hist: dict, path: Path) -> str:
         ax2.legend()
     ax2.set_xlabel("epoch")
     ax2.set_title("(b) classifier accuracy")
-    if hist.get("kept_epoch") and hist["kept_epoch"] != len(ep):
-        for ax in (ax1, ax2):
-            ax.axvline(hist["kept_epoch"], color="k", ls=":", lw=1, label="kept")
     return _save(fig, path)
 
 
@@ -136,9 +137,10 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
         nuc = arr["nucleus"][conv]
         tol = 100 * TARGETS[f"{key}_unseen" if unseen else key]
         ax = axes[0, col]
-        lo, hi = np.quantile(dev, [0.001, 0.999]) if dev.size else (-1, 1)
+        lo, hi = np.quantile(dev, [0.005, 0.995]) if dev.size else (-1, 1)
         span = max(abs(lo), abs(hi), 1.5 * tol)
         bins = np.linspace(-span, span, 81)
+        outside = int(np.sum(np.abs(dev) > span))
         for k, n in enumerate(nuclei):
             ax.hist(
                 dev[nuc == n],
@@ -154,10 +156,14 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
             for v in q:
                 ax.axvline(v, color="k", ls="--", lw=1)
         ax.axvspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} %")
-        ax.set_xlabel(rf"$\Delta {sym}/{sym}$ = ({sym}$_{{RMF}}$ - {sym}$_{{NML}}$) / {sym}$_{{RMF}}$ (%)")
+        ax.set_xlabel(
+            rf"$\Delta {sym}/{sym} = ({sym}^\mathrm{{RMF}} - {sym}^\mathrm{{NML}}) / {sym}^\mathrm{{RMF}}$ (%)"
+        )
         ax.set_ylabel("probability density (1/%)")
-        ax.set_title(f"({'ab'[col]}) {name}: all nuclei, 95 % interval dashed", fontsize=10)
-        ax.legend(fontsize=7, ncol=2)
+        ax.set_title(f"({'ab'[col]}) {name}", fontsize=10)
+        note = "dashed: 95 % interval, all nuclei" + (f"\n{outside} rows beyond the axis" if outside else "")
+        ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=7)
+        ax.legend(fontsize=7, ncol=2, loc="upper right")
         ax = axes[1, col]
         for k, n in enumerate(nuclei):
             d = dev[nuc == n]
@@ -167,7 +173,7 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
         ax.axhspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} %")
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xticks(range(len(nuclei)), [_nucleus_tex(n) for n in nuclei])
-        ax.set_ylabel(rf"$\Delta {sym}/{sym}$ (%): median and 95 % interval")
+        ax.set_ylabel(rf"$\Delta {sym}/{sym}$ (%): median, 95 % interval")
         ax.set_xlabel("nucleus")
         ax.legend(fontsize=8)
     fig.suptitle(title)
@@ -192,13 +198,13 @@ def _fig_rmf_vs_nml(ev: dict, nucleus: str, path: Path) -> str:
         cax = sf.add_subplot(gs[1, 1])
         lo, hi = np.quantile(np.concatenate([x, y]), [0.0, 1.0]) if x.size else (0, 1)
         pad = 0.03 * (hi - lo + 1e-9)
-        edges = np.linspace(lo - pad, hi + pad, 61)
+        edges = np.linspace(lo - pad, hi + pad, int(np.clip(np.sqrt(max(x.size, 1)) * 1.5, 15, 80)) + 1)
         # colour: mean deviation of the rows in each 2-D bin
         cnt, _, _ = np.histogram2d(x, y, bins=[edges, edges])
         tot, _, _ = np.histogram2d(x, y, bins=[edges, edges], weights=dev)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(cnt > 0, tot / cnt, np.nan)
-        lim = max(np.nanmax(np.abs(mean)) if np.isfinite(mean).any() else 1, 1e-3)
+        lim = max(float(np.quantile(np.abs(dev), 0.99)) if dev.size else 1.0, 1e-3)  # a few outliers saturate
         im = ax.pcolormesh(edges, edges, mean.T, cmap="coolwarm", vmin=-lim, vmax=lim)
         ax.plot(edges, edges, "b--", lw=1, label="ideal: NML = RMF")
         if key == "binding_energy":
@@ -207,10 +213,10 @@ def _fig_rmf_vs_nml(ev: dict, nucleus: str, path: Path) -> str:
         elif exp.charge_radius is not None:
             ax.axvline(exp.charge_radius, color="k", ls=":", lw=1.2, label="experiment")
             ax.axhline(exp.charge_radius, color="k", ls=":", lw=1.2)
-        ax.set_xlabel(f"{sym} from the RMF solver ({unit})")
-        ax.set_ylabel(f"{sym} from NML ({unit})")
+        ax.set_xlabel(f"${sym}$ from the RMF solver ({unit})")
+        ax.set_ylabel(f"${sym}$ from NML ({unit})")
         ax.legend(fontsize=8, loc="upper left")
-        cb = sf.colorbar(im, cax=cax)
+        cb = sf.colorbar(im, cax=cax, extend="both")
         cb.set_label(rf"mean $\Delta {sym}/{sym}$ in the bin (%)")
         if dev.size:
             for v in np.quantile(dev, [0.025, 0.5, 0.975]):
@@ -302,131 +308,167 @@ def _model_size(em) -> int | None:
     return sum(os.path.getsize(p) for p in Path(em.path).iterdir() if p.is_file())
 
 
-def write_report(models: dict, dataset, out, split: str | None = "test") -> dict:
+def write_report(models: dict, dataset, out, split: str | None = "test", unseen_dataset=None) -> dict:
     """Evaluate ``models`` ({name: Emulator}; the first is the main model) on ``split`` of ``dataset`` and
-    write ``out/report.md``, PNG figures and ``out/summary.json``. Returns the summary (JSON-ready)."""
+    write ``out/report.md``, PNG figures and ``out/summary.json``. Returns the summary (JSON-ready).
+
+    The unseen-nuclei study (Fig. 7) uses the nuclei that none of ``models`` was trained on, from the
+    whole of ``unseen_dataset`` if given, else from the evaluated rows of ``dataset``.
+    """
     from .tables import load_rows
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows, info = load_rows(dataset, split)
+    urows, uinfo = load_rows(unseen_dataset, None) if unseen_dataset is not None else (rows, info)
     names = list(models)
     main = models[names[0]]
     seen = {n: evaluate_rows(em, rows) for n, em in models.items()}
-    unseen_nuclei = [n for n in rows.nuclei if not any(n in em.nuclei for em in models.values())]
+    trained = {nuc for em in models.values() for nuc in em.nuclei}
+    unseen_nuclei = [n for n in urows.nuclei if n not in trained]
     unseen = (
-        {n: evaluate_rows(em, rows.only_nuclei(unseen_nuclei), unseen=True) for n, em in models.items()}
+        {n: evaluate_rows(em, urows.only_nuclei(unseen_nuclei), unseen=True) for n, em in models.items()}
         if unseen_nuclei
         else {}
     )
+    ev = seen[names[0]]
+    has_seen = ev["rows"] > 0
     figs: dict[str, str] = {}
     hist = main.metadata.get("training", {}).get("history", {})
     if "classifier" in hist:
         figs["cls_curves"] = _fig_classifier_curves(hist["classifier"], out / "fig2_classifier_training.png")
     if "binding_energy" in hist and "charge_radius" in hist:
         figs["reg_curves"] = _fig_regressor_curves(hist, out / "fig4_regressor_training.png")
-    ev = seen[names[0]]
-    figs["confusion"] = _fig_confusion(
-        ev["classification"], out / "fig3_confusion_matrix.png", "NML classifier on the test rows"
-    )
-    if main.mode == "softmax4":
-        figs["confusion_net"] = _fig_confusion(
-            ev["classification_network_only"],
-            out / "fig3b_confusion_network_only.png",
-            "four-class network alone (no exact nc_a)",
+    picks: list[str] = []
+    if has_seen:
+        figs["confusion"] = _fig_confusion(
+            ev["classification"], out / "fig3_confusion_matrix.png", f"NML classifier, {split or 'all'} rows"
         )
-    figs["deviations"] = _fig_deviations(
-        ev, out / "fig5_deviations.png", "NML regressors on the test rows of the training nuclei"
-    )
-    conv_nuclei = [
-        n for n in ev["nuclei"] if np.any(ev["arrays"]["nucleus"][ev["arrays"]["convergent"]] == n)
-    ]
-    picks = [n for n in ("40Ca", "208Pb") if n in conv_nuclei] or conv_nuclei[:1] + conv_nuclei[-1:]
-    for n in dict.fromkeys(picks):
-        figs[f"rmf_{n}"] = _fig_rmf_vs_nml(ev, n, out / f"fig6_rmf_vs_nml_{n}.png")
+        if main.mode == "softmax4":
+            figs["confusion_net"] = _fig_confusion(
+                ev["classification_network_only"],
+                out / "fig3b_confusion_network_only.png",
+                "four-class network alone (no exact nc_a)",
+            )
+        arr = ev["arrays"]
+        conv_nuclei = [n for n in ev["nuclei"] if np.any(arr["nucleus"][arr["convergent"]] == n)]
+        if conv_nuclei:
+            figs["deviations"] = _fig_deviations(
+                ev,
+                out / "fig5_deviations.png",
+                f"NML regressors on the {split or 'all'} rows of the training nuclei",
+            )
+        picks = list(
+            dict.fromkeys(
+                [n for n in ("40Ca", "208Pb") if n in conv_nuclei] or conv_nuclei[:1] + conv_nuclei[-1:]
+            )
+        )
+        for n in picks:
+            figs[f"rmf_{n}"] = _fig_rmf_vs_nml(ev, n, out / f"fig6_rmf_vs_nml_{n}.png")
     if unseen:
         figs["unseen"] = _fig_unseen(
             {f"{n} ({len(models[n].nuclei)} nuclei)": e for n, e in unseen.items()},
             out / "fig7_unseen_nuclei.png",
         )
-        figs["unseen_dev"] = _fig_deviations(
-            unseen[names[-1]] if len(names) > 1 else unseen[names[0]],
-            out / "fig7b_unseen_per_nucleus.png",
-            f"unseen nuclei, model '{names[-1] if len(names) > 1 else names[0]}'",
-            unseen=True,
-        )
+        if unseen[names[0]]["regression"]["binding_energy"]["all"]["n"]:
+            figs["unseen_dev"] = _fig_deviations(
+                unseen[names[0]],
+                out / "fig7b_unseen_per_nucleus.png",
+                f"unseen nuclei, model '{names[0]}'",
+                unseen=True,
+            )
 
+    preset = main.metadata.get("preset", {}).get("name", "?")
     md = ["# NucleiML emulator evaluation", ""]
     md += [
-        f"Model `{main.path}` (mode `{main.mode}`, preset `{main.metadata.get('preset', {}).get('name', '?')}`), "
-        f"trained on {', '.join(main.nuclei)}; evaluated on the **{split or 'whole'}** rows of `{info['dataset']}` "
-        f"(dataset card SHA-256 `{info['card_sha256'][:16]}...`; the model was trained on card "
-        f"`{str(main.metadata.get('dataset', {}).get('card_sha256', '?'))[:16]}...`). "
-        f"{ev['rows']} rows of the training nuclei.",
+        f"Model `{main.path}` (preset `{preset}`, mode `{main.mode}`), trained on {', '.join(main.nuclei)} "
+        f"(training dataset card SHA-256 `{str(main.metadata.get('dataset', {}).get('card_sha256', '?'))[:16]}...`, "
+        f"NucleiML {main.metadata.get('package_version', '?')}). Evaluated on the **{split or 'whole'}** rows of "
+        f"`{info['dataset']}` (card `{info['card_sha256'][:16]}...`): {ev['rows']} rows of the training nuclei.",
         "",
-        "Deviation: dX/X = (X_RMF - X_NML) / X_RMF (seed Eq. 4), on the rows the solver labels convergent, with "
-        "the regressors' raw output. '95 % within +-' is the 95th percentile of |dX/X|.",
+        "Labels: convergent; nc_a no physical couplings (decided exactly by the couplings inversion); nc_b the "
+        "solver does not converge; nc_c converged but B more than "
+        f"{100 * main.threshold:g} % from experiment. Deviations dX/X = (X_RMF - X_NML) / X_RMF (seed Eq. 4) are "
+        "taken on the rows the solver labels convergent, with the regressors' raw output; '95 % within +-' is "
+        "the 95th percentile of |dX/X|.",
         "",
-        "## Acceptance figures",
-        "",
-        "| check | target | value | pass |",
-        "|---|---|---|---|",
     ]
-    for k, c in ev["checks"].items():
-        v = c["value"]
-        if isinstance(v, dict):
-            worst = max(v.values()) if k != "recall" else min(v.values())
-            vtxt = (f"worst {100 * worst:.3g} %" if k != "recall" else f"lowest {worst:.3f}") if v else "-"
-        else:
-            vtxt = f"{v:.4f}"
-        md.append(f"| {k} | {c['target']} | {vtxt} | {'yes' if c['pass'] else '**no**'} |")
-    md += ["", "## Classifier (seed Table II, Fig. 3)", ""]
-    md += _cls_table(ev["classification"])
-    md += ["", f"![confusion matrix]({figs['confusion']})", ""]
-    if main.mode == "softmax4":
+    if has_seen:
+        md += ["## Acceptance figures", "", "| check | target | value | pass |", "|---|---|---|---|"]
+        for k, c in ev["checks"].items():
+            v = c["value"]
+            if isinstance(v, dict):
+                pick = min if k == "recall" else max
+                vtxt = (
+                    "-"
+                    if not v
+                    else (
+                        f"lowest {pick(v.values()):.3f}"
+                        if k == "recall"
+                        else f"worst {100 * pick(v.values()):.3g} %"
+                    )
+                )
+            else:
+                vtxt = f"{v:.4f}"
+            md.append(f"| {k} | {c['target']} | {vtxt} | {'yes' if c['pass'] else '**no**'} |")
+        md += ["", "## Classifier (seed Table II, Fig. 3)", "", *_cls_table(ev["classification"])]
+        md += ["", f"![confusion matrix]({figs['confusion']})", ""]
+        if main.mode == "softmax4":
+            md += [
+                "The four-class network alone, as in the seed (its own nc_a output instead of the exact inversion):",
+                "",
+            ]
+            md += [
+                *_cls_table(ev["classification_network_only"]),
+                "",
+                f"![confusion matrix, network only]({figs['confusion_net']})",
+                "",
+            ]
         md += [
-            "The four-class network alone, as in the seed (its own nc_a output instead of the exact inversion):",
+            "Accuracy and recall per nucleus:",
             "",
+            "| nucleus | accuracy | " + " | ".join(f"recall {_NICE[c]}" for c in main.class_names) + " |",
+            "|---|---:|" + "---:|" * len(main.class_names),
         ]
-        md += _cls_table(ev["classification_network_only"])
-        md += ["", f"![confusion matrix, network only]({figs['confusion_net']})", ""]
-    md += [
-        "Accuracy and recall per nucleus:",
-        "",
-        "| nucleus | accuracy | " + " | ".join(f"recall {_NICE[c]}" for c in main.class_names) + " |",
-    ]
-    md += ["|---|---:|" + "---:|" * len(main.class_names)]
-    for nuc, s in ev["classification_by_nucleus"].items():
-        md.append(
-            f"| {nuc} | {s['accuracy']:.4f} | "
-            + " | ".join(
+        for nuc, s in ev["classification_by_nucleus"].items():
+            rec = " | ".join(
                 "-" if not np.isfinite(s["recall"][c]) else f"{s['recall'][c]:.3f}" for c in main.class_names
             )
-            + " |"
-        )
-    md += ["", "## Training curves (seed Figs. 2 and 4)", ""]
-    tr = main.metadata.get("training", {})
-    if "cls_curves" in figs:
-        md += [f"![classifier training]({figs['cls_curves']})", ""]
-    if "reg_curves" in figs:
-        md += [f"![regressor training]({figs['reg_curves']})", ""]
-    if tr:
+            md.append(f"| {nuc} | {s['accuracy']:.4f} | {rec} |")
+        md.append("")
+    else:
         md += [
-            "Training wall time (s, one core): "
-            + ", ".join(f"{k} {v:.0f}" for k, v in tr.get("seconds", {}).items()),
+            "The evaluated rows hold none of the model's training nuclei: only the unseen-nuclei study applies.",
             "",
         ]
-    md += ["## Regressors on the training nuclei (seed Figs. 5 and 6)", ""]
-    for key in ("binding_energy", "charge_radius"):
-        md += [f"### {_OBS[key][0].capitalize()}", "", *_reg_table(ev, key), ""]
-    md += [f"![deviations]({figs['deviations']})", ""]
-    for n in dict.fromkeys(picks):
-        md += [f"![RMF vs NML, {n}]({figs[f'rmf_{n}']})", ""]
+    md += ["## Training curves (seed Figs. 2 and 4)", ""]
+    tr = main.metadata.get("training", {})
+    for key, alt in (("cls_curves", "classifier training"), ("reg_curves", "regressor training")):
+        if key in figs:
+            md += [f"![{alt}]({figs[key]})", ""]
+    if tr:
+        kept = {k: h.get("kept_epoch") for k, h in tr.get("history", {}).items()}
+        md += [
+            "Training wall time (s, one core): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in tr.get("seconds", {}).items())
+            + "; weights kept from epoch "
+            + ", ".join(f"{k} {v}" for k, v in kept.items())
+            + ".",
+            "",
+        ]
+    if "deviations" in figs:
+        md += ["## Regressors on the training nuclei (seed Figs. 5 and 6)", ""]
+        for key in ("binding_energy", "charge_radius"):
+            md += [f"### {_OBS[key][0].capitalize()}", "", *_reg_table(ev, key), ""]
+        md += [f"![deviations]({figs['deviations']})", ""]
+        for n in picks:
+            md += [f"![RMF vs NML, {n}]({figs[f'rmf_{n}']})", ""]
     md += ["## Unseen nuclei (seed Fig. 7)", ""]
     if unseen:
+        src = f"`{uinfo['dataset']}` (all rows)" if unseen_dataset is not None else "the evaluated rows"
         md += [
-            f"Nuclei no compared model was trained on: {', '.join(unseen_nuclei)}. Targets: 95 % within +-2 % (B) and "
-            "+-1 % (Rch) for the model trained on set2.",
+            f"Nuclei none of the compared models was trained on, from {src}: {', '.join(unseen_nuclei)}. "
+            "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch).",
             "",
             "| model | trained on | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
             "|---|---|---:|---:|---:|---:|",
@@ -436,22 +478,22 @@ def write_report(models: dict, dataset, out, split: str | None = "test") -> dict
             md.append(
                 f"| {n} | {', '.join(models[n].nuclei)} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
             )
-        md += [
-            "",
-            f"![unseen nuclei]({figs['unseen']})",
-            "",
-            f"Per nucleus, model `{names[-1] if len(names) > 1 else names[0]}`:",
-            "",
-        ]
-        last = unseen[names[-1] if len(names) > 1 else names[0]]
-        for key in ("binding_energy", "charge_radius"):
-            md += [f"### {_OBS[key][0].capitalize()} (unseen)", "", *_reg_table(last, key), ""]
-        md += [f"![unseen per nucleus]({figs['unseen_dev']})", ""]
+        md += ["", f"![unseen nuclei]({figs['unseen']})", ""]
+        if "unseen_dev" in figs:
+            md += [f"Per nucleus, model `{names[0]}`:", ""]
+            for key in ("binding_energy", "charge_radius"):
+                md += [
+                    f"### {_OBS[key][0].capitalize()} (unseen)",
+                    "",
+                    *_reg_table(unseen[names[0]], key),
+                    "",
+                ]
+            md += [f"![unseen per nucleus]({figs['unseen_dev']})", ""]
     else:
-        md += ["The evaluated rows hold no nucleus outside the training sets of the compared models.", ""]
-    if len(models) > 1:
+        md += ["No evaluated nucleus lies outside the training sets of the compared models.", ""]
+    if len(models) > 1 and has_seen:
         md += [
-            "## Models side by side (same rows)",
+            "## Models side by side (same rows, each on its own training nuclei)",
             "",
             "| | " + " | ".join(f"`{n}`" for n in names) + " |",
             "|---|" + "---:|" * len(names),
@@ -459,6 +501,10 @@ def write_report(models: dict, dataset, out, split: str | None = "test") -> dict
 
         def row(label, fn):
             md.append(f"| {label} | " + " | ".join(fn(n) for n in names) + " |")
+
+        def band(n, key, worst):
+            per = [s["abs95"] for k, s in seen[n]["regression"][key].items() if k != "all" and s["n"]]
+            return _pct(max(per) if worst and per else seen[n]["regression"][key]["all"]["abs95"])
 
         row(
             "preset / mode",
@@ -472,21 +518,10 @@ def write_report(models: dict, dataset, out, split: str | None = "test") -> dict
                 lambda n, c=c: f"{seen[n]['classification']['per_class'][c]['recall']:.3f}",
             )
         for key, sym in (("binding_energy", "B"), ("charge_radius", "Rch")):
-            row(
-                f"{sym}: worst 95 % band (%)",
-                lambda n, key=key: _pct(
-                    max(
-                        (s["abs95"] for k, s in seen[n]["regression"][key].items() if k != "all" and s["n"]),
-                        default=None,
-                    )
-                ),
-            )
-            row(
-                f"{sym}: all nuclei 95 % band (%)",
-                lambda n, key=key: _pct(seen[n]["regression"][key]["all"]["abs95"]),
-            )
+            row(f"{sym}: 95 % band, worst nucleus (%)", lambda n, key=key: band(n, key, True))
+            row(f"{sym}: 95 % band, all nuclei (%)", lambda n, key=key: band(n, key, False))
         row(
-            "training time (s)",
+            "training time (s, one core)",
             lambda n: f"{sum(models[n].metadata.get('training', {}).get('seconds', {}).values()):.0f}",
         )
         row("network parameters", lambda n: str(sum(net.n_parameters for net in models[n].networks.values())))
@@ -501,6 +536,7 @@ def write_report(models: dict, dataset, out, split: str | None = "test") -> dict
         "dataset": info["dataset"],
         "split": split,
         "card_sha256": info["card_sha256"],
+        "unseen_dataset": uinfo["dataset"] if unseen_dataset is not None else None,
         "figures": figs,
         "models": {
             n: {

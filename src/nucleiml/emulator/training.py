@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..datasets.labels import CONVERGENT, LABELS, NC_A, NC_C
+from ..datasets.labels import CONVERGENT, LABELS, NC_A, NC_B, NC_C
 from ..nuclei import NucleusError, parse_nuclei
 from ..parameters import NMP_NAMES
 from .features import Scaler, TargetTransform, assemble
@@ -272,6 +272,24 @@ def regressor_mask(rows_label: np.ndarray, which: str) -> np.ndarray:
     return label == CONVERGENT if which == "convergent" else np.isin(label, (CONVERGENT, NC_C))
 
 
+def choose_nc_b_threshold(em, rows, recall: float, say=lambda *_: None, min_rows: int = 20) -> float | None:
+    """The largest P(nc_b) threshold (at most 0.5) whose nc_b recall on ``rows`` reaches ``recall``; None
+    (plain argmax) if ``rows`` hold fewer than ``min_rows`` nc_b rows of the model's nuclei."""
+    p_ncb = []
+    for nuc in em.nuclei:
+        m = (rows.nucleus == nuc) & (rows.label == NC_B)
+        if m.any():
+            p_ncb.append(em.predict(rows.nmp[m], nuc, couplings_ok=True)["probabilities"][:, 2])
+    p = np.concatenate(p_ncb) if p_ncb else np.zeros(0)
+    if p.size < min_rows:
+        say(f"  nc_b threshold: only {p.size} nc_b validation rows, labels stay the most probable class")
+        return None
+    t = float(min(0.5, np.quantile(p, 1.0 - recall)))
+    t = max(t, 1e-3)
+    say(f"  nc_b threshold {t:.3g}: nc_b recall {np.mean(p >= t):.3f} on {p.size} validation rows")
+    return t
+
+
 def _robust_sigma(dev: np.ndarray) -> float:
     d = dev[np.isfinite(dev)]
     if d.size < 2:
@@ -422,6 +440,9 @@ def train_emulator(
                 (ref.binding_energy[m] - pred["binding_energy"]) / ref.binding_energy[m]
             )
     em = Emulator(meta, networks)
+    if preset.nc_b_recall is not None:
+        meta["nc_b_threshold"] = choose_nc_b_threshold(em, val, preset.nc_b_recall, say)
+        em = Emulator(meta, networks)
     if len(val):
         meta["validation"] = finite_json(evaluate_rows(em, val, summary_only=True))
         em = Emulator(meta, networks)
