@@ -118,6 +118,22 @@ def evaluate_rows(em, rows, *, unseen: bool = False, summary_only: bool = False)
             "pass": bool(per) and all(v <= tol[k] for v in per.values()),
         }
     result["checks"] = checks
+    # the trade-off behind Emulator.nc_b_threshold: label nc_b wherever P(nc_b) >= t
+    tradeoff = []
+    is_b = true == "nc_b"
+    for t in (0.5, 0.3, 0.2, 0.1, 0.05):
+        lab = np.where(probs[:, 2] >= t, "nc_b", label)
+        tradeoff.append(
+            {
+                "threshold": t,
+                "nc_b_recall": float(np.mean(lab[is_b] == "nc_b")) if is_b.any() else float("nan"),
+                "convergent_recall": float(np.mean(lab[conv] == "convergent"))
+                if conv.any()
+                else float("nan"),
+                "accuracy": float(np.mean(lab == true)) if true.size else float("nan"),
+            }
+        )
+    result["nc_b_threshold_tradeoff"] = tradeoff
     if not summary_only:
         result["arrays"] = {
             "nucleus": sub.nucleus,
