@@ -239,6 +239,14 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     assert "fig6_rmf_vs_nml_16O.png" in pngs and "fig7_unseen_nuclei.png" in pngs  # neither model saw 40Ca
     summary = json.loads((rep / "summary.json").read_text())
     assert summary["models"]["paper"]["unseen"]["nuclei"] == ["40Ca"]
+    assert "nc_b_threshold_tradeoff" in summary["models"]["model"]["seen"]
+    # a dataset without any training nucleus of the model: only the unseen-nuclei study
+    generate(tmp_path / "ca", 6, "40Ca", seed=9, workers=1)
+    assert (
+        main(["evaluate", str(m), str(tmp_path / "ca"), "--report", str(tmp_path / "r2"), "--split", "all"])
+        == 0
+    )
+    assert "only the unseen-nuclei study applies" in (tmp_path / "r2" / "report.md").read_text()
     capsys.readouterr()
     # predict: one parameter set on the command line, as JSON
     args = [
