@@ -126,18 +126,26 @@ class NetworkSpec:
 
 @dataclass(frozen=True)
 class Preset:
-    """A complete training recipe: mode (hybrid or softmax4), input features, rows the regressors learn
-    from (convergent, or all converged = convergent + nc_c), the three network specs, and ``nc_b_recall``:
-    None to label by the most probable class, or a target recall of nc_b for which a decision threshold on
-    P(nc_b) is chosen on the validation split (it trades convergent precision for nc_b recall)."""
+    """A complete training recipe.
+
+    ``mode``: hybrid or softmax4 (see :mod:`nucleiml.emulator.model`); ``features``: input names;
+    ``binding_energy_rows`` / ``charge_radius_rows``: rows each regressor learns from, ``convergent`` or all
+    ``converged`` (convergent + nc_c; hybrid needs it for the binding energy, which decides nc_c);
+    ``binding_energy_clip``: None, or clip training binding energies to B_exp (1 +- clip) -- converged
+    solutions far from experiment (some even with B < 0) only need to be recognised as beyond the nc_c
+    threshold, and unclipped they would dominate a relative-error loss; the three network specs; and
+    ``nc_b_recall``: None to label by the most probable class, or a target recall of nc_b for which a
+    decision threshold on P(nc_b) is chosen on the validation split (trading convergent recall for it)."""
 
     name: str
     mode: str
     features: tuple[str, ...]
-    regressor_rows: str
+    binding_energy_rows: str
+    charge_radius_rows: str
     classifier: NetworkSpec
     binding_energy: NetworkSpec
     charge_radius: NetworkSpec
+    binding_energy_clip: float | None = None
     nc_b_recall: float | None = None
 
     def __post_init__(self) -> None:
@@ -150,14 +158,18 @@ class Preset:
         if self.mode not in MODES:
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         object.__setattr__(self, "features", check_feature_names(self.features))
-        if self.regressor_rows not in REGRESSOR_ROWS:
+        for name in ("binding_energy_rows", "charge_radius_rows"):
+            if getattr(self, name) not in REGRESSOR_ROWS:
+                raise ParameterError(
+                    f"{name} must be one of {', '.join(REGRESSOR_ROWS)}, got {getattr(self, name)!r}"
+                )
+        if self.mode == "hybrid" and self.binding_energy_rows != "converged":
             raise ParameterError(
-                f"regressor_rows must be one of {', '.join(REGRESSOR_ROWS)}, got {self.regressor_rows!r}"
+                "mode 'hybrid' decides nc_c from the predicted binding energy: binding_energy_rows must be 'converged'"
             )
-        if self.mode == "hybrid" and self.regressor_rows != "converged":
-            raise ParameterError(
-                "mode 'hybrid' decides nc_c from the predicted binding energy: regressor_rows must be 'converged'"
-            )
+        c = self.binding_energy_clip
+        if c is not None and (isinstance(c, bool) or not isinstance(c, int | float) or not 0 < c < 10):
+            raise ParameterError(f"binding_energy_clip must be None or a fraction in (0, 10), got {c!r}")
         want = "binary_cross_entropy" if self.mode == "hybrid" else "cross_entropy"
         if self.classifier.loss != want:
             raise ParameterError(
@@ -184,7 +196,9 @@ class Preset:
             "name": self.name,
             "mode": self.mode,
             "features": list(self.features),
-            "regressor_rows": self.regressor_rows,
+            "binding_energy_rows": self.binding_energy_rows,
+            "charge_radius_rows": self.charge_radius_rows,
+            "binding_energy_clip": self.binding_energy_clip,
             "nc_b_recall": self.nc_b_recall,
             **{n: self.network(n).to_dict() for n in NETWORK_NAMES},
         }
@@ -195,7 +209,9 @@ class Preset:
             name=str(data["name"]),
             mode=str(data["mode"]),
             features=tuple(data["features"]),
-            regressor_rows=str(data["regressor_rows"]),
+            binding_energy_rows=str(data["binding_energy_rows"]),
+            charge_radius_rows=str(data["charge_radius_rows"]),
+            binding_energy_clip=data.get("binding_energy_clip"),
             nc_b_recall=data.get("nc_b_recall"),
             **{n: NetworkSpec.from_dict(data[n], n) for n in NETWORK_NAMES},
         )
@@ -205,7 +221,8 @@ PAPER = Preset(
     name="paper",
     mode="softmax4",
     features=BASE_FEATURES,
-    regressor_rows="convergent",
+    binding_energy_rows="convergent",
+    charge_radius_rows="convergent",
     classifier=NetworkSpec(hidden=(128,), epochs=100, loss="cross_entropy"),
     binding_energy=NetworkSpec(hidden=(64, 64), epochs=500, loss="mape"),
     charge_radius=NetworkSpec(hidden=(64,), epochs=200, loss="mape"),
@@ -215,7 +232,9 @@ DEFAULT = Preset(
     name="default",
     mode="hybrid",
     features=(*BASE_FEATURES, "A13", "I"),
-    regressor_rows="converged",
+    binding_energy_rows="converged",
+    charge_radius_rows="convergent",
+    binding_energy_clip=0.4,
     classifier=NetworkSpec(
         hidden=(64, 64),
         epochs=200,

@@ -272,6 +272,23 @@ def regressor_mask(rows_label: np.ndarray, which: str) -> np.ndarray:
     return label == CONVERGENT if which == "convergent" else np.isin(label, (CONVERGENT, NC_C))
 
 
+def regressor_data(rows, name: str, preset: Preset) -> tuple[np.ndarray, np.ndarray]:
+    """(row mask, target values in MeV or fm) of regressor ``name`` on ``rows`` under ``preset``: the rows
+    of ``preset.<name>_rows``; binding energies clipped to B_exp (1 +- binding_energy_clip) if set."""
+    from ..experiment import experiment
+
+    mask = regressor_mask(rows.label, getattr(preset, f"{name}_rows"))
+    values = getattr(rows, name)[mask].copy()
+    if name == "binding_energy" and preset.binding_energy_clip is not None:
+        c = preset.binding_energy_clip
+        nuc = rows.nucleus[mask]
+        for n in np.unique(nuc):
+            b_exp = experiment(str(n)).binding_energy
+            m = nuc == n
+            values[m] = np.clip(values[m], b_exp * (1 - c), b_exp * (1 + c))
+    return mask, values
+
+
 def choose_nc_b_threshold(em, rows, recall: float, say=lambda *_: None, min_rows: int = 20) -> float | None:
     """The largest P(nc_b) threshold (at most 0.5) whose nc_b recall on ``rows`` reaches ``recall``; None
     (plain argmax) if ``rows`` hold fewer than ``min_rows`` nc_b rows of the model's nuclei."""
@@ -359,15 +376,13 @@ def train_emulator(
             m_va, y_va = classifier_targets(preset.mode, val.label)
             scaler = None
         else:
-            m_tr = regressor_mask(train.label, preset.regressor_rows)
-            m_va = regressor_mask(val.label, preset.regressor_rows)
-            values_tr = getattr(train, name)[m_tr]
-            values_va = getattr(val, name)[m_va]
+            m_tr, values_tr = regressor_data(train, name, preset)
+            m_va, values_va = regressor_data(val, name, preset)
             tt = TargetTransform.fit(spec.target_transform, values_tr, train.Z[m_tr], train.N[m_tr])
             y_tr = tt.forward(values_tr, train.Z[m_tr], train.N[m_tr])
             y_va = tt.forward(values_va, val.Z[m_va], val.N[m_va])
             scaler = tt.scaler
-            net_meta[name] = {"target_transform": tt.to_dict(), "rows": preset.regressor_rows}
+            net_meta[name] = {"target_transform": tt.to_dict(), "rows": getattr(preset, f"{name}_rows")}
         if not m_tr.any():
             raise ValueError(f"no training rows for the {name} network in {dataset}")
         rows_used[name] = int(m_tr.sum())
@@ -428,10 +443,11 @@ def train_emulator(
         "training": {"seconds": {k: h["seconds"] for k, h in histories.items()}, "history": histories},
     }
     em = Emulator(meta, networks)
-    # the per-nucleus relative error of the binding energy, used by the soft nc_c rule (validation rows)
-    conv_va = regressor_mask(val.label, "converged")
+    # the per-nucleus relative error of the binding energy, used by the soft nc_c rule (convergent
+    # validation rows: the error near the threshold, not that of the clipped far-away solutions)
+    conv_va = regressor_mask(val.label, "convergent")
     ref = val if conv_va.any() else train
-    ref_mask = conv_va if conv_va.any() else regressor_mask(train.label, "converged")
+    ref_mask = conv_va if conv_va.any() else regressor_mask(train.label, "convergent")
     for d in nuc_meta:
         m = ref_mask & (ref.nucleus == d["name"])
         if m.any():

@@ -140,7 +140,7 @@ def grid_search(dataset, grid: Grid, out: str | Path, *, progress: bool = False,
     """Run ``grid`` on the train split of ``dataset``; write ``out/grid.csv`` and ``out/grid.md``; return the
     rows (one per network and setting, averaged over folds)."""
     from .tables import load_rows
-    from .training import classifier_targets, fit_network, network_seed, regressor_mask
+    from .training import classifier_targets, fit_network, network_seed, regressor_data
 
     say = log or (lambda *_: None)
     rows, info = load_rows(dataset, "train")
@@ -160,8 +160,7 @@ def grid_search(dataset, grid: Grid, out: str | Path, *, progress: bool = False,
         if name == "classifier":
             mask, y_all = classifier_targets(preset.mode, rows.label)
         else:
-            mask = regressor_mask(rows.label, preset.regressor_rows)
-            y_all = getattr(rows, name)[mask]
+            mask, y_all = regressor_data(rows, name, preset)
         idx = np.flatnonzero(mask)
         f = fold[idx]
         for layers, neurons in itertools.product(grid.layers, grid.neurons):
