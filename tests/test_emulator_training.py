@@ -309,7 +309,7 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     # tune: a tiny grid
     grid = tmp_path / "grid.toml"
     grid.write_text(
-        'preset = "paper"\nnetworks = ["charge_radius"]\nlayers = [1]\nneurons = [8, 16]\nepochs = [2, 5]\nfolds = 2\n'
+        'preset = "paper"\nnuclei = "16O,40Ca"\nnetworks = ["charge_radius"]\nlayers = [1]\nneurons = [8, 16]\nepochs = [2, 5]\nfolds = 2\n'
     )
     assert main(["tune", str(wide), "--grid", str(grid), "--out", str(tmp_path / "tune"), "--quiet"]) == 0
     assert (tmp_path / "tune" / "grid.csv").read_text().count("\n") == 5

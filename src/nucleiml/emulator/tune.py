@@ -10,6 +10,7 @@ The grid is a TOML file::
     folds = 3                              # k of the k-fold cross-validation
     seed = 0
     max_samples = 5000                     # optional: use at most this many training samples
+    nuclei = "set2"                        # optional: only these nuclei of the dataset
 
 The folds split the train split of the dataset by ``sample_id`` (a hash of (sample_id, seed), as
 ``nucleiml dataset split`` does), so all nuclei of one NMP sample sit in the same fold. Each setting is
@@ -41,7 +42,7 @@ from .presets import NETWORK_NAMES, Preset, get_preset
 
 __all__ = ["Grid", "grid_search", "load_grid"]
 
-_KEYS = ("preset", "networks", "layers", "neurons", "epochs", "folds", "seed", "max_samples")
+_KEYS = ("preset", "networks", "layers", "neurons", "epochs", "folds", "seed", "max_samples", "nuclei")
 
 
 def _int_list(where: str, value, hi: int) -> tuple[int, ...]:
@@ -65,6 +66,7 @@ class Grid:
     folds: int = 3
     seed: int = 0
     max_samples: int | None = None
+    nuclei: tuple[str, ...] | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping, source: str = "grid") -> Grid:
@@ -90,7 +92,13 @@ class Grid:
         ms = data.get("max_samples")
         if ms is not None and (isinstance(ms, bool) or not isinstance(ms, int) or ms < 2):
             raise ParameterError(f"{source}: max_samples must be an integer >= 2, got {ms!r}")
+        nuclei = data.get("nuclei")
+        if nuclei is not None:
+            from ..nuclei import parse_nuclei
+
+            nuclei = tuple(n.name for n in parse_nuclei(nuclei))
         return cls(
+            nuclei=nuclei,
             preset=get_preset(data.get("preset", "paper")),
             networks=tuple(dict.fromkeys(nets)),
             layers=_int_list("layers", data["layers"], 8),
@@ -144,6 +152,11 @@ def grid_search(dataset, grid: Grid, out: str | Path, *, progress: bool = False,
 
     say = log or (lambda *_: None)
     rows, info = load_rows(dataset, "train")
+    if grid.nuclei is not None:
+        missing = [n for n in grid.nuclei if n not in rows.nuclei]
+        if missing:
+            raise ParameterError(f"grid: nuclei {', '.join(missing)} are not in the train split of {dataset}")
+        rows = rows.only_nuclei(grid.nuclei)
     preset = grid.preset
     if grid.max_samples is not None:
         ids = np.unique(rows.sample_id)
@@ -249,6 +262,7 @@ def _write(results: list[dict], out: Path, grid: Grid, info: dict, seconds: floa
         "",
         f"Dataset `{info['dataset']}` (train split), base preset `{grid.preset.name}`, seed {grid.seed}"
         + (f", at most {grid.max_samples} samples" if grid.max_samples else "")
+        + (f", nuclei {', '.join(grid.nuclei)}" if grid.nuclei else "")
         + f"; {seconds:.0f} s in all. Loss on the held-out fold: cross-entropy (classifier) or MAPE in % (regressors); "
         "'95 % band': 95th percentile of |dX/X| in %. Best setting per network in bold.",
         "",
