@@ -137,7 +137,17 @@ def fit_network(
     to score several epoch counts with one training run when the learning rate is constant).
     """
     torch = require_torch()
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # bitwise reproducible; restored on return
+    try:
+        return _fit(
+            torch, spec, x_train, y_train, x_val, y_val, seed, target_scaler, progress, desc, checkpoints
+        )
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(torch, spec, x_train, y_train, x_val, y_val, seed, target_scaler, progress, desc, checkpoints):
     gen = torch.Generator().manual_seed(seed)
     kind = spec.loss
     n_out = int(y_train.max()) + 1 if kind == "cross_entropy" else 1
