@@ -74,11 +74,24 @@ def test_features_scalers_and_target_transforms_round_trip():
     assert Scaler.from_dict(s.to_dict()).to_dict() == s.to_dict()
     b = np.array([300.0, 340.0, 420.0])
     Z, N = np.array([20, 20, 20]), np.array([20, 20, 28])
-    for name in ("identity", "per_nucleon"):
+    for name in ("identity", "per_nucleon", "per_a13", "per_liquid_drop"):
         t = TargetTransform.fit(name, b, Z, N)
         assert np.allclose(t.inverse(t.forward(b, Z, N), Z, N), b)
+        assert TargetTransform.from_dict(t.to_dict()).to_dict() == t.to_dict()
     with pytest.raises(ValueError, match="unknown target transform"):
         TargetTransform.fit("log", b, Z, N)
+
+
+def test_liquid_drop_reference_follows_experiment():
+    """The fixed Bethe-Weizsaecker reference of the per_liquid_drop target is within 12 % of AME2020 for
+    every shipped nucleus from 16O up (the drip-line 24O is the farthest), so B / B_LD stays near 1."""
+    from nucleiml.emulator.features import liquid_drop_binding_energy
+    from nucleiml.experiment import available_nuclei, experiment
+
+    for nuc in available_nuclei():
+        if nuc.A >= 16:
+            ratio = experiment(nuc).binding_energy / liquid_drop_binding_energy(nuc.Z, nuc.N)
+            assert 0.95 < ratio < 1.12, (nuc.name, ratio)
 
 
 # --------------------------------------------------------------------------- file format

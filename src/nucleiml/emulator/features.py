@@ -9,9 +9,11 @@ Regression targets go through a named transform before standardisation:
 
 - ``identity``: the observable itself (B in MeV, Rch in fm), as in the seed paper;
 - ``per_nucleon``: B / A (MeV), the binding energy per nucleon;
-- ``per_a13``: Rch / A^(1/3) (fm), the radius constant r0 of Rch = r0 A^(1/3).
+- ``per_a13``: Rch / A^(1/3) (fm), the radius constant r0 of Rch = r0 A^(1/3);
+- ``per_liquid_drop``: B / B_LD(Z, N), B relative to a fixed Bethe-Weizsaecker formula (size, Coulomb and
+  isospin trends across nuclei).
 
-The last two remove the trivial mass-number dependence, so that one network sees targets of similar size
+The last three remove the trivial mass-number dependence, so that one network sees targets of similar size
 for 16O and 208Pb. Only names from the registries below can be stored in a model file (no code is ever
 read from a file).
 """
@@ -120,11 +122,25 @@ class Scaler:
         return cls(mean=mean, scale=scale)
 
 
+def liquid_drop_binding_energy(Z, N) -> np.ndarray:
+    """Bethe-Weizsaecker binding energy (MeV) without pairing, with fixed textbook coefficients (volume
+    15.75, surface 17.8, Coulomb 0.711, asymmetry 23.7 MeV): a smooth reference of the size, Coulomb and
+    isospin trends of B across nuclei, not a fit to anything in NucleiML."""
+    Z = np.asarray(Z, dtype=np.float64)
+    A = Z + np.asarray(N, dtype=np.float64)
+    return 15.75 * A - 17.8 * A ** (2 / 3) - 0.711 * Z * (Z - 1) / np.cbrt(A) - 23.7 * (A - 2 * Z) ** 2 / A
+
+
 # transform name -> (forward(x, Z, N), inverse(t, Z, N), unit of the transformed target)
 _TRANSFORMS: Mapping[str, tuple[Callable, Callable, str]] = {
     "identity": (lambda x, Z, N: x, lambda t, Z, N: t, "observable unit"),
     "per_nucleon": (lambda x, Z, N: x / (Z + N), lambda t, Z, N: t * (Z + N), "MeV per nucleon"),
     "per_a13": (lambda x, Z, N: x / np.cbrt(Z + N), lambda t, Z, N: t * np.cbrt(Z + N), "fm"),
+    "per_liquid_drop": (
+        lambda x, Z, N: x / liquid_drop_binding_energy(Z, N),
+        lambda t, Z, N: t * liquid_drop_binding_energy(Z, N),
+        "fraction of the liquid-drop B",
+    ),
 }
 TARGET_TRANSFORMS = tuple(_TRANSFORMS)
 

@@ -6,10 +6,11 @@
   1e-3 throughout, regressors trained on convergent rows only, inputs and targets standardised.
 - ``default`` is what NucleiML ships; it differs from ``paper`` where that was measurably better on the
   same data (README, section "The emulator"): exact nc_a and a convergence network instead of the
-  four-class softmax (mode ``hybrid``), regressors trained on all converged rows (so that their binding
-  energy also decides nc_c), derived nucleus features, targets per nucleon / per A^(1/3), smooth
-  activations, larger batches with a cosine learning-rate decay from 1e-3, and the weights of the epoch
-  with the best validation loss.
+  four-class softmax (mode ``hybrid``), a binding-energy regressor trained on all converged rows with
+  far-off energies clipped (so that it also decides nc_c) and a charge-radius regressor on convergent rows,
+  derived nucleus features (A^(1/3), (N - Z)/A, Z^2/A^(1/3)), targets relative to a liquid drop (B) and
+  per A^(1/3) (Rch), deeper SiLU networks, larger batches with a cosine learning-rate decay from 1e-3, and
+  the weights of the epoch with the best validation loss.
 
 ``NetworkSpec.replace`` / ``Preset.replace`` give variants (used by the grid search).
 """
@@ -231,7 +232,7 @@ PAPER = Preset(
 DEFAULT = Preset(
     name="default",
     mode="hybrid",
-    features=(*BASE_FEATURES, "A13", "I"),
+    features=(*BASE_FEATURES, "A13", "I", "Z2A13"),
     binding_energy_rows="converged",
     charge_radius_rows="convergent",
     binding_energy_clip=0.4,
@@ -245,17 +246,17 @@ DEFAULT = Preset(
         restore_best=True,
     ),
     binding_energy=NetworkSpec(
-        hidden=(64, 64, 64),
+        hidden=(64, 64, 64, 64),
         epochs=400,
         loss="mape",
         activation="silu",
         batch_size=128,
         schedule="cosine",
         restore_best=True,
-        target_transform="per_nucleon",
+        target_transform="per_liquid_drop",
     ),
     charge_radius=NetworkSpec(
-        hidden=(64, 64),
+        hidden=(64, 64, 64),
         epochs=300,
         loss="mape",
         activation="silu",

@@ -255,7 +255,7 @@ def _fig_unseen(studies: dict, path: Path) -> str:
                 histtype="stepfilled",
                 alpha=0.35,
                 color=_COLORS[k % 8],
-                label=f"trained on {label}",
+                label=label,
             )
             ax.axvline(np.median(d), color=_COLORS[k % 8], ls="--", lw=1)
         tol = 100 * TARGETS[f"{key}_unseen"]
@@ -367,7 +367,7 @@ def write_report(models: dict, dataset, out, split: str | None = "test", unseen_
             figs[f"rmf_{n}"] = _fig_rmf_vs_nml(ev, n, out / f"fig6_rmf_vs_nml_{n}.png")
     if unseen:
         figs["unseen"] = _fig_unseen(
-            {f"{n} ({len(models[n].nuclei)} nuclei)": e for n, e in unseen.items()},
+            {f"{n}: trained on {len(models[n].nuclei)} nuclei": e for n, e in unseen.items()},
             out / "fig7_unseen_nuclei.png",
         )
         if unseen[names[0]]["regression"]["binding_energy"]["all"]["n"]:
