@@ -7,8 +7,8 @@ pyarrow. What is computed exactly and what is learned:
   :func:`nucleiml.couplings_from_nmp_array` using the meson and nucleon masses of the training prior, and
   ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. Callers that already know (e.g. a
   sampler that inverted the NMPs itself, or several nuclei of the same NMPs) pass ``couplings_ok`` and skip
-  this cost, which dominates a prediction (about 25 microseconds per row, against under 1 microsecond for
-  the networks).
+  this cost, which dominates a prediction (about 30 microseconds per row, against about 3 for the
+  networks).
 - In the default model (``mode = "hybrid"``), a network gives the probability that the solver converges
   (``1 - P(nc_b)``) where couplings exist, and ``nc_c`` is the seed's rule applied to the *predicted*
   binding energy B of a regressor trained on all converged rows: P(nc_c | converged) is the probability
@@ -283,7 +283,7 @@ class Emulator:
         couplings_ok : None (default) to decide nc_a exactly by inverting the NMPs; or an (n,) bool array
             (True where physical couplings exist) computed before, e.g. once for several nuclei; or True to
             assume they exist for every row (then no row is nc_a). Skipping the inversion makes a
-            prediction about 30 times faster.
+            prediction about 10 times faster.
         allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its
             nc_c rule uses the experimental binding energy shipped with NucleiML).
         out_of_domain : "flag" (default) predicts rows outside the training prior box and marks them

@@ -72,10 +72,17 @@ def _fig_classifier_curves(hist: dict, path: Path) -> str:
         ax2.plot(ep, hist["train_accuracy"], label="training")
         if hist.get("val_accuracy"):
             ax2.plot(ep, hist["val_accuracy"], label="validation")
-        ax2.set_ylabel("accuracy (fraction of rows)")
+        ax2.set_ylabel("accuracy (fraction of the network's rows)")
         ax2.legend()
     ax2.set_xlabel("epoch")
-    ax2.set_title("(b) classifier accuracy")
+    ax2.set_title(
+        "(b) classifier accuracy"
+        + (
+            " (converged vs nc_b)"
+            if len(hist.get("train_accuracy") or []) and hist["loss_name"] == "binary_cross_entropy"
+            else ""
+        )
+    )
     return _save(fig, path)
 
 
