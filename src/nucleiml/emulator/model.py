@@ -1,7 +1,7 @@
 """The :class:`Emulator`: class, binding energy and charge radius of (NMPs, nucleus) without solving.
 
-Prediction needs numpy (and scipy for the exact couplings inversion) only: no torch, matplotlib or
-pyarrow. What is computed exactly and what is learned:
+Prediction needs numpy and scipy (the normal distribution of the nc_c rule) only: no torch, matplotlib
+or pyarrow. What is computed exactly and what is learned:
 
 - ``nc_a`` (no physical couplings) is *exact*: the NMPs are inverted with
   :func:`nucleiml.couplings_from_nmp_array` using the meson and nucleon masses of the training prior, and
@@ -11,7 +11,8 @@ pyarrow. What is computed exactly and what is learned:
   networks).
 - In the default model (``mode = "hybrid"``), a network gives the probability that the solver converges
   (``1 - P(nc_b)``) where couplings exist, and ``nc_c`` is the seed's rule applied to the *predicted*
-  binding energy B of a regressor trained on all converged rows: P(nc_c | converged) is the probability
+  binding energy B of a regressor trained on all converged rows (far-off energies clipped to
+  B_exp (1 +- 0.4), which keeps them beyond the threshold): P(nc_c | converged) is the probability
   that |B - B_exp| > threshold * B_exp if the true B scatters around the prediction with the regressor's
   validation error for that nucleus (a normal distribution), so the label flips exactly where the
   predicted B crosses the 20 % threshold.
