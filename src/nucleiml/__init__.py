@@ -18,6 +18,7 @@ from .parameters import NMP, Couplings, ParameterError
 from .presets import PRESETS, get_preset
 
 if TYPE_CHECKING:
+    from .emulator import Emulator
     from .nuclear_matter import (
         CouplingsResult,
         couplings_from_nmp,
@@ -44,6 +45,7 @@ _LAZY = {
     "SolverConfig": "solver",
     "SolverStatus": "solver",
     "NucleusResult": "solver",
+    "Emulator": "emulator",
 }
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "PRESETS",
     "Couplings",
     "CouplingsResult",
+    "Emulator",
     "ExperimentalData",
     "Nucleus",
     "NucleusError",

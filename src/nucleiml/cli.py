@@ -431,11 +431,37 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda p: _datasets_cli().add_dataset_arguments(p),
         lambda a: _datasets_cli().run_dataset(a),
     ),
+    "train": Subcommand(
+        "train the emulator (classifier + regressors; PyTorch, the ml extra) on a split dataset",
+        lambda p: _emulator_cli().add_train_arguments(p),
+        lambda a: _emulator_cli().run_train(a),
+    ),
+    "tune": Subcommand(
+        "grid search of emulator layers, neurons and epochs with k-fold cross-validation by sample",
+        lambda p: _emulator_cli().add_tune_arguments(p),
+        lambda a: _emulator_cli().run_tune(a),
+    ),
+    "evaluate": Subcommand(
+        "evaluate an emulator on a dataset and write a report (Markdown + PNG figures)",
+        lambda p: _emulator_cli().add_evaluate_arguments(p),
+        lambda a: _emulator_cli().run_evaluate(a),
+    ),
+    "predict": Subcommand(
+        "class, binding energy and charge radius from the emulator (no torch needed)",
+        lambda p: _emulator_cli().add_predict_arguments(p),
+        lambda a: _emulator_cli().run_predict(a),
+    ),
 }
 
 
 def _datasets_cli():
     from .datasets import cli
+
+    return cli
+
+
+def _emulator_cli():
+    from .emulator import cli
 
     return cli
 

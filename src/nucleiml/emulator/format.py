@@ -1,0 +1,198 @@
+"""The emulator file format: a directory with plain float32 arrays and JSON metadata, never pickle.
+
+::
+
+    MODEL/model.json          metadata: format and schema version, input order, scalers, class names, nuclei,
+                              prior box, masses, network layouts, training settings, curves and metrics,
+                              the SHA-256 of the weights and of the training dataset's card
+    MODEL/weights.npz         one float32 array per weight matrix and bias: "<network>.<layer>.W" / ".b"
+    MODEL/dataset_card.json   the card of the training dataset (prior, nuclei, seed, counts; optional)
+
+``weights.npz`` is read with ``numpy.load(..., allow_pickle=False)``, so a file cannot execute code; every
+array must be float32 with the shape the metadata announces, and the weights must hash to
+``weights_sha256``. Files are written to hidden temporaries and renamed, so a model directory never holds a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from .forward import MLP
+
+__all__ = [
+    "CARD_NAME",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "METADATA_NAME",
+    "WEIGHTS_NAME",
+    "ModelFormatError",
+    "load_model",
+    "save_model",
+    "weights_hash",
+]
+
+FORMAT = "nucleiml-emulator"
+FORMAT_VERSION = 1
+METADATA_NAME = "model.json"
+WEIGHTS_NAME = "weights.npz"
+CARD_NAME = "dataset_card.json"
+
+
+class ModelFormatError(ValueError):
+    """A model directory is missing, incomplete, of another format version, or inconsistent."""
+
+
+def _key(network: str, layer: int, kind: str) -> str:
+    return f"{network}.{layer}.{kind}"
+
+
+def weights_hash(networks: Mapping[str, MLP]) -> str:
+    """SHA-256 of all weights (network names, shapes and float32 bytes, in a fixed order)."""
+    h = hashlib.sha256()
+    for name in sorted(networks):
+        net = networks[name]
+        for k, (W, b) in enumerate(zip(net.weights, net.biases)):
+            for kind, a in (("W", W), ("b", b)):
+                h.update(f"{_key(name, k, kind)}:{a.shape}:".encode())
+                h.update(np.ascontiguousarray(a, dtype="<f4").tobytes())
+    return h.hexdigest()
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def save_model(
+    path: str | Path, metadata: Mapping, networks: Mapping[str, MLP], dataset_card: Mapping | None = None
+) -> Path:
+    """Write ``networks`` and ``metadata`` (JSON-serialisable, NaN-free) to directory ``path``.
+
+    The metadata gain ``format``, ``format_version``, ``networks`` (layouts) and ``weights_sha256``.
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    layouts = {}
+    for name, net in networks.items():
+        if "." in name or not name:
+            raise ValueError(f"network names must be non-empty and free of '.', got {name!r}")
+        for k, (W, b) in enumerate(zip(net.weights, net.biases)):
+            arrays[_key(name, k, "W")] = np.ascontiguousarray(W, dtype=np.float32)
+            arrays[_key(name, k, "b")] = np.ascontiguousarray(b, dtype=np.float32)
+        layouts[name] = {
+            "activation": net.activation,
+            "output": net.output,
+            "shapes": [list(W.shape) for W in net.weights],
+        }
+    meta = dict(metadata)
+    extra = dict(meta.get("networks", {}))  # per-network settings given by the caller (targets, ...)
+    meta.update(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        networks={n: {**dict(extra.get(n, {})), **layouts[n]} for n in layouts},
+        weights_sha256=weights_hash(networks),
+    )
+    text = json.dumps(meta, indent=1, allow_nan=False, sort_keys=False) + "\n"
+    tmp_npz = path / f".{WEIGHTS_NAME}.{os.getpid()}.tmp.npz"
+    try:
+        np.savez(tmp_npz, **arrays)
+        with open(tmp_npz, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_npz, path / WEIGHTS_NAME)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_npz.unlink()
+        raise
+    if dataset_card is not None:
+        _atomic_bytes(path / CARD_NAME, (json.dumps(dataset_card, indent=1, allow_nan=False) + "\n").encode())
+    _atomic_bytes(path / METADATA_NAME, text.encode())  # last: its presence marks a complete model
+    return path
+
+
+def load_model(path: str | Path) -> tuple[dict, dict[str, MLP]]:
+    """Read a model directory: (metadata, {network name: MLP}). Raises :class:`ModelFormatError`."""
+    path = Path(path)
+    meta_path, weights_path = path / METADATA_NAME, path / WEIGHTS_NAME
+    if not meta_path.is_file() or not weights_path.is_file():
+        raise ModelFormatError(
+            f"{path} is not a NucleiML emulator: need {METADATA_NAME} and {WEIGHTS_NAME} in that directory"
+        )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ModelFormatError(f"{meta_path} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFormatError(f"{meta_path} is not a NucleiML emulator file (format != {FORMAT!r})")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelFormatError(
+            f"{meta_path} has format version {meta.get('format_version')!r}; this NucleiML reads version "
+            f"{FORMAT_VERSION} (retrain or upgrade NucleiML)"
+        )
+    try:
+        with np.load(weights_path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (ValueError, OSError) as exc:
+        raise ModelFormatError(f"cannot read {weights_path} as plain arrays: {exc}") from None
+    networks: dict[str, MLP] = {}
+    used = set()
+    for name, layout in meta.get("networks", {}).items():
+        try:
+            shapes = [tuple(int(v) for v in s) for s in layout["shapes"]]
+            layers = []
+            for k, shape in enumerate(shapes):
+                kw, kb = _key(name, k, "W"), _key(name, k, "b")
+                W, b = arrays[kw], arrays[kb]
+                if (
+                    W.dtype != np.float32
+                    or b.dtype != np.float32
+                    or W.shape != shape
+                    or b.shape != (shape[1],)
+                ):
+                    raise ModelFormatError(
+                        f"{weights_path}: {kw} / {kb} must be float32 of shapes {shape} / {(shape[1],)}, "
+                        f"got {W.dtype} {W.shape} / {b.dtype} {b.shape}"
+                    )
+                layers.append((W, b))
+                used.update((kw, kb))
+            networks[name] = MLP.from_layers(layers, layout["activation"], layout["output"])
+        except KeyError as exc:
+            raise ModelFormatError(f"{path}: network {name!r} lacks {exc.args[0]!r}") from None
+        except ValueError as exc:
+            if isinstance(exc, ModelFormatError):
+                raise
+            raise ModelFormatError(f"{path}: network {name!r}: {exc}") from None
+    extra = set(arrays) - used
+    if extra:
+        raise ModelFormatError(f"{weights_path} holds arrays no network uses: {sorted(extra)}")
+    if weights_hash(networks) != meta.get("weights_sha256"):
+        raise ModelFormatError(
+            f"{path}: the weights do not match model.json (weights_sha256 differs): the files belong to "
+            "different models"
+        )
+    return meta, networks
+
+
+def read_dataset_card(path: str | Path) -> dict | None:
+    """The training dataset card stored beside a model, or None."""
+    p = Path(path) / CARD_NAME
+    if not p.is_file():
+        return None
+    return json.loads(p.read_text(encoding="utf-8"))

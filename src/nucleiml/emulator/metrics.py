@@ -1,0 +1,98 @@
+"""Performance measures of the emulator (numpy only): classification scores and relative deviations.
+
+- Classification (seed Table II, Fig. 3): accuracy, and per class precision (right among those predicted
+  as the class), recall (found among those truly in the class), F1 (their harmonic mean) and support; the
+  confusion matrix counts[true, predicted] in class order.
+- Regression (seed Figs. 5-7): the relative deviation dX/X = (X_true - X_pred) / X_true with its median,
+  central 95 % interval, and ``abs95``, the 95th percentile of |dX/X|: "95 % of cases within +-abs95".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["classification_scores", "deviation", "deviation_summary", "finite_json"]
+
+
+def classification_scores(true: np.ndarray, pred: np.ndarray, classes: Sequence[str]) -> dict:
+    """Accuracy, per-class precision / recall / F1 / support and the confusion matrix (rows: true)."""
+    true = np.asarray(true).astype(str)
+    pred = np.asarray(pred).astype(str)
+    k = len(classes)
+    index = {c: i for i, c in enumerate(classes)}
+    unknown = (set(np.unique(true)) | set(np.unique(pred))) - set(classes)
+    if unknown:
+        raise ValueError(f"labels {sorted(unknown)} are not among the classes {list(classes)}")
+    ti = np.array([index[c] for c in true], dtype=np.int64) if true.size else np.zeros(0, np.int64)
+    pi = np.array([index[c] for c in pred], dtype=np.int64) if pred.size else np.zeros(0, np.int64)
+    cm = np.bincount(ti * k + pi, minlength=k * k).reshape(k, k)
+    per_class = {}
+    for i, c in enumerate(classes):
+        tp = cm[i, i]
+        npred, ntrue = cm[:, i].sum(), cm[i, :].sum()
+        precision = tp / npred if npred else float("nan")
+        recall = tp / ntrue if ntrue else float("nan")
+        f1 = (
+            2 * precision * recall / (precision + recall)
+            if npred and ntrue and tp
+            else (0.0 if npred and ntrue else float("nan"))
+        )
+        per_class[c] = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "support": int(ntrue),
+        }
+    n = int(cm.sum())
+    return {
+        "n": n,
+        "accuracy": float(np.trace(cm) / n) if n else float("nan"),
+        "per_class": per_class,
+        "confusion": cm.tolist(),
+        "classes": list(classes),
+    }
+
+
+def deviation(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """(X_true - X_pred) / X_true, the seed's Eq. (4)."""
+    true = np.asarray(true, dtype=np.float64)
+    return (true - np.asarray(pred, dtype=np.float64)) / true
+
+
+def deviation_summary(dev: np.ndarray, tolerance: float | None = None) -> dict:
+    """n, median, mean, 2.5 / 97.5 percentiles, abs95 (95th percentile of |dev|) and, with ``tolerance``,
+    the fraction within +-tolerance (all as fractions, not per cent). NaNs are dropped."""
+    d = np.asarray(dev, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        out = {"n": 0, "median": None, "mean": None, "q025": None, "q975": None, "abs95": None}
+        if tolerance is not None:
+            out.update(tolerance=tolerance, within=None)
+        return out
+    q025, med, q975 = np.quantile(d, [0.025, 0.5, 0.975])
+    out = {
+        "n": int(d.size),
+        "median": float(med),
+        "mean": float(d.mean()),
+        "q025": float(q025),
+        "q975": float(q975),
+        "abs95": float(np.quantile(np.abs(d), 0.95)),
+    }
+    if tolerance is not None:
+        out.update(tolerance=float(tolerance), within=float(np.mean(np.abs(d) <= tolerance)))
+    return out
+
+
+def finite_json(obj):
+    """``obj`` with NaN / infinite floats replaced by None and numpy scalars by Python numbers (for JSON)."""
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite_json(v) for v in obj]
+    return obj

@@ -1,0 +1,411 @@
+"""The :class:`Emulator`: class, binding energy and charge radius of (NMPs, nucleus) without solving.
+
+Prediction needs numpy and scipy (the normal distribution of the nc_c rule) only: no torch, matplotlib
+or pyarrow. What is computed exactly and what is learned:
+
+- ``nc_a`` (no physical couplings) is *exact*: the NMPs are inverted with
+  :func:`nucleiml.couplings_from_nmp_array` using the meson and nucleon masses of the training prior, and
+  ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. Callers that already know (e.g. a
+  sampler that inverted the NMPs itself, or several nuclei of the same NMPs) pass ``couplings_ok`` and skip
+  this cost, which dominates a prediction (about 30 microseconds per row, against about 3 for the
+  networks).
+- In the default model (``mode = "hybrid"``), a network gives the probability that the solver converges
+  (``1 - P(nc_b)``) where couplings exist, and ``nc_c`` is the seed's rule applied to the *predicted*
+  binding energy B of a regressor trained on all converged rows (far-off energies clipped to
+  B_exp (1 +- 0.4), which keeps them beyond the threshold): P(nc_c | converged) is the probability
+  that |B - B_exp| > threshold * B_exp if the true B scatters around the prediction with the regressor's
+  validation error for that nucleus (a normal distribution), so the label flips exactly where the
+  predicted B crosses the 20 % threshold.
+- In a ``paper``-preset model (``mode = "softmax4"``), one softmax network gives all four classes as in
+  the seed; the exact ``nc_a`` replaces its nc_a output (the other three are renormalised).
+
+Binding energy and charge radius come from two regressors; they are NaN where the label is not
+``convergent`` (unless ``mask_nonconvergent=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+
+from ..datasets.labels import CONVERGENT, LABELS
+from ..nuclei import Nucleus, NucleusError, parse_nucleus
+from ..parameters import NMP, NMP_NAMES, ParameterError
+from .features import Scaler, TargetTransform, assemble, check_feature_names
+from .format import ModelFormatError, load_model, read_dataset_card, save_model
+from .forward import MLP
+
+__all__ = ["DEFAULT_MODEL_DIR", "MODES", "Emulator", "as_nmp_matrix"]
+
+MODES = ("hybrid", "softmax4")
+"""``hybrid``: exact nc_a + convergence network + BE threshold for nc_c; ``softmax4``: the seed's classifier."""
+
+DEFAULT_MODEL_DIR = ("data", "emulator")
+"""Where the shipped default model lives inside the package (``nucleiml/data/emulator/``)."""
+
+_OUT_OF_DOMAIN = ("flag", "raise")
+
+
+def as_nmp_matrix(nmp) -> np.ndarray:
+    """NMP rows as an (n, 7) float64 array in the order ``rho0, E0, K0, Q0, mstar, J0, L0``.
+
+    Accepts an (n, 7) array (or one row of 7), a mapping of equal-length arrays keyed by the NMP names
+    (other keys are ignored), an :class:`~nucleiml.NMP` or a sequence of them. Raises
+    :class:`~nucleiml.ParameterError` for a wrong shape, missing names, non-numbers, NaN or infinities.
+    """
+    if isinstance(nmp, NMP):
+        return np.array([[getattr(nmp, k) for k in NMP_NAMES]], dtype=np.float64)
+    if isinstance(nmp, Mapping):
+        missing = [k for k in NMP_NAMES if k not in nmp]
+        if missing:
+            raise ParameterError(
+                f"NMP mapping lacks {', '.join(missing)}; need all of {', '.join(NMP_NAMES)}"
+            )
+        try:
+            cols = [np.atleast_1d(np.asarray(nmp[k], dtype=np.float64)) for k in NMP_NAMES]
+        except (TypeError, ValueError):
+            raise ParameterError("NMP mapping values must be real numbers or 1-D arrays of them") from None
+        shapes = {c.shape for c in cols}
+        if len(shapes) != 1 or cols[0].ndim != 1:
+            raise ParameterError(
+                "NMP mapping values must be 1-D arrays of one length, got shapes "
+                + ", ".join(f"{k} {c.shape}" for k, c in zip(NMP_NAMES, cols))
+            )
+        arr = np.stack(cols, axis=1)
+    elif isinstance(nmp, Sequence) and len(nmp) > 0 and all(isinstance(v, NMP) for v in nmp):
+        arr = np.array([[getattr(v, k) for k in NMP_NAMES] for v in nmp], dtype=np.float64)
+    else:
+        try:
+            arr = np.asarray(nmp, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"nmp must be an (n, 7) array in the order {', '.join(NMP_NAMES)}, a mapping of arrays or NMP "
+                f"objects; got {type(nmp).__name__}"
+            ) from None
+        if arr.ndim == 1 and arr.shape[0] == 7:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != 7:
+            raise ParameterError(
+                f"nmp array must have shape (n, 7) with columns {', '.join(NMP_NAMES)}, got shape {arr.shape}"
+            )
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ParameterError(f"{NMP_NAMES[j]}[{i}] = {float(arr[i, j])!r} is not a finite number")
+    return arr
+
+
+def _normal_sf(x: np.ndarray) -> np.ndarray:
+    """P(X > x) for a standard normal X."""
+    from scipy.special import ndtr
+
+    return ndtr(-x)
+
+
+class Emulator:
+    """A trained NucleiML emulator (seed paper, section III): classifier + two regressors.
+
+    Load with :meth:`Emulator.load` (``path=None``: the default model shipped in the package) and call
+    :meth:`predict`. Attributes: ``class_names`` (``("convergent", "nc_a", "nc_b", "nc_c")``), ``nuclei``
+    (names of the training nuclei), ``prior_box`` (NMP name -> (low, high) of the training prior, fm^-3 /
+    MeV), ``masses`` (MeV, used for the exact nc_a inversion), ``mode``, ``threshold`` (the nc_c fraction),
+    ``nc_b_threshold`` (None or the P(nc_b) above which a row is labelled nc_b), ``metadata`` (everything
+    stored).
+    """
+
+    def __init__(self, metadata: Mapping, networks: Mapping[str, MLP], path: Path | None = None):
+        meta = dict(metadata)
+        try:
+            self.mode = str(meta["mode"])
+            if self.mode not in MODES:
+                raise ModelFormatError(f"unknown emulator mode {self.mode!r}; known: {', '.join(MODES)}")
+            self.features = check_feature_names(meta["features"])
+            self._x_scaler = Scaler.from_dict(meta["feature_scaler"])
+            if self._x_scaler.mean.size != len(self.features):
+                raise ModelFormatError("feature_scaler length differs from the number of features")
+            self.class_names = tuple(meta["class_names"])
+            if self.class_names != LABELS:
+                raise ModelFormatError(f"class_names must be {list(LABELS)}, got {list(self.class_names)}")
+            nuclei = [parse_nucleus((int(d["Z"]), int(d["N"]))) for d in meta["nuclei"]]
+            self._b_exp = {n: float(d["binding_energy_exp"]) for n, d in zip(nuclei, meta["nuclei"])}
+            self._sigma_b = {n: float(d["binding_energy_rel_error"]) for n, d in zip(nuclei, meta["nuclei"])}
+            self.nuclei = tuple(n.name for n in nuclei)
+            self.prior_box = MappingProxyType(
+                {k: (float(meta["prior_box"][k][0]), float(meta["prior_box"][k][1])) for k in NMP_NAMES}
+            )
+            self.masses = MappingProxyType({k: float(v) for k, v in meta["masses"].items()})
+            self.threshold = float(meta["nc_c_threshold"])
+            t = meta.get("nc_b_threshold")
+            self.nc_b_threshold = None if t is None else float(t)
+            if self.nc_b_threshold is not None and not 0 < self.nc_b_threshold <= 1:
+                raise ModelFormatError(f"nc_b_threshold must lie in (0, 1], got {t!r}")
+            self._targets = {
+                k: TargetTransform.from_dict(meta["networks"][k]["target_transform"])
+                for k in ("binding_energy", "charge_radius")
+            }
+        except (KeyError, TypeError, ValueError, NucleusError) as exc:
+            if isinstance(exc, ModelFormatError):
+                raise
+            raise ModelFormatError(f"incomplete or invalid emulator metadata: {exc!r}") from None
+        need = {"classifier", "binding_energy", "charge_radius"}
+        if set(networks) != need:
+            raise ModelFormatError(f"an emulator needs the networks {sorted(need)}, got {sorted(networks)}")
+        for name, net in networks.items():
+            if net.n_inputs != len(self.features):
+                raise ModelFormatError(
+                    f"network {name!r} takes {net.n_inputs} inputs, not {len(self.features)}"
+                )
+        expected = {"classifier": (1, "sigmoid") if self.mode == "hybrid" else (4, "softmax")}
+        expected.update(binding_energy=(1, "linear"), charge_radius=(1, "linear"))
+        for name, (width, output) in expected.items():
+            if (networks[name].n_outputs, networks[name].output) != (width, output):
+                raise ModelFormatError(
+                    f"network {name!r} must have {width} {output} output(s) in mode {self.mode}"
+                )
+        self._networks = dict(networks)
+        self._folded: dict[Nucleus, dict[str, MLP]] = {}
+        self._lo = np.array([self.prior_box[k][0] for k in NMP_NAMES])
+        self._hi = np.array([self.prior_box[k][1] for k in NMP_NAMES])
+        self.metadata = MappingProxyType(meta)
+        self.path = path
+
+    # ------------------------------------------------------------------------------------------ I/O
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Emulator:
+        """Read a model directory (see :mod:`nucleiml.emulator.format`); ``None`` loads the default model
+        shipped inside the package."""
+        if path is None:
+            root = resources.files("nucleiml").joinpath(*DEFAULT_MODEL_DIR)
+            with resources.as_file(root) as p:
+                if not (Path(p) / "model.json").is_file():
+                    raise ModelFormatError(
+                        "no default emulator is shipped with this installation of NucleiML "
+                        f"({'/'.join(('nucleiml', *DEFAULT_MODEL_DIR))}/model.json is missing); pass the path "
+                        "of a model trained with `nucleiml train`"
+                    )
+                meta, nets = load_model(p)
+                return cls(meta, nets, Path(p))
+        meta, nets = load_model(path)
+        return cls(meta, nets, Path(path))
+
+    def save(self, path: str | Path) -> Path:
+        """Write this model to directory ``path`` (with the training dataset card, if known)."""
+        card = read_dataset_card(self.path) if self.path is not None else None
+        meta = {
+            k: v for k, v in self.metadata.items() if k not in ("format", "format_version", "weights_sha256")
+        }
+        return save_model(path, meta, self._networks, card)
+
+    @property
+    def networks(self) -> Mapping[str, MLP]:
+        return MappingProxyType(self._networks)
+
+    def __repr__(self) -> str:
+        layout = ", ".join(f"{k} {list(v.hidden)} {v.activation}" for k, v in self._networks.items())
+        return f"Emulator(mode={self.mode!r}, nuclei={list(self.nuclei)}, networks: {layout})"
+
+    # ------------------------------------------------------------------------------------------ inputs
+    def _nucleus(self, nucleus, allow_unseen: bool) -> Nucleus:
+        nuc = parse_nucleus(nucleus)
+        if nuc not in self._b_exp and not allow_unseen:
+            raise NucleusError(
+                f"{nuc.name} is not among the nuclei this emulator was trained on ({', '.join(self.nuclei)}); "
+                "pass allow_unseen=True to extrapolate (less accurate, see the evaluation report)"
+            )
+        return nuc
+
+    def _b_exp_of(self, nuc: Nucleus) -> float:
+        if nuc in self._b_exp:
+            return self._b_exp[nuc]
+        from ..experiment import experiment
+
+        return float(experiment(nuc).binding_energy)
+
+    def _sigma_b_of(self, nuc: Nucleus) -> float:
+        # unseen nuclei: the largest validation error of the training nuclei (a lower bound, see the report)
+        return self._sigma_b.get(nuc, max(self._sigma_b.values()))
+
+    def in_domain(self, nmp) -> np.ndarray:
+        """(n,) bool: True where every NMP lies inside the training prior box ``prior_box``."""
+        x = as_nmp_matrix(nmp)
+        return np.all((x >= self._lo) & (x <= self._hi), axis=1)
+
+    def _check_domain(self, x: np.ndarray, out_of_domain: str) -> np.ndarray:
+        if out_of_domain not in _OUT_OF_DOMAIN:
+            raise ValueError(f"out_of_domain must be one of {_OUT_OF_DOMAIN}, got {out_of_domain!r}")
+        for j, name in enumerate(NMP_NAMES):  # physical ranges: beyond them nothing can be predicted
+            lo, hi, lo_open = NMP.RANGES[name]
+            v = x[:, j]
+            bad = (v > hi) | ((v <= lo) if lo_open else (v < lo))
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ParameterError(
+                    f"{name}[{i}] = {float(v[i])!r} is outside the allowed range {'(' if lo_open else '['}{lo:g}, {hi:g}]"
+                )
+        inside = (x >= self._lo) & (x <= self._hi)
+        if out_of_domain == "raise" and not inside.all():
+            i, j = np.argwhere(~inside)[0]
+            lo, hi = self.prior_box[NMP_NAMES[j]]
+            raise ParameterError(
+                f"{NMP_NAMES[j]}[{i}] = {float(x[i, j])!r} is outside the training prior box [{lo:g}, {hi:g}] of this "
+                "emulator (out_of_domain='flag' predicts anyway and marks the row in 'in_domain')"
+            )
+        return inside.all(axis=1)
+
+    def couplings_ok(self, nmp) -> np.ndarray:
+        """(n,) bool: physical couplings exist for these NMPs (exact; False is the nc_a class)."""
+        from ..nuclear_matter import couplings_from_nmp_array
+
+        x = as_nmp_matrix(nmp)
+        return np.asarray(couplings_from_nmp_array(x, **self.masses).ok, dtype=bool)
+
+    # ------------------------------------------------------------------------------------------ predict
+    def predict(
+        self,
+        nmp,
+        nucleus,
+        *,
+        couplings_ok=None,
+        allow_unseen: bool = False,
+        out_of_domain: str = "flag",
+        mask_nonconvergent: bool = True,
+    ) -> dict[str, np.ndarray]:
+        """Class probabilities, binding energy and charge radius of one nucleus for n NMP rows.
+
+        Parameters
+        ----------
+        nmp : (n, 7) array in the order rho0 [fm^-3], E0, K0, Q0 [MeV], mstar, J0, L0 [MeV]; or a mapping of
+            1-D arrays keyed by those names; or NMP objects.
+        nucleus : "208Pb", (82, 126) or a Nucleus. Must be a training nucleus unless ``allow_unseen``.
+        couplings_ok : None (default) to decide nc_a exactly by inverting the NMPs; or an (n,) bool array
+            (True where physical couplings exist) computed before, e.g. once for several nuclei; or True to
+            assume they exist for every row (then no row is nc_a). Skipping the inversion makes a
+            prediction about 10 times faster.
+        allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its
+            nc_c rule uses the experimental binding energy shipped with NucleiML).
+        out_of_domain : "flag" (default) predicts rows outside the training prior box and marks them
+            False in ``in_domain``; "raise" raises ParameterError naming the first such value.
+        mask_nonconvergent : NaN binding energy and charge radius where the label is not convergent
+            (default); False keeps the regressor output wherever couplings exist.
+
+        Returns
+        -------
+        dict with ``label`` (n,) str from ``class_names``: the most probable class, except that rows with
+        P(nc_b) >= ``nc_b_threshold`` (if the model has one: chosen on the validation split at training
+        time to reach a target nc_b recall) are labelled nc_b; ``probabilities`` (n, 4) in the order of
+        ``class_names`` (calibrated: the threshold changes labels, not probabilities); ``binding_energy`` (n,) MeV and ``charge_radius`` (n,) fm; ``in_domain`` (n,) bool
+        (inside the training prior box); ``couplings_ok`` (n,) bool.
+
+        Raises ParameterError (wrong shape, NaN, values outside the physical NMP ranges, or outside the
+        prior box with ``out_of_domain="raise"``) and NucleusError (unknown or, without ``allow_unseen``,
+        untrained nucleus).
+        """
+        x = as_nmp_matrix(nmp)
+        nuc = self._nucleus(nucleus, allow_unseen)
+        if self.mode == "hybrid":
+            self._b_exp_of(nuc)  # an unseen nucleus needs an experimental B for its nc_c rule: fail early
+        in_domain = self._check_domain(x, out_of_domain)
+        n = x.shape[0]
+        if couplings_ok is None:
+            ok = self.couplings_ok(x) if n else np.zeros(0, dtype=bool)
+        elif couplings_ok is True:
+            ok = np.ones(n, dtype=bool)
+        else:
+            ok = np.asarray(couplings_ok)
+            if ok.dtype != np.bool_ or ok.shape != (n,):
+                raise ParameterError(
+                    f"couplings_ok must be None, True or a bool array of shape ({n},), got "
+                    f"{ok.dtype} array of shape {ok.shape}"
+                )
+        return self._predict_rows(x, nuc, ok, in_domain, mask_nonconvergent)
+
+    def predict_nuclei(self, nmp, nuclei, **kwargs) -> dict[str, dict[str, np.ndarray]]:
+        """:meth:`predict` for several nuclei of the same NMP rows, inverting the NMPs once; returns
+        {nucleus name: result}. ``nuclei`` is anything :func:`nucleiml.parse_nuclei` accepts."""
+        from ..nuclei import parse_nuclei
+
+        x = as_nmp_matrix(nmp)
+        if kwargs.get("couplings_ok") is None:
+            kwargs["couplings_ok"] = self.couplings_ok(x) if x.shape[0] else np.zeros(0, dtype=bool)
+        return {nuc.name: self.predict(x, nuc, **kwargs) for nuc in parse_nuclei(nuclei)}
+
+    def _scaled_nmp(self, x: np.ndarray) -> np.ndarray:
+        """The seven standardised NMP inputs (n, 7) float32."""
+        return ((x - self._x_scaler.mean[:7]) / self._x_scaler.scale[:7]).astype(np.float32)
+
+    def _nets_for(self, nuc: Nucleus) -> dict[str, MLP]:
+        """The networks with the nucleus inputs (Z, N and derived features, constant for one nucleus) folded
+        into the first layer's bias: z @ W + b = z_nmp @ W[:7] + (b + z_nucleus @ W[7:]), computed in float64
+        once per nucleus. Same result as feeding all features, at 7 instead of 9+ inputs per row."""
+        nets = self._folded.get(nuc)
+        if nets is None:
+            const = assemble(np.zeros((1, 7)), nuc.Z, nuc.N, self.features)[0, 7:]
+            zc = (const - self._x_scaler.mean[7:]) / self._x_scaler.scale[7:]
+            nets = {}
+            for name, net in self._networks.items():
+                W0 = net.weights[0].astype(np.float64)
+                nets[name] = net.with_first_layer(W0[:7], net.biases[0].astype(np.float64) + zc @ W0[7:])
+            self._folded[nuc] = nets
+        return nets
+
+    def _predict_rows(
+        self, x: np.ndarray, nuc: Nucleus, ok: np.ndarray, in_domain: np.ndarray, mask: bool
+    ) -> dict[str, np.ndarray]:
+        n = x.shape[0]
+        probs = np.zeros((n, 4))
+        probs[~ok, 1] = 1.0  # nc_a: exact
+        b = np.full(n, np.nan)
+        r = np.full(n, np.nan)
+        idx = np.flatnonzero(ok)
+        if idx.size:
+            z = self._scaled_nmp(x[idx] if idx.size < n else x)
+            nets = self._nets_for(nuc)
+            b_idx = self._targets["binding_energy"].inverse(nets["binding_energy"](z), nuc.Z, nuc.N)
+            r[idx] = self._targets["charge_radius"].inverse(nets["charge_radius"](z), nuc.Z, nuc.N)
+            b[idx] = b_idx
+            cls_out = nets["classifier"](z).astype(np.float64)
+            if self.mode == "hybrid":
+                q = cls_out[:, 0]  # P(solver converges | couplings exist)
+                b_exp, t = self._b_exp_of(nuc), self.threshold
+                s = np.maximum(self._sigma_b_of(nuc) * np.abs(b_idx), 1e-9 * b_exp)
+                c = _normal_sf((b_exp * (1 + t) - b_idx) / s) + _normal_sf((b_idx - b_exp * (1 - t)) / s)
+                probs[idx, 0] = q * (1.0 - c)
+                probs[idx, 2] = 1.0 - q
+                probs[idx, 3] = q * c
+            else:  # softmax4: the seed's four-class network with the exact nc_a
+                p = cls_out.copy()
+                p[:, 1] = 0.0
+                total = p.sum(axis=1, keepdims=True)
+                probs[idx] = np.where(
+                    total > 0, p / np.where(total > 0, total, 1.0), [1 / 3, 0, 1 / 3, 1 / 3]
+                )
+        k = np.argmax(probs, axis=1)
+        if self.nc_b_threshold is not None:
+            k = np.where(probs[:, 2] >= self.nc_b_threshold, 2, k)
+        label = np.array(self.class_names)[k]
+        if mask:
+            conv = label == CONVERGENT
+            b = np.where(conv, b, np.nan)
+            r = np.where(conv, r, np.nan)
+        return {
+            "label": label,
+            "probabilities": probs,
+            "binding_energy": b,
+            "charge_radius": r,
+            "in_domain": in_domain,
+            "couplings_ok": ok,
+        }
+
+    def network_probabilities(self, nmp, nucleus, *, allow_unseen: bool = False) -> np.ndarray:
+        """Raw classifier network output (n, 4) without the exact nc_a (only for ``softmax4`` models: the
+        seed's classifier as it stands; used to reproduce its Table II)."""
+        if self.mode != "softmax4":
+            raise ValueError("network_probabilities is defined for softmax4 (paper preset) models only")
+        x = as_nmp_matrix(nmp)
+        nuc = self._nucleus(nucleus, allow_unseen)
+        self._check_domain(x, "flag")
+        return self._nets_for(nuc)["classifier"](self._scaled_nmp(x)).astype(np.float64)

@@ -1,0 +1,575 @@
+"""The evaluation report: PNG figures and one Markdown page (matplotlib is imported here only).
+
+Figures follow the seed paper: training curves of the classifier (Fig. 2) and regressors (Fig. 4), the
+confusion matrix (Fig. 3), relative deviations per nucleus (Fig. 5), RMF-vs-NML histograms for two nuclei
+(Fig. 6) and the unseen-nuclei study (Fig. 7). Figures are drawn on ``matplotlib.figure.Figure`` objects
+with the Agg canvas, so no pyplot state or GUI backend is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .evaluation import TARGETS, evaluate_rows
+from .metrics import deviation, finite_json
+
+__all__ = ["write_report"]
+
+_NICE = {"convergent": "Convergent", "nc_a": "NC A", "nc_b": "NC B", "nc_c": "NC C"}
+_OBS = {  # name, symbol (mathtext), unit
+    "binding_energy": ("binding energy", "B", "MeV"),
+    "charge_radius": ("charge radius", r"R_\mathrm{ch}", "fm"),
+}
+_COLORS = [
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:gray",
+]
+
+
+def _save(fig: Figure, path: Path) -> str:
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=130)
+    return path.name
+
+
+def _nucleus_tex(name: str) -> str:
+    digits = "".join(c for c in name if c.isdigit())
+    return f"$^{{{digits}}}${name[len(digits) :]}"
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+
+def _fig_classifier_curves(hist: dict, path: Path) -> str:
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    ep = np.arange(1, len(hist["train_loss"]) + 1)
+    ax1.plot(ep, hist["train_loss"], label="training")
+    if hist["val_loss"]:
+        ax1.plot(ep, hist["val_loss"], label="validation")
+    kept = hist.get("kept_epoch")
+    if kept and kept != len(ep):
+        for ax in (ax1, ax2):
+            ax.axvline(kept, color="k", ls=":", lw=1, label="kept epoch")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("loss (" + hist["loss_name"].replace("_", " ") + ")")
+    ax1.set_yscale("log")
+    ax1.legend()
+    ax1.set_title("(a) classifier loss")
+    if hist.get("train_accuracy"):
+        ax2.plot(ep, hist["train_accuracy"], label="training")
+        if hist.get("val_accuracy"):
+            ax2.plot(ep, hist["val_accuracy"], label="validation")
+        ax2.set_ylabel("accuracy (fraction of the network's rows)")
+        ax2.legend()
+    ax2.set_xlabel("epoch")
+    ax2.set_title(
+        "(b) classifier accuracy"
+        + (
+            " (converged vs nc_b)"
+            if len(hist.get("train_accuracy") or []) and hist["loss_name"] == "binary_cross_entropy"
+            else ""
+        )
+    )
+    return _save(fig, path)
+
+
+def _fig_regressor_curves(histories: dict, path: Path) -> str:
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, (key, tag) in zip(axes, (("binding_energy", "(a)"), ("charge_radius", "(b)"))):
+        hist = histories[key]
+        ep = np.arange(1, len(hist["train_loss"]) + 1)
+        ax.plot(ep, hist["train_loss"], label="training")
+        if hist["val_loss"]:
+            ax.plot(ep, hist["val_loss"], label="validation")
+        if hist.get("kept_epoch") and hist["kept_epoch"] != len(ep):
+            ax.axvline(hist["kept_epoch"], color="k", ls=":", lw=1, label="kept epoch")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        unit = "MAPE (%)" if hist["loss_name"] == "mape" else "MSE of the standardised target"
+        ax.set_ylabel(f"loss: {unit}")
+        ax.set_title(f"{tag} {_OBS[key][0]} regressor")
+        ax.legend()
+    return _save(fig, path)
+
+
+def _fig_confusion(cls: dict, path: Path, title: str) -> str:
+    cm = np.asarray(cls["confusion"], dtype=float)
+    names = [_NICE.get(c, c) for c in cls["classes"]]
+    frac = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig = Figure(figsize=(5.6, 4.6), layout="constrained")
+    ax = fig.subplots()
+    im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(
+                j,
+                i,
+                f"{int(cm[i, j])}",
+                ha="center",
+                va="center",
+                color="white" if frac[i, j] > 0.5 else "black",
+            )
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("true label (RMF solver)")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="fraction of the true class")
+    return _save(fig, path)
+
+
+def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> str:
+    arr = ev["arrays"]
+    conv = arr["convergent"]
+    nuclei = [n for n in ev["nuclei"] if np.any(arr["nucleus"][conv] == n)]
+    fig = Figure(figsize=(10, 7), layout="constrained")
+    axes = fig.subplots(2, 2)
+    for col, key in enumerate(("binding_energy", "charge_radius")):
+        name, sym, _ = _OBS[key]
+        dev = 100 * deviation(arr[f"{key}_true"][conv], arr[f"{key}_pred"][conv])
+        nuc = arr["nucleus"][conv]
+        tol = 100 * TARGETS[f"{key}_unseen" if unseen else key]
+        ax = axes[0, col]
+        lo, hi = np.quantile(dev, [0.005, 0.995]) if dev.size else (-1, 1)
+        span = max(abs(lo), abs(hi), 1.5 * tol)
+        bins = np.linspace(-span, span, 81)
+        outside = int(np.sum(np.abs(dev) > span))
+        for k, n in enumerate(nuclei):
+            ax.hist(
+                dev[nuc == n],
+                bins=bins,
+                density=True,
+                histtype="step",
+                lw=1.3,
+                color=_COLORS[k % 8],
+                label=_nucleus_tex(n),
+            )
+        if dev.size:
+            q = np.quantile(dev, [0.025, 0.975])
+            for v in q:
+                ax.axvline(v, color="k", ls="--", lw=1)
+        ax.axvspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} %")
+        ax.set_xlabel(
+            rf"$\Delta {sym}/{sym} = ({sym}^\mathrm{{RMF}} - {sym}^\mathrm{{NML}}) / {sym}^\mathrm{{RMF}}$ (%)"
+        )
+        ax.set_ylabel("probability density (1/%)")
+        ax.set_title(f"({'ab'[col]}) {name}", fontsize=10)
+        note = "dashed: 95 % interval, all nuclei" + (f"\n{outside} rows beyond the axis" if outside else "")
+        ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=7)
+        ax.legend(fontsize=7, ncol=2, loc="upper right")
+        ax = axes[1, col]
+        for k, n in enumerate(nuclei):
+            d = dev[nuc == n]
+            med = np.median(d)
+            q = np.quantile(d, [0.025, 0.975])
+            ax.errorbar(k, med, yerr=[[med - q[0]], [q[1] - med]], fmt="o", color=_COLORS[k % 8], capsize=4)
+        ax.axhspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} %")
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_xticks(range(len(nuclei)), [_nucleus_tex(n) for n in nuclei])
+        ax.set_ylabel(rf"$\Delta {sym}/{sym}$ (%): median, 95 % interval")
+        ax.set_xlabel("nucleus")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _fig_rmf_vs_nml(ev: dict, nucleus: str, path: Path) -> str:
+    from ..experiment import experiment
+
+    arr = ev["arrays"]
+    m = arr["convergent"] & (arr["nucleus"] == nucleus)
+    exp = experiment(nucleus)
+    fig = Figure(figsize=(11, 5), layout="constrained")
+    outer = fig.subfigures(1, 2)
+    for sf, key in zip(outer, ("binding_energy", "charge_radius")):
+        name, sym, unit = _OBS[key]
+        x, y = arr[f"{key}_true"][m], arr[f"{key}_pred"][m]
+        dev = 100 * deviation(x, y)
+        gs = sf.add_gridspec(2, 2, height_ratios=(1, 3.2), width_ratios=(3.2, 0.18), hspace=0.05, wspace=0.05)
+        ax = sf.add_subplot(gs[1, 0])
+        top = sf.add_subplot(gs[0, 0], sharex=ax)
+        cax = sf.add_subplot(gs[1, 1])
+        lo, hi = np.quantile(np.concatenate([x, y]), [0.0, 1.0]) if x.size else (0, 1)
+        pad = 0.03 * (hi - lo + 1e-9)
+        edges = np.linspace(lo - pad, hi + pad, int(np.clip(np.sqrt(max(x.size, 1)) * 1.5, 15, 80)) + 1)
+        # colour: mean deviation of the rows in each 2-D bin
+        cnt, _, _ = np.histogram2d(x, y, bins=[edges, edges])
+        tot, _, _ = np.histogram2d(x, y, bins=[edges, edges], weights=dev)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(cnt > 0, tot / cnt, np.nan)
+        lim = max(float(np.quantile(np.abs(dev), 0.99)) if dev.size else 1.0, 1e-3)  # a few outliers saturate
+        im = ax.pcolormesh(edges, edges, mean.T, cmap="coolwarm", vmin=-lim, vmax=lim)
+        ax.plot(edges, edges, "b--", lw=1, label="ideal: NML = RMF")
+        if key == "binding_energy":
+            ax.axvline(exp.binding_energy, color="k", ls=":", lw=1.2, label="experiment")
+            ax.axhline(exp.binding_energy, color="k", ls=":", lw=1.2)
+        elif exp.charge_radius is not None:
+            ax.axvline(exp.charge_radius, color="k", ls=":", lw=1.2, label="experiment")
+            ax.axhline(exp.charge_radius, color="k", ls=":", lw=1.2)
+        ax.set_xlabel(f"${sym}$ from the RMF solver ({unit})")
+        ax.set_ylabel(f"${sym}$ from NML ({unit})")
+        ax.legend(fontsize=8, loc="upper left")
+        cb = sf.colorbar(im, cax=cax, extend="both")
+        cb.set_label(rf"mean $\Delta {sym}/{sym}$ in the bin (%)")
+        if dev.size:
+            for v in np.quantile(dev, [0.025, 0.5, 0.975]):
+                if -lim <= v <= lim:
+                    cax.axhline(v, color="k", ls="--", lw=1)
+        top.hist(x, bins=edges, histtype="step", density=True, label="RMF", color="k")
+        top.hist(y, bins=edges, histtype="step", density=True, label="NML", color="tab:red")
+        top.set_ylabel(f"density (1/{unit})")
+        top.tick_params(labelbottom=False)
+        top.legend(fontsize=8)
+        top.set_title(f"{_nucleus_tex(nucleus)}: {name} ({int(m.sum())} convergent test rows)", fontsize=10)
+    return _save(fig, path)
+
+
+def _fig_unseen(studies: dict, path: Path) -> str:
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, key, tag in zip(axes, ("binding_energy", "charge_radius"), "ab"):
+        name, sym, _ = _OBS[key]
+        devs = {}
+        for label, ev in studies.items():
+            arr = ev["arrays"]
+            c = arr["convergent"]
+            devs[label] = 100 * deviation(arr[f"{key}_true"][c], arr[f"{key}_pred"][c])
+        allv = np.concatenate(list(devs.values())) if devs else np.zeros(1)
+        lo, hi = np.quantile(allv, [0.005, 0.995]) if allv.size else (-1, 1)
+        span = max(abs(lo), abs(hi), 1e-3)
+        bins = np.linspace(-span, span, 81)
+        for k, (label, d) in enumerate(devs.items()):
+            if d.size == 0:
+                continue
+            ax.hist(
+                d,
+                bins=bins,
+                density=True,
+                histtype="stepfilled",
+                alpha=0.35,
+                color=_COLORS[k % 8],
+                label=label,
+            )
+            ax.axvline(np.median(d), color=_COLORS[k % 8], ls="--", lw=1)
+        tol = 100 * TARGETS[f"{key}_unseen"]
+        ax.axvline(-tol, color="k", ls=":", lw=1, label=f"target +-{tol:g} %")
+        ax.axvline(tol, color="k", ls=":", lw=1)
+        ax.set_xlabel(rf"$\Delta {sym}/{sym}$ (%), nuclei not in training")
+        ax.set_ylabel("probability density (1/%)")
+        ax.set_title(f"({tag}) {name}: medians dashed", fontsize=10)
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+# ---------------------------------------------------------------------------------------------- page
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.3g}"
+
+
+def _cls_table(cls: dict) -> list[str]:
+    lines = ["| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for c, v in cls["per_class"].items():
+        lines.append(
+            f"| {_NICE.get(c, c)} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
+        )
+    lines.append(f"| **total accuracy** | | | {cls['accuracy']:.4f} | {cls['n']} |")
+    return lines
+
+
+def _reg_table(ev: dict, key: str) -> list[str]:
+    tol = ev["regression"][key]["all"].get("tolerance")
+    lines = [
+        "| nucleus | rows | median (%) | 95 % interval (%) | 95 % within +- (%) | target (%) | within target |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for nuc, s in ev["regression"][key].items():
+        if not s["n"]:
+            continue
+        ok = s["abs95"] <= tol
+        lines.append(
+            f"| {nuc} | {s['n']} | {_pct(s['median'])} | [{_pct(s['q025'])}, {_pct(s['q975'])}] | {_pct(s['abs95'])} | "
+            f"{100 * tol:g} | {100 * s['within']:.1f} % {'(pass)' if ok else '(FAIL)'} |"
+        )
+    return lines
+
+
+def _model_size(em) -> int | None:
+    if em.path is None:
+        return None
+    return sum(os.path.getsize(p) for p in Path(em.path).iterdir() if p.is_file())
+
+
+def write_report(models: dict, dataset, out, split: str | None = "test", unseen_dataset=None) -> dict:
+    """Evaluate ``models`` ({name: Emulator}; the first is the main model) on ``split`` of ``dataset`` and
+    write ``out/report.md``, PNG figures and ``out/summary.json``. Returns the summary (JSON-ready).
+
+    The unseen-nuclei study (Fig. 7) uses the nuclei that none of ``models`` was trained on, from the
+    whole of ``unseen_dataset`` if given, else from the evaluated rows of ``dataset``.
+    """
+    from .tables import load_rows
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, info = load_rows(dataset, split)
+    urows, uinfo = load_rows(unseen_dataset, None) if unseen_dataset is not None else (rows, info)
+    names = list(models)
+    main = models[names[0]]
+    seen = {n: evaluate_rows(em, rows) for n, em in models.items()}
+    trained = {nuc for em in models.values() for nuc in em.nuclei}
+    unseen_nuclei = [n for n in urows.nuclei if n not in trained]
+    unseen = (
+        {n: evaluate_rows(em, urows.only_nuclei(unseen_nuclei), unseen=True) for n, em in models.items()}
+        if unseen_nuclei
+        else {}
+    )
+    ev = seen[names[0]]
+    has_seen = ev["rows"] > 0
+    figs: dict[str, str] = {}
+    hist = main.metadata.get("training", {}).get("history", {})
+    if "classifier" in hist:
+        figs["cls_curves"] = _fig_classifier_curves(hist["classifier"], out / "fig2_classifier_training.png")
+    if "binding_energy" in hist and "charge_radius" in hist:
+        figs["reg_curves"] = _fig_regressor_curves(hist, out / "fig4_regressor_training.png")
+    picks: list[str] = []
+    if has_seen:
+        figs["confusion"] = _fig_confusion(
+            ev["classification"], out / "fig3_confusion_matrix.png", f"NML classifier, {split or 'all'} rows"
+        )
+        if main.mode == "softmax4":
+            figs["confusion_net"] = _fig_confusion(
+                ev["classification_network_only"],
+                out / "fig3b_confusion_network_only.png",
+                "four-class network alone (no exact nc_a)",
+            )
+        arr = ev["arrays"]
+        conv_nuclei = [n for n in ev["nuclei"] if np.any(arr["nucleus"][arr["convergent"]] == n)]
+        if conv_nuclei:
+            figs["deviations"] = _fig_deviations(
+                ev,
+                out / "fig5_deviations.png",
+                f"NML regressors on the {split or 'all'} rows of the training nuclei",
+            )
+        picks = list(
+            dict.fromkeys(
+                [n for n in ("40Ca", "208Pb") if n in conv_nuclei] or conv_nuclei[:1] + conv_nuclei[-1:]
+            )
+        )
+        for n in picks:
+            figs[f"rmf_{n}"] = _fig_rmf_vs_nml(ev, n, out / f"fig6_rmf_vs_nml_{n}.png")
+    if unseen:
+        figs["unseen"] = _fig_unseen(
+            {f"{n}: trained on {len(models[n].nuclei)} nuclei": e for n, e in unseen.items()},
+            out / "fig7_unseen_nuclei.png",
+        )
+        if unseen[names[0]]["regression"]["binding_energy"]["all"]["n"]:
+            figs["unseen_dev"] = _fig_deviations(
+                unseen[names[0]],
+                out / "fig7b_unseen_per_nucleus.png",
+                f"unseen nuclei, model '{names[0]}'",
+                unseen=True,
+            )
+
+    preset = main.metadata.get("preset", {}).get("name", "?")
+    md = ["# NucleiML emulator evaluation", ""]
+    md += [
+        f"Model `{main.path}` (preset `{preset}`, mode `{main.mode}`), trained on {', '.join(main.nuclei)} "
+        f"(training dataset card SHA-256 `{str(main.metadata.get('dataset', {}).get('card_sha256', '?'))[:16]}...`, "
+        f"NucleiML {main.metadata.get('package_version', '?')}). Evaluated on the **{split or 'whole'}** rows of "
+        f"`{info['dataset']}` (card `{info['card_sha256'][:16]}...`): {ev['rows']} rows of the training nuclei.",
+        "",
+        "Labels: convergent; nc_a no physical couplings (decided exactly by the couplings inversion); nc_b the "
+        "solver does not converge; nc_c converged but B more than "
+        f"{100 * main.threshold:g} % from experiment. Deviations dX/X = (X_RMF - X_NML) / X_RMF (seed Eq. 4) are "
+        "taken on the rows the solver labels convergent, with the regressors' raw output; '95 % within +-' is "
+        "the 95th percentile of |dX/X|.",
+        "",
+    ]
+    if has_seen:
+        md += ["## Acceptance figures", "", "| check | target | value | pass |", "|---|---|---|---|"]
+        for k, c in ev["checks"].items():
+            v = c["value"]
+            if isinstance(v, dict):
+                pick = min if k == "recall" else max
+                vtxt = (
+                    "-"
+                    if not v
+                    else (
+                        f"lowest {pick(v.values()):.3f}"
+                        if k == "recall"
+                        else f"worst {100 * pick(v.values()):.3g} %"
+                    )
+                )
+            else:
+                vtxt = f"{v:.4f}"
+            md.append(f"| {k} | {c['target']} | {vtxt} | {'yes' if c['pass'] else '**no**'} |")
+        md += ["", "## Classifier (seed Table II, Fig. 3)", "", *_cls_table(ev["classification"])]
+        md += ["", f"![confusion matrix]({figs['confusion']})", ""]
+        if main.mode == "softmax4":
+            md += [
+                "The four-class network alone, as in the seed (its own nc_a output instead of the exact inversion):",
+                "",
+            ]
+            md += [
+                *_cls_table(ev["classification_network_only"]),
+                "",
+                f"![confusion matrix, network only]({figs['confusion_net']})",
+                "",
+            ]
+        thr = main.nc_b_threshold
+        md += [
+            "Decision threshold for nc_b (labels nc_b wherever P(nc_b) >= t; the model uses "
+            + ("the most probable class" if thr is None else f"t = {thr:.3g}")
+            + "): a lower t finds more non-convergent rows at the cost of convergent ones.",
+            "",
+            "| t | nc_b recall | convergent recall | accuracy |",
+            "|---:|---:|---:|---:|",
+        ]
+        for r in ev["nc_b_threshold_tradeoff"]:
+            md.append(
+                f"| {r['threshold']:g} | {r['nc_b_recall']:.3f} | {r['convergent_recall']:.3f} | {r['accuracy']:.4f} |"
+            )
+        md.append("")
+        md += [
+            "Accuracy and recall per nucleus:",
+            "",
+            "| nucleus | accuracy | " + " | ".join(f"recall {_NICE[c]}" for c in main.class_names) + " |",
+            "|---|---:|" + "---:|" * len(main.class_names),
+        ]
+        for nuc, s in ev["classification_by_nucleus"].items():
+            rec = " | ".join(
+                "-" if not np.isfinite(s["recall"][c]) else f"{s['recall'][c]:.3f}" for c in main.class_names
+            )
+            md.append(f"| {nuc} | {s['accuracy']:.4f} | {rec} |")
+        md.append("")
+    else:
+        md += [
+            "The evaluated rows hold none of the model's training nuclei: only the unseen-nuclei study applies.",
+            "",
+        ]
+    md += ["## Training curves (seed Figs. 2 and 4)", ""]
+    tr = main.metadata.get("training", {})
+    for key, alt in (("cls_curves", "classifier training"), ("reg_curves", "regressor training")):
+        if key in figs:
+            md += [f"![{alt}]({figs[key]})", ""]
+    if tr:
+        kept = {k: h.get("kept_epoch") for k, h in tr.get("history", {}).items()}
+        md += [
+            "Training wall time (s, one core): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in tr.get("seconds", {}).items())
+            + "; weights kept from epoch "
+            + ", ".join(f"{k} {v}" for k, v in kept.items())
+            + ".",
+            "",
+        ]
+    if "deviations" in figs:
+        md += ["## Regressors on the training nuclei (seed Figs. 5 and 6)", ""]
+        for key in ("binding_energy", "charge_radius"):
+            md += [f"### {_OBS[key][0].capitalize()}", "", *_reg_table(ev, key), ""]
+        md += [f"![deviations]({figs['deviations']})", ""]
+        for n in picks:
+            md += [f"![RMF vs NML, {n}]({figs[f'rmf_{n}']})", ""]
+    md += ["## Unseen nuclei (seed Fig. 7)", ""]
+    if unseen:
+        src = f"`{uinfo['dataset']}` (all rows)" if unseen_dataset is not None else "the evaluated rows"
+        md += [
+            f"Nuclei none of the compared models was trained on, from {src}: {', '.join(unseen_nuclei)}. "
+            "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch).",
+            "",
+            "| model | trained on | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for n, e in unseen.items():
+            b, r = e["regression"]["binding_energy"]["all"], e["regression"]["charge_radius"]["all"]
+            md.append(
+                f"| {n} | {', '.join(models[n].nuclei)} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
+            )
+        md += ["", f"![unseen nuclei]({figs['unseen']})", ""]
+        if "unseen_dev" in figs:
+            md += [f"Per nucleus, model `{names[0]}`:", ""]
+            for key in ("binding_energy", "charge_radius"):
+                md += [
+                    f"### {_OBS[key][0].capitalize()} (unseen)",
+                    "",
+                    *_reg_table(unseen[names[0]], key),
+                    "",
+                ]
+            md += [f"![unseen per nucleus]({figs['unseen_dev']})", ""]
+    else:
+        md += ["No evaluated nucleus lies outside the training sets of the compared models.", ""]
+    if len(models) > 1 and has_seen:
+        md += [
+            "## Models side by side (same rows, each on its own training nuclei)",
+            "",
+            "| | " + " | ".join(f"`{n}`" for n in names) + " |",
+            "|---|" + "---:|" * len(names),
+        ]
+
+        def row(label, fn):
+            md.append(f"| {label} | " + " | ".join(fn(n) for n in names) + " |")
+
+        def band(n, key, worst):
+            per = [s["abs95"] for k, s in seen[n]["regression"][key].items() if k != "all" and s["n"]]
+            return _pct(max(per) if worst and per else seen[n]["regression"][key]["all"]["abs95"])
+
+        row(
+            "preset / mode",
+            lambda n: f"{models[n].metadata.get('preset', {}).get('name', '?')} / {models[n].mode}",
+        )
+        row("training nuclei", lambda n: str(len(models[n].nuclei)))
+        row("accuracy", lambda n: f"{seen[n]['classification']['accuracy']:.4f}")
+        for c in main.class_names:
+            row(
+                f"recall {_NICE[c]}",
+                lambda n, c=c: f"{seen[n]['classification']['per_class'][c]['recall']:.3f}",
+            )
+        for key, sym in (("binding_energy", "B"), ("charge_radius", "Rch")):
+            row(f"{sym}: 95 % band, worst nucleus (%)", lambda n, key=key: band(n, key, True))
+            row(f"{sym}: 95 % band, all nuclei (%)", lambda n, key=key: band(n, key, False))
+        row(
+            "training time (s, one core)",
+            lambda n: f"{sum(models[n].metadata.get('training', {}).get('seconds', {}).values()):.0f}",
+        )
+        row("network parameters", lambda n: str(sum(net.n_parameters for net in models[n].networks.values())))
+        row("model size (kB)", lambda n: f"{(_model_size(models[n]) or 0) / 1e3:.0f}")
+        md.append("")
+    (out / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+
+    def strip(e):
+        return {k: v for k, v in e.items() if k != "arrays"}
+
+    summary = {
+        "dataset": info["dataset"],
+        "split": split,
+        "card_sha256": info["card_sha256"],
+        "unseen_dataset": uinfo["dataset"] if unseen_dataset is not None else None,
+        "figures": figs,
+        "models": {
+            n: {
+                "path": str(models[n].path),
+                "nuclei": list(models[n].nuclei),
+                "seen": strip(seen[n]),
+                "unseen": strip(unseen[n]) if n in unseen else None,
+            }
+            for n in names
+        },
+    }
+    (out / "summary.json").write_text(
+        json.dumps(finite_json(summary), indent=1, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    return summary

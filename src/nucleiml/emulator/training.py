@@ -1,0 +1,480 @@
+"""Training the emulator networks with PyTorch on CPU: all torch code of NucleiML lives in this module.
+
+PyTorch comes with the ``ml`` extra (``pip install "nucleiml[ml]"``); prediction does not need it.
+
+Reproducibility: every random choice (initial weights, batch order) comes from a ``torch.Generator``
+seeded from the user's seed and the network's name, and training runs single-threaded
+(``torch.set_num_threads(1)``), so the same seed, data and preset give bitwise the same weights.
+
+Initialisation follows the seed's Keras defaults: Glorot-uniform weights and zero biases for hidden layers,
+normal (std 0.05) output weights. Optimiser: Adam (learning rate 1e-3 by default), per-epoch training loss
+(mean over batches) and validation loss (whole validation set) recorded, and accuracies for classifiers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..datasets.labels import CONVERGENT, LABELS, NC_A, NC_B, NC_C
+from ..nuclei import NucleusError, parse_nuclei
+from ..parameters import NMP_NAMES
+from .features import Scaler, TargetTransform, assemble
+from .forward import MLP
+from .metrics import finite_json
+from .presets import NETWORK_NAMES, NetworkSpec, Preset, get_preset
+
+__all__ = ["History", "MissingTorchError", "fit_network", "network_seed", "require_torch", "train_emulator"]
+
+
+class MissingTorchError(ImportError):
+    """PyTorch (the ``ml`` extra) is needed for training but is not installed."""
+
+
+def require_torch():
+    """Import torch or raise :class:`MissingTorchError` with the install command."""
+    try:
+        import torch
+    except ImportError:
+        raise MissingTorchError(
+            'training the emulator needs PyTorch, which is not installed: pip install "nucleiml[ml]" '
+            "(prediction works without it)"
+        ) from None
+    return torch
+
+
+def network_seed(seed: int, name: str) -> int:
+    """The torch seed of network ``name`` for a user seed (independent streams per network)."""
+    key = sum(ord(c) * 31**i for i, c in enumerate(name)) % 2**32
+    return int(np.random.SeedSequence([int(seed), key]).generate_state(1, dtype=np.uint64)[0] % 2**63)
+
+
+@dataclass
+class History:
+    """Per-epoch curves: training loss (mean over the epoch's batches), validation loss, accuracies
+    (classifiers; None otherwise), learning rate; the epoch whose weights were kept; wall time (s)."""
+
+    loss_name: str
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] | None = None
+    val_accuracy: list[float] | None = None
+    learning_rate: list[float] = field(default_factory=list)
+    kept_epoch: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "loss_name": self.loss_name,
+            "train_loss": self.train_loss,
+            "val_loss": self.val_loss,
+            "train_accuracy": self.train_accuracy,
+            "val_accuracy": self.val_accuracy,
+            "learning_rate": self.learning_rate,
+            "kept_epoch": self.kept_epoch,
+            "seconds": self.seconds,
+        }
+
+
+def _build(torch, n_in: int, spec: NetworkSpec, n_out: int, gen):
+    nn = torch.nn
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}[spec.activation]
+    layers, width = [], n_in
+    for w in spec.hidden:
+        lin = nn.Linear(width, w)
+        nn.init.xavier_uniform_(lin.weight, generator=gen)
+        nn.init.zeros_(lin.bias)
+        layers += [lin, act()]
+        width = w
+    out = nn.Linear(width, n_out)
+    nn.init.normal_(out.weight, 0.0, 0.05, generator=gen)
+    nn.init.zeros_(out.bias)
+    layers.append(out)
+    return nn.Sequential(*layers)
+
+
+def _export(model, spec: NetworkSpec, output: str) -> MLP:
+    lins = [m for m in model if hasattr(m, "weight")]
+    return MLP.from_layers(
+        [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in lins],
+        spec.activation,
+        output,
+    )
+
+
+def _lr(spec: NetworkSpec, epoch: int) -> float:
+    if spec.schedule == "constant" or spec.epochs == 1:
+        return spec.learning_rate
+    f = spec.final_lr_fraction
+    return spec.learning_rate * (f + (1 - f) * 0.5 * (1 + math.cos(math.pi * epoch / (spec.epochs - 1))))
+
+
+def fit_network(
+    spec: NetworkSpec,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    *,
+    seed: int,
+    target_scaler: Scaler | None = None,
+    progress: bool = False,
+    desc: str = "",
+    checkpoints: Sequence[int] = (),
+) -> tuple[MLP, History, dict[int, MLP]]:
+    """Train one network; returns (numpy network, curves, {epoch: network} at ``checkpoints``).
+
+    ``x``: scaled inputs (n, d) float32. ``y``: class indices (int, loss cross_entropy), 0/1 (loss
+    binary_cross_entropy) or standardised targets (mape / mse); for ``mape`` the ``target_scaler`` maps the
+    standardised target back to the (transformed) observable, so the loss is the relative error in per cent.
+    ``checkpoints``: 1-based epochs after which a copy of the weights is returned (the grid search uses them
+    to score several epoch counts with one training run when the learning rate is constant).
+    """
+    torch = require_torch()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # bitwise reproducible; restored on return
+    try:
+        return _fit(
+            torch, spec, x_train, y_train, x_val, y_val, seed, target_scaler, progress, desc, checkpoints
+        )
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(torch, spec, x_train, y_train, x_val, y_val, seed, target_scaler, progress, desc, checkpoints):
+    gen = torch.Generator().manual_seed(seed)
+    kind = spec.loss
+    n_out = int(y_train.max()) + 1 if kind == "cross_entropy" else 1
+    if kind == "cross_entropy":
+        n_out = max(n_out, 4)
+    model = _build(torch, x_train.shape[1], spec, n_out, gen)
+    opt = torch.optim.Adam(model.parameters(), lr=spec.learning_rate, weight_decay=spec.weight_decay)
+    xt = torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32))
+    if kind == "cross_entropy":
+        yt = torch.from_numpy(np.asarray(y_train, dtype=np.int64))
+    else:
+        yt = torch.from_numpy(np.asarray(y_train, dtype=np.float32).reshape(-1, 1))
+    has_val = x_val is not None and len(x_val) > 0
+    if has_val:
+        xv = torch.from_numpy(np.ascontiguousarray(x_val, dtype=np.float32))
+        yv = (
+            torch.from_numpy(np.asarray(y_val, dtype=np.int64))
+            if kind == "cross_entropy"
+            else torch.from_numpy(np.asarray(y_val, dtype=np.float32).reshape(-1, 1))
+        )
+    if kind == "mape":
+        if target_scaler is None:
+            raise ValueError("loss 'mape' needs the target scaler")
+        t_mean = float(target_scaler.mean[0])
+        t_scale = float(target_scaler.scale[0])
+
+    def loss_fn(out, y):
+        if kind == "cross_entropy":
+            return torch.nn.functional.cross_entropy(out, y)
+        if kind == "binary_cross_entropy":
+            return torch.nn.functional.binary_cross_entropy_with_logits(out, y)
+        if kind == "mse":
+            return torch.mean((out - y) ** 2)
+        t_true = y * t_scale + t_mean
+        return 100.0 * torch.mean(torch.abs((out - y) * t_scale) / torch.abs(t_true))
+
+    def n_correct(out, y) -> int:
+        if kind == "cross_entropy":
+            return int((out.argmax(dim=1) == y).sum())
+        return int(((out > 0).float() == y).sum())
+
+    classifier = kind in ("cross_entropy", "binary_cross_entropy")
+    hist = History(
+        loss_name=kind, train_accuracy=[] if classifier else None, val_accuracy=[] if classifier else None
+    )
+    output = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(kind, "linear")
+    best, best_state = math.inf, None
+    saved: dict[int, MLP] = {}
+    n = xt.shape[0]
+    bs = spec.batch_size
+    bar = None
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=spec.epochs, desc=desc or "training", unit="epoch", leave=True)
+        except ImportError:
+            bar = None
+    t0 = time.perf_counter()
+    try:
+        for epoch in range(spec.epochs):
+            lr = _lr(spec, epoch)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            model.train()
+            perm = torch.randperm(n, generator=gen)
+            xs, ys = xt[perm], yt[perm]
+            total, correct = 0.0, 0
+            for start in range(0, n, bs):
+                xb, yb = xs[start : start + bs], ys[start : start + bs]
+                opt.zero_grad(set_to_none=True)
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * xb.shape[0]
+                if classifier:
+                    correct += n_correct(out.detach(), yb)
+            hist.train_loss.append(total / n)
+            hist.learning_rate.append(lr)
+            if classifier:
+                hist.train_accuracy.append(correct / n)
+            if has_val:
+                model.eval()
+                with torch.no_grad():
+                    out = model(xv)
+                    vloss = float(loss_fn(out, yv))
+                    if classifier:
+                        hist.val_accuracy.append(n_correct(out, yv) / len(xv))
+                hist.val_loss.append(vloss)
+            else:
+                vloss = hist.train_loss[-1]
+            if spec.restore_best and vloss < best:
+                best = vloss
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                hist.kept_epoch = epoch + 1
+            if epoch + 1 in checkpoints:
+                saved[epoch + 1] = _export(model, spec, output)
+            if bar is not None:
+                post = {"loss": f"{hist.train_loss[-1]:.4g}"}
+                if has_val:
+                    post["val"] = f"{vloss:.4g}"
+                bar.set_postfix(post, refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if spec.restore_best and best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        hist.kept_epoch = spec.epochs
+    hist.seconds = time.perf_counter() - t0
+    return _export(model, spec, output), hist, saved
+
+
+# ---------------------------------------------------------------------------------------------- orchestration
+
+
+def classifier_targets(mode: str, label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row mask, targets) of the classifier: softmax4 learns the class index of every row; hybrid learns
+    converged (1: convergent or nc_c) against nc_b (0) on the rows with physical couplings."""
+    label = np.asarray(label).astype(str)
+    if mode == "softmax4":
+        index = {c: i for i, c in enumerate(LABELS)}
+        return np.ones(label.size, dtype=bool), np.array([index[c] for c in label], dtype=np.int64)
+    mask = label != NC_A
+    return mask, np.isin(label[mask], (CONVERGENT, NC_C)).astype(np.float32)
+
+
+def regressor_mask(rows_label: np.ndarray, which: str) -> np.ndarray:
+    label = np.asarray(rows_label).astype(str)
+    return label == CONVERGENT if which == "convergent" else np.isin(label, (CONVERGENT, NC_C))
+
+
+def regressor_data(rows, name: str, preset: Preset) -> tuple[np.ndarray, np.ndarray]:
+    """(row mask, target values in MeV or fm) of regressor ``name`` on ``rows`` under ``preset``: the rows
+    of ``preset.<name>_rows``; binding energies clipped to B_exp (1 +- binding_energy_clip) if set."""
+    from ..experiment import experiment
+
+    mask = regressor_mask(rows.label, getattr(preset, f"{name}_rows"))
+    values = getattr(rows, name)[mask].copy()
+    if name == "binding_energy" and preset.binding_energy_clip is not None:
+        c = preset.binding_energy_clip
+        nuc = rows.nucleus[mask]
+        for n in np.unique(nuc):
+            b_exp = experiment(str(n)).binding_energy
+            m = nuc == n
+            values[m] = np.clip(values[m], b_exp * (1 - c), b_exp * (1 + c))
+    return mask, values
+
+
+def choose_nc_b_threshold(em, rows, recall: float, say=lambda *_: None, min_rows: int = 20) -> float | None:
+    """The largest P(nc_b) threshold (at most 0.5) whose nc_b recall on ``rows`` reaches ``recall``; None
+    (plain argmax) if ``rows`` hold fewer than ``min_rows`` nc_b rows of the model's nuclei."""
+    p_ncb = []
+    for nuc in em.nuclei:
+        m = (rows.nucleus == nuc) & (rows.label == NC_B)
+        if m.any():
+            p_ncb.append(em.predict(rows.nmp[m], nuc, couplings_ok=True)["probabilities"][:, 2])
+    p = np.concatenate(p_ncb) if p_ncb else np.zeros(0)
+    if p.size < min_rows:
+        say(f"  nc_b threshold: only {p.size} nc_b validation rows, labels stay the most probable class")
+        return None
+    t = float(min(0.5, np.quantile(p, 1.0 - recall)))
+    t = max(t, 1e-3)
+    say(f"  nc_b threshold {t:.3g}: nc_b recall {np.mean(p >= t):.3f} on {p.size} validation rows")
+    return t
+
+
+def _robust_sigma(dev: np.ndarray) -> float:
+    d = dev[np.isfinite(dev)]
+    if d.size < 2:
+        return 0.01
+    q16, q84 = np.quantile(d, [0.16, 0.84])
+    return float(max(0.5 * (q84 - q16), 1e-4))
+
+
+def train_emulator(
+    dataset: str | Path,
+    out: str | Path | None = None,
+    preset: str | Preset = "default",
+    *,
+    nuclei=None,
+    seed: int = 0,
+    progress: bool = True,
+    log=None,
+):
+    """Train classifier and regressors on the train split of ``dataset`` (validation curves on its
+    validation split), save to ``out`` (if given) and return the :class:`~nucleiml.emulator.Emulator`.
+
+    ``nuclei``: train on these nuclei of the dataset only (e.g. ``"paper"`` for the unseen-nuclei study);
+    default all. ``log``: callable receiving progress lines (default: none).
+    """
+    from ..experiment import experiment
+    from .evaluation import evaluate_rows
+    from .model import Emulator
+    from .tables import load_rows
+
+    require_torch()
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    preset = get_preset(preset)
+    say = log or (lambda *_: None)
+    train, info = load_rows(dataset, "train")
+    val, _ = load_rows(dataset, "validation")
+    card = info["card"]
+    available = train.nuclei
+    if nuclei is not None:
+        wanted = [n.name for n in parse_nuclei(nuclei)]
+        missing = [n for n in wanted if n not in available]
+        if missing:
+            raise NucleusError(
+                f"nuclei {', '.join(missing)} are not in the training data of {dataset} "
+                f"(it has {', '.join(available)})"
+            )
+        train, val = train.only_nuclei(wanted), val.only_nuclei(wanted)
+        names = tuple(wanted)
+    else:
+        names = available
+    say(
+        f"training preset {preset.name!r} on {len(train)} rows ({', '.join(names)}), validating on {len(val)}"
+    )
+    x_tr = assemble(train.nmp, train.Z, train.N, preset.features)
+    x_va = assemble(val.nmp, val.Z, val.N, preset.features)
+    x_scaler = Scaler.fit(x_tr)
+    z_tr, z_va = x_scaler.transform(x_tr), x_scaler.transform(x_va)
+
+    networks: dict[str, MLP] = {}
+    histories: dict[str, dict] = {}
+    net_meta: dict[str, dict] = {}
+    rows_used: dict[str, int] = {}
+    for name in NETWORK_NAMES:
+        spec = preset.network(name)
+        if name == "classifier":
+            m_tr, y_tr = classifier_targets(preset.mode, train.label)
+            m_va, y_va = classifier_targets(preset.mode, val.label)
+            scaler = None
+        else:
+            m_tr, values_tr = regressor_data(train, name, preset)
+            m_va, values_va = regressor_data(val, name, preset)
+            tt = TargetTransform.fit(spec.target_transform, values_tr, train.Z[m_tr], train.N[m_tr])
+            y_tr = tt.forward(values_tr, train.Z[m_tr], train.N[m_tr])
+            y_va = tt.forward(values_va, val.Z[m_va], val.N[m_va])
+            scaler = tt.scaler
+            net_meta[name] = {"target_transform": tt.to_dict(), "rows": getattr(preset, f"{name}_rows")}
+        if not m_tr.any():
+            raise ValueError(f"no training rows for the {name} network in {dataset}")
+        rows_used[name] = int(m_tr.sum())
+        net, hist, _ = fit_network(
+            spec,
+            z_tr[m_tr],
+            y_tr,
+            z_va[m_va],
+            y_va,
+            seed=network_seed(seed, name),
+            target_scaler=scaler,
+            progress=progress,
+            desc=name,
+        )
+        networks[name] = net
+        histories[name] = hist.to_dict()
+        say(
+            f"  {name}: {rows_used[name]} rows, {spec.epochs} epochs in {hist.seconds:.1f} s, kept epoch "
+            f"{hist.kept_epoch}, validation loss {hist.val_loss[hist.kept_epoch - 1] if hist.val_loss else float('nan'):.4g}"
+        )
+    net_meta["classifier"] = {"target": "converged vs nc_b" if preset.mode == "hybrid" else "four classes"}
+
+    prior = card["prior"]
+    nuc_meta = []
+    for nm in names:
+        nuc = parse_nuclei(nm)[0]
+        nuc_meta.append(
+            {
+                "name": nuc.name,
+                "Z": nuc.Z,
+                "N": nuc.N,
+                "binding_energy_exp": float(experiment(nuc).binding_energy),
+                "binding_energy_rel_error": 0.01,  # replaced below from the validation rows
+            }
+        )
+    meta = {
+        "mode": preset.mode,
+        "features": list(preset.features),
+        "feature_scaler": x_scaler.to_dict(),
+        "class_names": list(LABELS),
+        "nuclei": nuc_meta,
+        "prior_box": {k: [float(prior["nmp"][k]["low"]), float(prior["nmp"][k]["high"])] for k in NMP_NAMES},
+        "masses": {k: float(v) for k, v in prior["masses"].items()},
+        "nc_c_threshold": float(card.get("nc_c_threshold", 0.2)),
+        "networks": net_meta,
+        "package_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seed": seed,
+        "preset": preset.to_dict(),
+        "dataset": {
+            "path": info["dataset"],
+            "card_sha256": info["card_sha256"],
+            "split": info["split_card"],
+            "train_rows": len(train),
+            "validation_rows": len(val),
+            "rows_per_network": rows_used,
+        },
+        "training": {"seconds": {k: h["seconds"] for k, h in histories.items()}, "history": histories},
+    }
+    em = Emulator(meta, networks)
+    # the per-nucleus relative error of the binding energy, used by the soft nc_c rule (convergent
+    # validation rows: the error near the threshold, not that of the clipped far-away solutions)
+    conv_va = regressor_mask(val.label, "convergent")
+    ref = val if conv_va.any() else train
+    ref_mask = conv_va if conv_va.any() else regressor_mask(train.label, "convergent")
+    for d in nuc_meta:
+        m = ref_mask & (ref.nucleus == d["name"])
+        if m.any():
+            pred = em.predict(ref.nmp[m], d["name"], couplings_ok=True, mask_nonconvergent=False)
+            d["binding_energy_rel_error"] = _robust_sigma(
+                (ref.binding_energy[m] - pred["binding_energy"]) / ref.binding_energy[m]
+            )
+    em = Emulator(meta, networks)
+    if preset.nc_b_recall is not None:
+        meta["nc_b_threshold"] = choose_nc_b_threshold(em, val, preset.nc_b_recall, say)
+        em = Emulator(meta, networks)
+    if len(val):
+        meta["validation"] = finite_json(evaluate_rows(em, val, summary_only=True))
+        em = Emulator(meta, networks)
+    if out is not None:
+        from .format import save_model
+
+        save_model(out, meta, networks, card)
+        em.path = Path(out)
+    return em
