@@ -431,11 +431,27 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda p: _datasets_cli().add_dataset_arguments(p),
         lambda a: _datasets_cli().run_dataset(a),
     ),
+    "infer": Subcommand(
+        "posterior of the NMPs under finite-nucleus data (nested sampling; emulator or RMF solver)",
+        lambda p: _inference_cli().add_infer_arguments(p),
+        lambda a: _inference_cli().run_infer(a),
+    ),
+    "compare": Subcommand(
+        "compare two posteriors: Jensen-Shannon divergence per NMP and an overlaid corner plot",
+        lambda p: _inference_cli().add_compare_arguments(p),
+        lambda a: _inference_cli().run_compare(a),
+    ),
 }
 
 
 def _datasets_cli():
     from .datasets import cli
+
+    return cli
+
+
+def _inference_cli():
+    from .inference import cli
 
     return cli
 
