@@ -245,3 +245,36 @@ def test_nml_model_loads_through_the_emulator_interface(monkeypatch):
     assert isinstance(model, EmulatorModel) and loaded == [None]
     make_model(CFG.replace(model={"emulator": "/some/where"}))
     assert loaded[-1] == "/some/where"
+
+
+def _draws(n, seed=0):
+    s = CFG.prior.sample(n, np.random.default_rng(seed))
+    return np.column_stack([s[k] for k in NMP_NAMES])
+
+
+def test_rmf_local_workers_give_the_in_process_results():
+    x = _draws(6, seed=1)
+    with RMFModel(("40Ca",), CFG.prior.masses, workers=1) as serial:
+        a = serial.evaluate(x)
+    with RMFModel(("40Ca",), CFG.prior.masses, workers=2) as pool:
+        assert pool.describe()["parallel"] == "2 local worker processes"
+        b = pool.evaluate(x)
+        assert pool._executor is not None
+    assert pool._executor is None  # closed
+    np.testing.assert_array_equal(a.label, b.label)
+    np.testing.assert_allclose(a.binding_energy, b.binding_energy, rtol=1e-10)
+
+
+def test_rmf_on_a_dask_client_gives_the_in_process_results():
+    distributed = pytest.importorskip("distributed")
+    x = _draws(4, seed=2)
+    with RMFModel(("40Ca",), CFG.prior.masses, workers=1) as serial:
+        a = serial.evaluate(x)
+    with distributed.Client(
+        processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None
+    ) as client:
+        with RMFModel(("40Ca",), CFG.prior.masses, scheduler=client) as model:
+            b = model.evaluate(x)
+            assert model.parallel == 1
+    np.testing.assert_array_equal(a.label, b.label)
+    np.testing.assert_allclose(a.binding_energy, b.binding_energy, rtol=1e-12)

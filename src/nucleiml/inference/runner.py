@@ -229,6 +229,7 @@ def infer(
         "likelihood_calls": result.ncall,
         "likelihood_calls_this_session": counting.points,
         "invalid_fraction_this_session": counting.invalid / counting.points if counting.points else None,
+        "likelihood_calls_per_second_this_session": counting.points / (time.perf_counter() - t0),
         "wall_seconds": round(wall, 3),
         "sessions": len(sessions),
         "samples": {"equally_weighted": len(result.samples), "weighted": len(result.points)},
