@@ -112,7 +112,7 @@ class Interrupting(FakeEmulator):
 
 
 def test_interrupted_infer_resumes_and_completes(tmp_path):
-    cfg = default_run_config().replace(sampler={"live_points": 60, "min_ess": 60})
+    cfg = default_run_config().replace(sampler={"live_points": 60, "min_ess": 60, "frac_remain": 0.01})
     box = {k: (d.low, d.high) for k, d in cfg.prior.nmp.items()}
     em = Interrupting(limit=12)
     model = EmulatorModel(em, cfg.data.nuclei, prior_box=box)

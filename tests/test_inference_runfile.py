@@ -16,6 +16,7 @@ def test_default_run_file_is_the_documented_run():
     assert cfg.prior == default_prior()
     assert cfg.model.name == "nml" and cfg.model.emulator is None and cfg.model.workers is None
     assert cfg.sampler.backend == "ultranest" and cfg.sampler.max_ncalls is None
+    assert (cfg.sampler.live_points, cfg.sampler.frac_remain) == (400, 0.5)
     assert "default_run.toml" in cfg.source and "[likelihood]" in cfg.text
     assert load_run_config(None) == cfg
 

@@ -189,13 +189,29 @@ def compare_corner_plot(
         "levels": (0.393, 0.865),
         "max_n_ticks": 4,
         "label_kwargs": {"fontsize": 12},
-        "hist_kwargs": {"linewidth": 1.5},
     }
-    fig = corner.corner(a, color=COLORS[0], **common)
-    corner.corner(b, fig=fig, color=COLORS[1], **common)
+    # weights 1/n: both marginals are probabilities per bin, comparable whatever the sample sizes
+    # (corner writes the colour into hist_kwargs: each call gets its own dict)
+    fig = corner.corner(
+        a,
+        color=COLORS[0],
+        weights=np.full(len(a), 1.0 / len(a)),
+        hist_kwargs={"color": COLORS[0], "linewidth": 1.5},
+        **common,
+    )
+    corner.corner(
+        b,
+        fig=fig,
+        color=COLORS[1],
+        weights=np.full(len(b), 1.0 / len(b)),
+        hist_kwargs={"color": COLORS[1], "linewidth": 1.5},
+        **common,
+    )
     axes = np.asarray(fig.axes).reshape(d, d)
     for i, name in enumerate(names):
         ax = axes[i, i]
+        top = max(np.histogram(s[:, i], bins=common["bins"], range=rng[i])[0].max() / len(s) for s in (a, b))
+        ax.set_ylim(0.0, 1.1 * top)  # corner scales the diagonal to the last set drawn only
         texts = []
         for s, color in ((a, COLORS[0]), (b, COLORS[1])):
             lo, med, hi = weighted_quantile(s[:, i], np.ones(len(s)), list(_QUANTILES))

@@ -228,7 +228,7 @@ class SamplerConfig:
     backend: str = "ultranest"
     live_points: int = 400
     dlogz: float = 0.5
-    frac_remain: float = 0.01
+    frac_remain: float = 0.5
     min_ess: int = 400
     max_ncalls: int | None = None
     batch_min: int = 128
