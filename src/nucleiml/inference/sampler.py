@@ -3,9 +3,10 @@
 The only module that imports the samplers (``ultranest``, ``dynesty``; the ``infer`` extra).
 
 - **UltraNest** (default): ``ReactiveNestedSampler`` with ``vectorized=True`` (the likelihood gets batches
-  of ``batch_min`` .. ``batch_max`` points), resumable from its log directory: every evaluated point is
+  of ``batch_min`` .. ``batch_max`` points), resumable from its log directory: every point it accepts is
   appended to ``LOG_DIR/results/points.tsv``, so a run stopped by Ctrl-C, a kill or ``max_ncalls`` continues
-  where it stopped (``resume=True``) and replays the stored points without new likelihood calls. A
+  where it stopped (``resume=True``), replaying the stored points without new likelihood calls (rejected
+  draws are not stored). A
   likelihood plateau (the box shape's ``log L = 0``) is handled by UltraNest: tied live points are removed
   without replacement and the run ends when the live points agree to within ``Lepsilon``. UltraNest draws
   from numpy's global random state; it is seeded from ``seed`` and restored afterwards.
