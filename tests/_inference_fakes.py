@@ -54,3 +54,29 @@ class FakeEmulator:
             "charge_radius": np.where(conv, r, np.nan),
             "in_domain": in_domain,
         }
+
+
+class InvertingEmulator(FakeEmulator):
+    """Like FakeEmulator, plus the optional parts of the real interface: ``masses`` and ``couplings_ok``
+    (exact nc_a by inversion, which ``predict`` accepts precomputed)."""
+
+    def __init__(self, nuclei=("40Ca", "208Pb")):
+        super().__init__(nuclei)
+        self.masses = dict(default_prior().masses)
+        self.inversions = 0
+        self.given = []
+
+    def couplings_ok(self, nmp):
+        from nucleiml.nuclear_matter import couplings_from_nmp_array
+
+        self.inversions += 1
+        return np.asarray(couplings_from_nmp_array(np.asarray(nmp), **self.masses).ok, dtype=bool)
+
+    def predict(self, nmp, nucleus, couplings_ok=None):
+        self.given.append(couplings_ok is not None)
+        ok = self.couplings_ok(nmp) if couplings_ok is None else couplings_ok
+        out = super().predict(nmp, nucleus)
+        out["label"] = np.where(ok, out["label"], "nc_a")
+        for k in ("binding_energy", "charge_radius"):
+            out[k] = np.where(ok, out[k], np.nan)
+        return out

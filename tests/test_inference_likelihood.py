@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nucleiml
-from _inference_fakes import FakeEmulator
+from _inference_fakes import FakeEmulator, InvertingEmulator
 from nucleiml.experiment import experiment
 from nucleiml.inference import Likelihood, ModelError, default_run_config
 from nucleiml.inference.likelihood import (
@@ -278,3 +278,16 @@ def test_rmf_on_a_dask_client_gives_the_in_process_results():
             assert model.parallel == 1
     np.testing.assert_array_equal(a.label, b.label)
     np.testing.assert_allclose(a.binding_energy, b.binding_energy, rtol=1e-12)
+
+
+def test_nml_model_inverts_once_per_batch_and_checks_masses():
+    em = InvertingEmulator()
+    model = EmulatorModel(em, ("40Ca", "208Pb"), prior_box=_box(), masses=dict(CFG.prior.masses))
+    x = _draws(20, seed=3)
+    ev = model.evaluate(x)
+    assert em.inversions == 1 and em.given == [True, True]
+    ok = np.asarray(nucleiml.couplings_from_nmp_array(x, **CFG.prior.masses).ok)
+    np.testing.assert_array_equal(ev.label[:, 0] == "nc_a", ~ok)
+    masses = dict(CFG.prior.masses, m_sigma=510.0)
+    with pytest.raises(ModelError, match=r"masses differ .*m_sigma = 510 \(emulator 500\) MeV"):
+        EmulatorModel(InvertingEmulator(), ("40Ca",), masses=masses)

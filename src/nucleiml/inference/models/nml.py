@@ -40,18 +40,21 @@ class EmulatorModel:
         Nuclei to predict; each must be among ``emulator.nuclei``.
     prior_box : mapping of str to (float, float), optional
         Support of the run's prior per NMP; checked against ``emulator.prior_box``.
+    masses : mapping of str to float, optional
+        The prior's meson and nucleon masses (MeV); checked against ``emulator.masses`` if it has them.
     source : str, optional
         Where the emulator came from (recorded by :meth:`describe`).
 
     Raises
     ------
     ModelError
-        If a nucleus is not covered by the emulator or the prior leaves its training domain.
+        If a nucleus is not covered by the emulator, the prior leaves its training domain, or the masses
+        differ from the emulator's.
     """
 
     name = "nml"
 
-    def __init__(self, emulator, nuclei, *, prior_box=None, source: str | None = None):
+    def __init__(self, emulator, nuclei, *, prior_box=None, masses=None, source: str | None = None):
         self.emulator = emulator
         self.source = source or "default"
         covered = {}
@@ -77,6 +80,22 @@ class EmulatorModel:
         self._i_conv = classes.index(CONVERGENT)
         if prior_box is not None:
             self._check_domain(prior_box)
+        if masses is not None:
+            self._check_masses(masses)
+        # an emulator that decides nc_a by inverting the NMPs (``couplings_ok``) does it once per batch here,
+        # not once per nucleus
+        self._couplings_ok = getattr(emulator, "couplings_ok", None)
+
+    def _check_masses(self, masses) -> None:
+        em_masses = getattr(self.emulator, "masses", None)
+        if not em_masses:
+            return
+        diff = [k for k in em_masses if k in masses and abs(float(em_masses[k]) - float(masses[k])) > 1e-9]
+        if diff:
+            detail = ", ".join(f"{k} = {float(masses[k]):g} (emulator {float(em_masses[k]):g})" for k in diff)
+            raise ModelError(
+                f"the prior's masses differ from those the emulator ({self.source}) was trained with: {detail} MeV"
+            )
 
     def _check_domain(self, prior_box) -> None:
         box = getattr(self.emulator, "prior_box", None) or {}
@@ -115,7 +134,9 @@ class EmulatorModel:
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load the emulator {path or '(default)'}: {exc}") from None
         box = {k: (d.low, d.high) for k, d in config.prior.nmp.items()}
-        return cls(em, config.data.nuclei, prior_box=box, source=path or "default")
+        return cls(
+            em, config.data.nuclei, prior_box=box, masses=dict(config.prior.masses), source=path or "default"
+        )
 
     def evaluate(self, nmp: np.ndarray) -> Evaluation:
         """Emulator predictions for ``nmp`` (n, 7); see :meth:`Model.evaluate`."""
@@ -128,8 +149,11 @@ class EmulatorModel:
         label = np.full((n, k), "", dtype=object)
         if n == 0:
             return Evaluation(self.nuclei, be, rc, valid, bad, label)
+        extra = {}
+        if self._couplings_ok is not None:
+            extra["couplings_ok"] = np.asarray(self._couplings_ok(nmp), dtype=bool)
         for j, name in enumerate(self._emulator_names):
-            out = self.emulator.predict(nmp, name)
+            out = self.emulator.predict(nmp, name, **extra)
             lab = np.asarray(out["label"]).astype(str)
             p_conv = np.asarray(out["probabilities"], dtype=float)[:, self._i_conv]
             dom = np.asarray(out["in_domain"], dtype=bool)
