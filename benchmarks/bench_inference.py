@@ -6,6 +6,7 @@ Run (from the repository root; needs the infer extra, and the emulator for the n
     python benchmarks/bench_inference.py                        # both runs + comparison (about 30 min)
     python benchmarks/bench_inference.py --skip nml             # rmf only (no emulator needed)
     python benchmarks/bench_inference.py --throughput 256       # also: rmf likelihood calls/s on prior draws
+    python benchmarks/bench_inference.py --reuse                # report finished runs in --workdir, no rerun
 
 Each run is ``nucleiml infer`` on the shipped default run file (``--config`` to change it) in a fresh
 directory under ``--workdir`` (default ``benchmarks/results/inference_runs/{nml,rmf}``), then ``nucleiml
@@ -33,7 +34,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nucleiml  # noqa: E402
-from nucleiml.inference import ModelError, compare, infer, load_run_config  # noqa: E402
+from nucleiml.inference import ModelError, compare, infer, load_run_config, read_posterior  # noqa: E402
 from nucleiml.parameters import NMP_NAMES  # noqa: E402
 
 TARGETS = {"nml_wall_seconds": 120.0, "rmf_wall_seconds": 1800.0, "max_jsd_bits": 0.02}
@@ -62,14 +63,27 @@ def throughput(config, n: int, workers: int) -> dict:
     }
 
 
-def run_one(config, model: str, out: Path, workers: int) -> dict:
-    cfg = config.replace(model={"name": model, **({"workers": workers} if model == "rmf" else {})})
-    load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    summary = infer(cfg, out, overwrite=True, progress=True)
-    wall = time.perf_counter() - t0
+def run_one(config, model: str, out: Path, workers: int, emulator: str | None, reuse: bool) -> dict:
+    if reuse:  # a finished run of the same run file (checked), e.g. computed earlier or elsewhere
+        summary = read_posterior(out).summary
+        wanted = config.replace(model={"name": model}).to_dict()
+        for section in ("data", "likelihood", "prior", "sampler"):
+            if summary["run"][section] != wanted[section]:
+                raise SystemExit(f"{out}: [{section}] differs from the benchmark's run file; cannot reuse it")
+        load, wall = None, float(summary["wall_seconds"])
+    else:
+        changes = {"name": model, **({"workers": workers} if model == "rmf" else {})}
+        if model == "nml" and emulator:
+            changes["emulator"] = emulator
+        cfg = config.replace(model=changes)
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        summary = infer(cfg, out, overwrite=True, progress=True)
+        wall = time.perf_counter() - t0
     return {
         "directory": str(out),
+        "reused": reuse,
+        "created": summary.get("created"),
         "load_average_before": load,
         "wall_seconds": wall,
         "wall_seconds_summary": summary["wall_seconds"],
@@ -89,6 +103,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="rmf worker processes (default 2)")
     ap.add_argument("--skip", choices=("nml", "rmf"), action="append", default=[], help="skip a run")
     ap.add_argument("--throughput", type=int, default=0, metavar="N", help="also time rmf on N prior draws")
+    ap.add_argument("--emulator", metavar="PATH", help="nml: a saved emulator (default: the shipped one)")
+    ap.add_argument("--reuse", action="store_true", help="report the finished runs in --workdir, no rerun")
     ap.add_argument("--workdir", default="benchmarks/results/inference_runs")
     ap.add_argument("--out", default="benchmarks/results/inference.json")
     args = ap.parse_args()
@@ -121,7 +137,9 @@ def main() -> None:
         if model in args.skip:
             continue
         try:
-            report["runs"][model] = run_one(config, model, work / model, args.workers)
+            report["runs"][model] = run_one(
+                config, model, work / model, args.workers, args.emulator, args.reuse
+            )
         except ModelError as exc:  # e.g. no emulator yet
             report["runs"][model] = {"skipped": str(exc)}
         r = report["runs"][model]
