@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nucleiml
-from _inference_fakes import FakeEmulator, InvertingEmulator
+from _inference_fakes import FakeEmulator, InvertingEmulator, install_emulator_loader
 from nucleiml.experiment import experiment
 from nucleiml.inference import Likelihood, ModelError, default_run_config
 from nucleiml.inference.likelihood import (
@@ -230,17 +230,13 @@ def test_nml_model_missing_emulator_module_is_a_clear_error(monkeypatch):
 
 
 def test_nml_model_loads_through_the_emulator_interface(monkeypatch):
-    import types
-
     loaded = []
 
-    class Emulator:
-        @staticmethod
-        def load(path=None):
-            loaded.append(path)
-            return FakeEmulator()
+    def load(path=None):
+        loaded.append(path)
+        return FakeEmulator()
 
-    monkeypatch.setitem(sys.modules, "nucleiml.emulator", types.SimpleNamespace(Emulator=Emulator))
+    install_emulator_loader(monkeypatch, load)
     model = make_model(CFG)
     assert isinstance(model, EmulatorModel) and loaded == [None]
     make_model(CFG.replace(model={"emulator": "/some/where"}))

@@ -1,13 +1,11 @@
 """`nucleiml infer` and `nucleiml compare` end to end with a fake emulator: outputs, resume, errors."""
 
 import json
-import sys
-import types
 
 import numpy as np
 import pytest
 
-from _inference_fakes import FakeEmulator
+from _inference_fakes import FakeEmulator, install_emulator_loader
 
 pytest.importorskip("ultranest")
 pytest.importorskip("pyarrow")
@@ -23,16 +21,14 @@ FAST = "[sampler]\nlive_points = 60\nmin_ess = 60\nseed = 2\n"
 
 @pytest.fixture
 def fake_emulator(monkeypatch):
-    """Install a fake ``nucleiml.emulator`` module whose Emulator.load returns a FakeEmulator."""
+    """``Emulator.load`` returns a FakeEmulator (list of those made)."""
     made = []
 
-    class Emulator:
-        @staticmethod
-        def load(path=None):
-            made.append(FakeEmulator())
-            return made[-1]
+    def load(path=None):
+        made.append(FakeEmulator())
+        return made[-1]
 
-    monkeypatch.setitem(sys.modules, "nucleiml.emulator", types.SimpleNamespace(Emulator=Emulator))
+    install_emulator_loader(monkeypatch, load)
     return made
 
 
@@ -153,11 +149,16 @@ def test_infer_errors(tmp_path, fake_emulator, capsys):
     assert "--live-points = 3 is outside the allowed range [10, 100000]" in capsys.readouterr().err
 
 
-def test_infer_without_emulator_module_is_one_clear_error(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "nucleiml.emulator", None)
+def test_infer_without_a_loadable_emulator_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    def load(path=None):
+        raise ValueError("no default emulator is shipped with this installation")
+
+    install_emulator_loader(monkeypatch, load)
     assert main(["infer", "--model", "nml", "--out", str(tmp_path / "r"), "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert "nml model needs the NucleiML emulator" in err and "--model rmf" in err
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("error: cannot load the emulator (default): no default emulator") and "\n" not in err
+    )
 
 
 @pytest.mark.slow
