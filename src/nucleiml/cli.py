@@ -451,6 +451,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda p: _emulator_cli().add_predict_arguments(p),
         lambda a: _emulator_cli().run_predict(a),
     ),
+    "infer": Subcommand(
+        "posterior of the NMPs under finite-nucleus data (nested sampling; emulator or RMF solver)",
+        lambda p: _inference_cli().add_infer_arguments(p),
+        lambda a: _inference_cli().run_infer(a),
+    ),
+    "compare": Subcommand(
+        "compare two posteriors: Jensen-Shannon divergence per NMP and an overlaid corner plot",
+        lambda p: _inference_cli().add_compare_arguments(p),
+        lambda a: _inference_cli().run_compare(a),
+    ),
 }
 
 
@@ -462,6 +472,12 @@ def _datasets_cli():
 
 def _emulator_cli():
     from .emulator import cli
+
+    return cli
+
+
+def _inference_cli():
+    from .inference import cli
 
     return cli
 

@@ -1,0 +1,186 @@
+"""Command-line layers of ``nucleiml infer`` and ``nucleiml compare`` (registered in :mod:`nucleiml.cli`).
+
+Input errors raise ``ValueError`` subclasses, which the CLI prints as one line with exit status 2; Ctrl-C or
+SIGTERM stops a run cleanly (exit status 130) and ``--resume`` continues it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..parameters import NMP_NAMES
+from ._deps import MissingInferExtraError
+
+__all__ = ["add_compare_arguments", "add_infer_arguments", "run_compare", "run_infer"]
+
+EXIT_INTERRUPTED = 130
+
+
+def _int(name: str, lo: int, hi: int):
+    def convert(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{name} = {v} is outside the allowed range [{lo}, {hi}]")
+        return v
+
+    convert.__name__ = name
+    return convert
+
+
+def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Posterior of the seven nuclear-matter parameters under finite-nucleus data (default: binding "
+        "energies and charge radii of 40Ca and 208Pb within 2 % of experiment), by nested sampling with "
+        "the emulator (nml) or the RMF solver (rmf). Writes posterior.parquet, weighted.parquet, "
+        "summary.json and corner.png to --out. Interrupted runs continue with --resume."
+    )
+    parser.add_argument("--model", choices=("nml", "rmf"), help="model (default: the run file's, nml)")
+    parser.add_argument(
+        "--config", metavar="TOML", help="run file (default: the package's, nucleiml/data/default_run.toml)"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="run directory (created)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    mode.add_argument("--overwrite", action="store_true", help="delete a previous run in --out first")
+    parser.add_argument(
+        "--workers", type=_int("--workers", 1, 1024), help="rmf: local worker processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="rmf: an existing Dask cluster, e.g. tcp://host:8786"
+    )
+    parser.add_argument("--emulator", metavar="PATH", help="nml: a saved emulator (default: the shipped one)")
+    parser.add_argument("--backend", choices=("ultranest", "dynesty"), help="sampler (default: ultranest)")
+    parser.add_argument(
+        "--live-points", type=_int("--live-points", 10, 100000), help="minimum number of live points"
+    )
+    parser.add_argument(
+        "--max-ncalls",
+        type=_int("--max-ncalls", 1, 10**12),
+        help="stop after this many likelihood calls (resume later with a larger value)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--json", action="store_true", help="print summary.json instead of a table")
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (kill, scancel) stops as cleanly as Ctrl-C
+
+
+def _config_from_args(args: argparse.Namespace):
+    from .runfile import load_run_config
+
+    config = load_run_config(args.config)
+    model = {}
+    if args.model is not None:
+        model["name"] = args.model
+    if args.workers is not None:
+        model["workers"] = args.workers
+    if args.scheduler is not None:
+        model["scheduler"] = args.scheduler
+    if args.emulator is not None:
+        model["emulator"] = args.emulator
+    sampler = {}
+    if args.backend is not None:
+        sampler["backend"] = args.backend
+    if args.live_points is not None:
+        sampler["live_points"] = args.live_points
+    if args.max_ncalls is not None:
+        sampler["max_ncalls"] = args.max_ncalls
+    return config.replace(model=model, sampler=sampler)
+
+
+def format_summary(summary: dict, out: str) -> str:
+    """Human-readable table of a run's summary."""
+    lines = [
+        f"posterior of the NMPs ({summary['model']['model']}; {', '.join(summary['run']['data']['nuclei'])}: "
+        f"{', '.join(summary['run']['data']['observables'])}; {summary['run']['likelihood']['shape']} "
+        f"{100 * summary['run']['likelihood']['tolerance']:g} %)",
+        f"{'':>6} {'median':>10} {'68 % interval':>23}  unit",
+    ]
+    for name in NMP_NAMES:
+        m = summary["nmp"][name]
+        d = {"rho0": 4, "mstar": 3}.get(name, 2)
+        lines.append(
+            f"{name:>6} {m['median']:10.{d}f} [{m['low_68']:10.{d}f}, {m['high_68']:10.{d}f}]  {m['unit']}"
+        )
+    lines.append(
+        f"log Z = {summary['log_evidence']:.3f} +/- {summary['log_evidence_err']:.3f}; "
+        f"{summary['likelihood_calls']} likelihood calls; {summary['wall_seconds']:.1f} s wall"
+    )
+    lines.append(f"written: {out}/posterior.parquet, weighted.parquet, summary.json, corner.png")
+    return "\n".join(lines)
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    import signal
+
+    from .runner import infer
+
+    config = _config_from_args(args)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        summary = infer(
+            config, args.out, resume=args.resume, overwrite=args.overwrite, progress=not args.quiet
+        )
+    except MissingInferExtraError as exc:
+        raise ValueError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the points so far are saved in {args.out}; run the same command with --resume "
+            f"to continue",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.json:
+        print(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        print(format_summary(summary, args.out))
+    return 0
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Compare two finished runs (e.g. runs/nml runs/rmf): Jensen-Shannon divergence of every NMP "
+        "marginal in bits (Gaussian KDE, bootstrap), an overlaid corner plot and the wall-time ratio. "
+        "Writes jsd.json and corner_compare.png to --out."
+    )
+    parser.add_argument("run_a", metavar="RUN_A", help="first run directory (e.g. runs/nml)")
+    parser.add_argument("run_b", metavar="RUN_B", help="second run directory (e.g. runs/rmf)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
+    parser.add_argument(
+        "--bootstrap",
+        type=_int("--bootstrap", 0, 100000),
+        default=200,
+        help="bootstrap replicates of the JSD (default 200)",
+    )
+    parser.add_argument("--seed", type=_int("--seed", 0, 2**32 - 1), default=0, help="bootstrap seed")
+    parser.add_argument("--json", action="store_true", help="print jsd.json instead of a table")
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from .runner import compare
+
+    try:
+        result = compare(args.run_a, args.run_b, args.out, n_boot=args.bootstrap, seed=args.seed)
+    except MissingInferExtraError as exc:
+        raise ValueError(str(exc)) from None
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+        return 0
+    print(f"Jensen-Shannon divergence (bits) of the NMP marginals, A = {args.run_a}, B = {args.run_b}")
+    print(f"{'':>6} {'JSD':>7} {'bootstrap median [16 %, 84 %]':>32}")
+    for name in NMP_NAMES:
+        r = result["per_nmp"][name]
+        print(f"{name:>6} {r['jsd']:7.4f} {r['median']:12.4f} [{r['low_68']:.4f}, {r['high_68']:.4f}]")
+    ratio = result["wall_time_ratio_b_over_a"]
+    if ratio is not None:
+        print(f"wall time B / A = {ratio:.2f}")
+    print(f"written: {args.out}/jsd.json, corner_compare.png")
+    return 0

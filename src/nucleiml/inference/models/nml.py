@@ -1,0 +1,189 @@
+"""The ``nml`` model: the NucleiML emulator (classifier + regressors), vectorised over the sampler's batch.
+
+The emulator lives in :mod:`nucleiml.emulator` and is imported only when a model is built from a run file.
+Its interface, as used here: ``Emulator.load(path=None)``; ``em.predict(nmp, nucleus)`` with ``nmp`` (n, 7)
+returning a mapping with ``label`` (n,) among ``em.class_names`` = (convergent, nc_a, nc_b, nc_c),
+``probabilities`` (n, 4), ``binding_energy`` (MeV) and ``charge_radius`` (fm) (NaN unless convergent) and
+``in_domain`` (n,) bool; ``em.nuclei`` the nuclei trained on; ``em.prior_box`` NMP name -> (low, high).
+
+A point is valid for a nucleus when the classifier says *convergent* and the point lies in the training
+domain; the seed paper gives every other point zero likelihood. The floor's ``badness`` of a failed point is
+one minus the classifier's probability of *convergent* (1 outside the domain), so the floor rises towards
+where the classifier expects convergence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...nuclei import NucleusError, parse_nucleus
+from ...parameters import NMP_NAMES
+from . import Evaluation, ModelError
+
+__all__ = ["EmulatorModel"]
+
+CONVERGENT = "convergent"
+_DOMAIN_SLACK = 1e-9
+"""Relative slack when checking that the prior lies inside the emulator's training box."""
+
+
+class EmulatorModel:
+    """Emulator predictions of ``nuclei`` behind the :class:`~nucleiml.inference.models.Model` interface.
+
+    Parameters
+    ----------
+    emulator : object
+        A loaded emulator (see the module docstring for the interface).
+    nuclei : sequence of str
+        Nuclei to predict; each must be among ``emulator.nuclei``.
+    prior_box : mapping of str to (float, float), optional
+        Support of the run's prior per NMP; checked against ``emulator.prior_box``.
+    masses : mapping of str to float, optional
+        The prior's meson and nucleon masses (MeV); checked against ``emulator.masses`` if it has them.
+    source : str, optional
+        Where the emulator came from (recorded by :meth:`describe`).
+
+    Raises
+    ------
+    ModelError
+        If a nucleus is not covered by the emulator, the prior leaves its training domain, or the masses
+        differ from the emulator's.
+    """
+
+    name = "nml"
+
+    def __init__(self, emulator, nuclei, *, prior_box=None, masses=None, source: str | None = None):
+        self.emulator = emulator
+        self.source = source or "default"
+        covered = {}
+        for n in getattr(emulator, "nuclei", ()):
+            try:
+                covered[parse_nucleus(n).name] = n
+            except NucleusError:
+                continue
+        names = []
+        for n in nuclei:
+            canon = parse_nucleus(n).name
+            if canon not in covered:
+                raise ModelError(
+                    f"the emulator ({self.source}) was not trained on {canon}; it covers "
+                    f"{', '.join(covered) or 'no nuclei'}"
+                )
+            names.append(canon)
+        self.nuclei = tuple(names)
+        self._emulator_names = tuple(covered[n] for n in names)
+        classes = tuple(getattr(emulator, "class_names", ()))
+        if CONVERGENT not in classes:
+            raise ModelError(f"the emulator's class_names {classes!r} lack {CONVERGENT!r}")
+        self._i_conv = classes.index(CONVERGENT)
+        if prior_box is not None:
+            self._check_domain(prior_box)
+        if masses is not None:
+            self._check_masses(masses)
+        # an emulator that decides nc_a by inverting the NMPs (``couplings_ok``) does it once per batch here,
+        # not once per nucleus
+        self._couplings_ok = getattr(emulator, "couplings_ok", None)
+
+    def _check_masses(self, masses) -> None:
+        em_masses = getattr(self.emulator, "masses", None)
+        if not em_masses:
+            return
+        diff = [k for k in em_masses if k in masses and abs(float(em_masses[k]) - float(masses[k])) > 1e-9]
+        if diff:
+            detail = ", ".join(f"{k} = {float(masses[k]):g} (emulator {float(em_masses[k]):g})" for k in diff)
+            raise ModelError(
+                f"the prior's masses differ from those the emulator ({self.source}) was trained with: {detail} MeV"
+            )
+
+    def _check_domain(self, prior_box) -> None:
+        box = getattr(self.emulator, "prior_box", None) or {}
+        for k in NMP_NAMES:
+            lo, hi = prior_box[k]
+            if k not in box:
+                continue
+            elo, ehi = (float(v) for v in box[k])
+            slack = _DOMAIN_SLACK * max(abs(elo), abs(ehi), 1.0)
+            if lo < elo - slack or hi > ehi + slack:
+                raise ModelError(
+                    f"the prior of {k}, [{lo:g}, {hi:g}], leaves the emulator's training domain "
+                    f"[{elo:g}, {ehi:g}] ({self.source}); narrow the prior or use --model rmf"
+                )
+
+    @classmethod
+    def from_config(cls, config) -> EmulatorModel:
+        """Load the emulator of a run config (``[model] emulator``; None = the shipped default).
+
+        Raises
+        ------
+        ModelError
+            If :mod:`nucleiml.emulator` (or its dependencies) cannot be imported, the emulator cannot be
+            loaded, or it does not cover the run's nuclei and prior.
+        """
+        try:
+            from ...emulator import Emulator
+        except ImportError as exc:
+            raise ModelError(
+                f"the nml model needs the NucleiML emulator (nucleiml.emulator), which cannot be imported "
+                f'({exc}); install the ml extra (pip install "nucleiml[ml,infer]") or use --model rmf'
+            ) from None
+        path = config.model.emulator
+        try:
+            em = Emulator.load(path)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load the emulator {path or '(default)'}: {exc}") from None
+        box = {k: (d.low, d.high) for k, d in config.prior.nmp.items()}
+        return cls(
+            em, config.data.nuclei, prior_box=box, masses=dict(config.prior.masses), source=path or "default"
+        )
+
+    def evaluate(self, nmp: np.ndarray) -> Evaluation:
+        """Emulator predictions for ``nmp`` (n, 7); see :meth:`Model.evaluate`."""
+        nmp = np.atleast_2d(np.asarray(nmp, dtype=float))
+        n, k = nmp.shape[0], len(self.nuclei)
+        be = np.full((n, k), np.nan)
+        rc = np.full((n, k), np.nan)
+        valid = np.zeros((n, k), dtype=bool)
+        bad = np.ones((n, k))
+        label = np.full((n, k), "", dtype=object)
+        if n == 0:
+            return Evaluation(self.nuclei, be, rc, valid, bad, label)
+        extra = {}
+        if self._couplings_ok is not None:
+            extra["couplings_ok"] = np.asarray(self._couplings_ok(nmp), dtype=bool)
+        for j, name in enumerate(self._emulator_names):
+            out = self.emulator.predict(nmp, name, **extra)
+            lab = np.asarray(out["label"]).astype(str)
+            p_conv = np.asarray(out["probabilities"], dtype=float)[:, self._i_conv]
+            dom = np.asarray(out["in_domain"], dtype=bool)
+            b = np.asarray(out["binding_energy"], dtype=float)
+            r = np.asarray(out["charge_radius"], dtype=float)
+            ok = (lab == CONVERGENT) & dom & np.isfinite(b) & np.isfinite(r)
+            valid[:, j] = ok
+            be[:, j] = np.where(ok, b, np.nan)
+            rc[:, j] = np.where(ok, r, np.nan)
+            p = np.where(np.isfinite(p_conv), np.clip(p_conv, 0.0, 1.0), 0.0)
+            bad[:, j] = np.where(ok, 0.0, np.where(dom, 1.0 - p, 1.0))
+            label[:, j] = np.where(dom, lab, "out_of_domain")
+        return Evaluation(self.nuclei, be, rc, valid, bad, label)
+
+    def describe(self) -> dict[str, Any]:
+        em = self.emulator
+        return {
+            "model": self.name,
+            "emulator": self.source,
+            "emulator_class": f"{type(em).__module__}.{type(em).__qualname__}",
+            "emulator_version": str(getattr(em, "version", "unknown")),
+            "emulator_nuclei": [str(n) for n in getattr(em, "nuclei", ())],
+            "nuclei": list(self.nuclei),
+        }
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> EmulatorModel:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

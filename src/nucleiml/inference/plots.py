@@ -1,0 +1,278 @@
+"""Corner plots of NMP posteriors (the only module that imports matplotlib and corner).
+
+- :func:`corner_plot`: one run, with the median and 68 % interval of each marginal;
+- :func:`compare_corner_plot`: two runs overlaid (seed paper, Fig. 8): both medians and 68 % intervals
+  above each diagonal panel, dashed lines at the intervals, and the Jensen-Shannon divergence written
+  vertically beside each marginal.
+
+Figures are drawn with the non-interactive Agg backend and written to PNG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..parameters import NMP_NAMES
+from ._deps import require
+from .posterior import weighted_quantile
+
+__all__ = ["LABELS", "compare_corner_plot", "corner_plot"]
+
+LABELS = {
+    "rho0": r"$\rho_0$ (fm$^{-3}$)",
+    "E0": r"$E_0$ (MeV)",
+    "K0": r"$K_0$ (MeV)",
+    "Q0": r"$Q_0$ (MeV)",
+    "mstar": r"$M^*/M$",
+    "J0": r"$J_0$ (MeV)",
+    "L0": r"$L_0$ (MeV)",
+}
+SYMBOLS = {
+    "rho0": r"\rho_0",
+    "E0": "E_0",
+    "K0": "K_0",
+    "Q0": "Q_0",
+    "mstar": "M^*/M",
+    "J0": "J_0",
+    "L0": "L_0",
+}
+COLORS = ("#1f5fa8", "#d2561b")
+_QUANTILES = (0.158655, 0.5, 0.841345)
+
+
+def _libs():
+    mpl = require("matplotlib", "plots")
+    mpl.use("Agg", force=True)
+    plt = require("matplotlib.pyplot", "plots")
+    corner = require("corner", "plots")
+    return plt, corner
+
+
+def _decimals(name: str) -> int:
+    return {"rho0": 4, "mstar": 3, "E0": 2}.get(name, 1)
+
+
+def _fmt(name: str, lo: float, med: float, hi: float) -> str:
+    d = _decimals(name)
+    return f"{med:.{d}f}$^{{+{hi - med:.{d}f}}}_{{-{med - lo:.{d}f}}}$"
+
+
+def _ranges(sets: list[np.ndarray]) -> list[tuple[float, float]]:
+    out = []
+    for i in range(sets[0].shape[1]):
+        lo = min(np.percentile(s[:, i], 0.2) for s in sets)
+        hi = max(np.percentile(s[:, i], 99.8) for s in sets)
+        pad = 0.08 * (hi - lo) if hi > lo else max(abs(lo), 1e-3) * 0.01
+        out.append((lo - pad, hi + pad))
+    return out
+
+
+def corner_plot(
+    samples: np.ndarray,
+    path: str | Path,
+    *,
+    names=NMP_NAMES,
+    title: str = "",
+    weights: np.ndarray | None = None,
+) -> Path:
+    """Corner plot of posterior samples (n, 7) with the median and 68 % interval of each NMP; saved as PNG.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n, d)
+    path : path of the PNG file
+    names : column names (NMP names give labels with units)
+    title : figure title (e.g. model and evidence)
+    weights : optional sample weights
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    MissingInferExtraError
+        If matplotlib or corner is not installed.
+    """
+    plt, corner = _libs()
+    samples = np.asarray(samples, dtype=float)
+    labels = [LABELS.get(n, n) for n in names]
+    fig = corner.corner(
+        samples,
+        weights=weights,
+        labels=labels,
+        range=_ranges([samples]),
+        quantiles=list(_QUANTILES),
+        label_kwargs={"fontsize": 12},
+        color=COLORS[0],
+        bins=30,
+        smooth=1.0,
+        smooth1d=1.0,
+        plot_datapoints=False,
+        fill_contours=True,
+        levels=(0.393, 0.865),
+        max_n_ticks=4,
+    )
+    d = samples.shape[1]
+    axes = np.asarray(fig.axes).reshape(d, d)
+    w = np.ones(len(samples)) if weights is None else np.asarray(weights, dtype=float)
+    for i, name in enumerate(names):
+        lo, med, hi = weighted_quantile(samples[:, i], w, list(_QUANTILES))
+        sym = SYMBOLS.get(name, name)
+        axes[i, i].set_title(f"${sym}$ = {_fmt(name, lo, med, hi)}", fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=13, y=1.0)
+    fig.text(
+        0.98,
+        0.98,
+        "contours: 39 % and 86 % (1 and 2 sigma in 2-D)\ndashed: median and 68 % interval",
+        ha="right",
+        va="top",
+        fontsize=10,
+    )
+    out = Path(path)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def compare_corner_plot(
+    samples_a: np.ndarray,
+    samples_b: np.ndarray,
+    path: str | Path,
+    *,
+    labels: tuple[str, str] = ("A", "B"),
+    jsd: dict[str, float] | None = None,
+    names=NMP_NAMES,
+    title: str = "",
+) -> Path:
+    """Two posteriors overlaid (seed paper, Fig. 8), saved as PNG.
+
+    Above each diagonal panel: the median and 68 % interval of both runs (in their colours); dashed lines
+    in the panel at each run's 16th, 50th and 84th percentile; the JSD (bits) written vertically to the
+    right of the panel.
+
+    Parameters
+    ----------
+    samples_a, samples_b : ndarray, shape (n, d)
+        Equally weighted samples.
+    path : path of the PNG file
+    labels : legend labels of the two runs
+    jsd : per-name JSD in bits (optional)
+    names : column names
+    title : figure title
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    MissingInferExtraError
+        If matplotlib or corner is not installed.
+    """
+    plt, corner = _libs()
+    a = np.asarray(samples_a, dtype=float)
+    b = np.asarray(samples_b, dtype=float)
+    d = a.shape[1]
+    rng = _ranges([a, b])
+    common = {
+        "labels": [LABELS.get(n, n) for n in names],
+        "range": rng,
+        "bins": 30,
+        "smooth": 1.0,
+        "smooth1d": 1.0,
+        "plot_datapoints": False,
+        "plot_density": False,
+        "levels": (0.393, 0.865),
+        "max_n_ticks": 4,
+        "label_kwargs": {"fontsize": 12},
+    }
+    # weights 1/n: both marginals are probabilities per bin, comparable whatever the sample sizes
+    # (corner writes the colour into hist_kwargs: each call gets its own dict)
+    fig = corner.corner(
+        a,
+        color=COLORS[0],
+        weights=np.full(len(a), 1.0 / len(a)),
+        hist_kwargs={"color": COLORS[0], "linewidth": 1.5},
+        **common,
+    )
+    corner.corner(
+        b,
+        fig=fig,
+        color=COLORS[1],
+        weights=np.full(len(b), 1.0 / len(b)),
+        hist_kwargs={"color": COLORS[1], "linewidth": 1.5},
+        **common,
+    )
+    axes = np.asarray(fig.axes).reshape(d, d)
+    for i, name in enumerate(names):
+        ax = axes[i, i]
+        top = max(np.histogram(s[:, i], bins=common["bins"], range=rng[i])[0].max() / len(s) for s in (a, b))
+        ax.set_ylim(0.0, 1.1 * top)  # corner scales the diagonal to the last set drawn only
+        texts = []
+        for s, color in ((a, COLORS[0]), (b, COLORS[1])):
+            lo, med, hi = weighted_quantile(s[:, i], np.ones(len(s)), list(_QUANTILES))
+            for v, ls in ((lo, "--"), (med, "-"), (hi, "--")):
+                ax.axvline(v, color=color, ls=ls, lw=1.0)
+            texts.append((_fmt(name, lo, med, hi), color))
+        sym = SYMBOLS.get(name, name)
+        ax.set_title("")
+        ax.text(0.5, 1.30, f"${sym}$", transform=ax.transAxes, ha="center", va="bottom", fontsize=11)
+        ax.text(
+            0.5,
+            1.16,
+            texts[0][0],
+            color=texts[0][1],
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+        ax.text(
+            0.5,
+            1.02,
+            texts[1][0],
+            color=texts[1][1],
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+        if jsd is not None and name in jsd:
+            ax.text(
+                1.04,
+                0.5,
+                f"JSD = {jsd[name]:.3f}",
+                transform=ax.transAxes,
+                rotation=90,
+                ha="left",
+                va="center",
+                fontsize=9,
+            )
+    handles = [plt.Line2D([], [], color=c, lw=2, label=lab) for c, lab in zip(COLORS, labels)]
+    fig.legend(
+        handles=handles,
+        loc="upper right",
+        bbox_to_anchor=(0.98, 0.98),
+        fontsize=12,
+        title=(title or None),
+        title_fontsize=12,
+        frameon=False,
+    )
+    fig.text(
+        0.98,
+        0.80,
+        "diagonal: marginals, solid = median, dashed = 68 % interval\n"
+        "JSD: Jensen-Shannon divergence (bits), Gaussian KDE\n"
+        "contours: 39 % and 86 % (1 and 2 sigma in 2-D)",
+        ha="right",
+        va="top",
+        fontsize=10,
+    )
+    out = Path(path)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out

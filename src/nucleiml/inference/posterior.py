@@ -1,0 +1,190 @@
+"""Posterior files of a run: equally weighted and weighted samples (Parquet) and summary.json.
+
+A run directory holds
+
+- ``posterior.parquet``: equally weighted samples, one column per NMP (``rho0`` in fm^-3; ``E0``, ``K0``,
+  ``Q0``, ``J0``, ``L0`` in MeV; ``mstar``);
+- ``weighted.parquet``: the sampler's weighted samples (every dead point and the final live points), the NMP
+  columns plus ``weight`` (summing to 1) and ``log_likelihood``; non-convergent points appear with their
+  floor value (below -1e9) and weight 0;
+- ``summary.json``: per NMP the median, the 68 % interval (16th to 84th weighted percentile), mean and
+  standard deviation; the log-evidence and its error; likelihood calls; wall seconds; the model and
+  package versions; the run file (see :func:`nucleiml.inference.infer`).
+
+Files are written to a hidden temporary and renamed, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..parameters import NMP_NAMES
+from ._deps import require
+
+__all__ = [
+    "SAMPLES_FILE",
+    "SUMMARY_FILE",
+    "WEIGHTED_FILE",
+    "Posterior",
+    "PosteriorError",
+    "marginal_summary",
+    "read_posterior",
+    "weighted_quantile",
+    "write_json",
+    "write_samples",
+]
+
+SAMPLES_FILE = "posterior.parquet"
+WEIGHTED_FILE = "weighted.parquet"
+SUMMARY_FILE = "summary.json"
+UNITS = {"rho0": "fm^-3", "E0": "MeV", "K0": "MeV", "Q0": "MeV", "mstar": "", "J0": "MeV", "L0": "MeV"}
+
+
+class PosteriorError(ValueError):
+    """A run directory is missing or incomplete."""
+
+
+def weighted_quantile(x: np.ndarray, weights: np.ndarray, q) -> np.ndarray:
+    """Quantiles ``q`` (in [0, 1]) of samples ``x`` with non-negative ``weights``.
+
+    Uses the midpoint rule: sample i sits at cumulative weight ``c_i - w_i / 2``, linearly interpolated
+    (with equal weights this is the Hazen quantile). Raises ValueError for empty or all-zero weights.
+    """
+    x = np.asarray(x, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    if x.size == 0 or x.shape != w.shape or not np.all(w >= 0) or not w.sum() > 0:
+        raise ValueError(
+            "need equally shaped, non-empty samples and non-negative weights with a positive sum"
+        )
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    c = (np.cumsum(ws) - 0.5 * ws) / ws.sum()
+    return np.interp(q, c, xs)
+
+
+def marginal_summary(points: np.ndarray, weights: np.ndarray, names=NMP_NAMES) -> dict[str, dict]:
+    """Median, 68 % interval (16th-84th percentile), mean and standard deviation of each column.
+
+    Parameters
+    ----------
+    points : ndarray, shape (N, d)
+    weights : ndarray, shape (N,)
+    names : sequence of str, length d
+
+    Returns
+    -------
+    dict
+        ``{name: {"median", "low_68", "high_68", "mean", "std", "unit"}}``.
+    """
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
+    out = {}
+    for i, name in enumerate(names):
+        col = points[:, i]
+        lo, med, hi = weighted_quantile(col, w, [0.158655, 0.5, 0.841345])
+        mean = float(np.sum(w * col))
+        out[name] = {
+            "median": float(med),
+            "low_68": float(lo),
+            "high_68": float(hi),
+            "mean": mean,
+            "std": float(math.sqrt(max(np.sum(w * (col - mean) ** 2), 0.0))),
+            "unit": UNITS.get(name, ""),
+        }
+    return out
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: str | Path, data: dict) -> None:
+    """Write ``data`` as indented JSON, atomically (non-finite floats are refused)."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_samples(out: str | Path, result, names=NMP_NAMES) -> None:
+    """Write ``posterior.parquet`` and ``weighted.parquet`` of a
+    :class:`~nucleiml.inference.sampler.SamplerResult` into directory ``out``."""
+    pa = require("pyarrow", "posterior files")
+    pq = require("pyarrow.parquet", "posterior files")
+    out = Path(out)
+    equal = pa.table({n: np.ascontiguousarray(result.samples[:, i]) for i, n in enumerate(names)})
+    cols = {n: np.ascontiguousarray(result.points[:, i]) for i, n in enumerate(names)}
+    cols.update(weight=result.weights, log_likelihood=result.logl)
+    weighted = pa.table(cols)
+    _atomic(out / SAMPLES_FILE, lambda p: pq.write_table(equal, p))
+    _atomic(out / WEIGHTED_FILE, lambda p: pq.write_table(weighted, p))
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A finished run read back from its directory.
+
+    Attributes
+    ----------
+    path : Path
+    samples : ndarray, shape (M, 7)
+        Equally weighted samples, columns in ``NMP_NAMES`` order.
+    points, weights, log_likelihood : ndarray
+        The weighted samples (N, 7), their weights (N,) and log-likelihoods (N,).
+    summary : dict
+        The run's summary.json.
+    """
+
+    path: Path
+    samples: np.ndarray
+    points: np.ndarray
+    weights: np.ndarray
+    log_likelihood: np.ndarray
+    summary: dict
+
+    @property
+    def label(self) -> str:
+        """Short label: the model name and the directory name."""
+        model = self.summary.get("model", {}).get("model", "?")
+        return f"{model} ({self.path.name})"
+
+
+def read_posterior(path: str | Path) -> Posterior:
+    """Read a finished run directory written by ``nucleiml infer``.
+
+    Raises
+    ------
+    PosteriorError
+        If the directory or one of its files is missing or unreadable.
+    """
+    pq = require("pyarrow.parquet", "posterior files")
+    root = Path(path)
+    if not root.is_dir():
+        raise PosteriorError(f"{root} is not a directory holding an inference run")
+    missing = [f for f in (SAMPLES_FILE, WEIGHTED_FILE, SUMMARY_FILE) if not (root / f).is_file()]
+    if missing:
+        raise PosteriorError(
+            f"{root} holds no finished inference run (missing {', '.join(missing)}); run "
+            f"'nucleiml infer --out {root}' (with --resume to finish an interrupted run)"
+        )
+    try:
+        summary = json.loads((root / SUMMARY_FILE).read_text(encoding="utf-8"))
+        eq = pq.read_table(root / SAMPLES_FILE)
+        wt = pq.read_table(root / WEIGHTED_FILE)
+        samples = np.column_stack([eq.column(n).to_numpy() for n in NMP_NAMES])
+        points = np.column_stack([wt.column(n).to_numpy() for n in NMP_NAMES])
+        weights = wt.column("weight").to_numpy()
+        logl = wt.column("log_likelihood").to_numpy()
+    except (OSError, ValueError, KeyError) as exc:
+        raise PosteriorError(f"cannot read the run in {root}: {exc}") from None
+    return Posterior(root, samples, points, weights, logl, summary)

@@ -1,0 +1,482 @@
+"""Run files of ``nucleiml infer``: one TOML file fixes the data, the likelihood, the prior, the model and
+the sampler; :func:`load_run_config` turns it into a frozen, validated :class:`RunConfig`.
+
+The default run file ships with the package (``nucleiml/data/default_run.toml``, commented); every key of
+it is optional in a user's file and takes the default when missing. Layout::
+
+    [data]        nuclei = ["40Ca", "208Pb"]; observables = ["binding_energy", "charge_radius"]
+    [likelihood]  shape = "gaussian" | "box"; tolerance = 0.02 (fraction of the experimental value)
+    [prior]       file = "default" | "path/to/prior.toml"  (or inline [prior.masses], [prior.nmp.<name>])
+    [model]       name = "nml" | "rmf"; emulator = "default" | path; workers = 0; scheduler = "";
+                  max_iterations = 0
+    [sampler]     backend = "ultranest" | "dynesty"; live_points; dlogz; frac_remain; min_ess;
+                  max_ncalls; batch_min; batch_max; seed
+
+Every error names the file, the field and the allowed values or range (:class:`RunConfigError`, a
+``ValueError``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+from ..datasets.prior import Prior, PriorError, default_prior, load_prior
+from ..parameters import ParameterError
+
+__all__ = [
+    "BACKENDS",
+    "MODELS",
+    "OBSERVABLES",
+    "SHAPES",
+    "DataConfig",
+    "LikelihoodConfig",
+    "ModelConfig",
+    "RunConfig",
+    "RunConfigError",
+    "SamplerConfig",
+    "default_run_config",
+    "load_run_config",
+]
+
+OBSERVABLES = ("binding_energy", "charge_radius")
+"""Observables a run can be conditioned on: binding energy (MeV) and charge radius (fm)."""
+SHAPES = ("gaussian", "box")
+MODELS = ("nml", "rmf")
+BACKENDS = ("ultranest", "dynesty")
+TOLERANCE_RANGE = (0.001, 0.5)
+"""Allowed tolerance (a fraction of the experimental value)."""
+
+DEFAULT_FILE = "default_run.toml"
+
+
+class RunConfigError(ParameterError):
+    """A run file or run setting is invalid (names the file, the field and what is allowed)."""
+
+
+def _fail(where: str, message: str) -> RunConfigError:
+    return RunConfigError(f"{where} {message}")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+def _is_real(v: object) -> bool:
+    return isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+def _int_in(where: str, v: object, lo: int, hi: int) -> int:
+    if not _is_int(v) or not lo <= v <= hi:
+        raise _fail(where, f"must be an integer in [{lo}, {hi}], got {v!r}")
+    return int(v)
+
+
+def _real_in(where: str, v: object, lo: float, hi: float, *, lo_open: bool = False) -> float:
+    if not _is_real(v) or (v <= lo if lo_open else v < lo) or v > hi:
+        raise _fail(where, f"must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {v!r}")
+    return float(v)
+
+
+def _choice(where: str, v: object, allowed: tuple[str, ...]) -> str:
+    if not isinstance(v, str) or v not in allowed:
+        raise _fail(where, f"must be one of {', '.join(map(repr, allowed))}, got {v!r}")
+    return v
+
+
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DataConfig:
+    """What the posterior is conditioned on.
+
+    Attributes
+    ----------
+    nuclei : tuple of str
+        Nucleus names (canonical, e.g. ``"208Pb"``), each with shipped experimental data.
+    observables : tuple of str
+        Subset of ``OBSERVABLES``, in that order.
+    """
+
+    nuclei: tuple[str, ...] = ("40Ca", "208Pb")
+    observables: tuple[str, ...] = OBSERVABLES
+
+    def __post_init__(self) -> None:
+        from ..experiment import MissingExperimentError, experiment
+        from ..nuclei import NucleusError, parse_nucleus
+
+        if isinstance(self.nuclei, str) or not self.nuclei:
+            raise _fail("[data] nuclei", f"must be a non-empty list of nucleus names, got {self.nuclei!r}")
+        names: list[str] = []
+        for item in self.nuclei:
+            try:
+                nuc = parse_nucleus(item)
+            except NucleusError as exc:
+                raise _fail("[data] nuclei:", str(exc)) from None
+            if nuc.name in names:
+                raise _fail("[data] nuclei", f"lists {nuc.name} twice")
+            names.append(nuc.name)
+        if isinstance(self.observables, str) or not self.observables:
+            raise _fail(
+                "[data] observables",
+                f"must be a non-empty list drawn from {', '.join(map(repr, OBSERVABLES))}, got {self.observables!r}",
+            )
+        for obs in self.observables:
+            _choice("[data] observables entry", obs, OBSERVABLES)
+        if len(set(self.observables)) != len(self.observables):
+            raise _fail("[data] observables", f"has duplicates: {list(self.observables)!r}")
+        observables = tuple(o for o in OBSERVABLES if o in self.observables)
+        for name in names:
+            try:
+                exp = experiment(name)
+            except MissingExperimentError as exc:
+                raise _fail("[data] nuclei:", str(exc)) from None
+            if "charge_radius" in observables and exp.charge_radius is None:
+                raise _fail(
+                    "[data] nuclei:",
+                    f"{name} has no measured charge radius; drop it or use observables = ['binding_energy']",
+                )
+        object.__setattr__(self, "nuclei", tuple(names))
+        object.__setattr__(self, "observables", observables)
+
+
+@dataclass(frozen=True)
+class LikelihoodConfig:
+    """Likelihood shape and width.
+
+    Attributes
+    ----------
+    shape : {"gaussian", "box"}
+    tolerance : float
+        Gaussian width, or box half-width, as a fraction of each experimental value (0.02 = 2 %).
+    """
+
+    shape: str = "gaussian"
+    tolerance: float = 0.02
+
+    def __post_init__(self) -> None:
+        _choice("[likelihood] shape", self.shape, SHAPES)
+        object.__setattr__(
+            self, "tolerance", _real_in("[likelihood] tolerance", self.tolerance, *TOLERANCE_RANGE)
+        )
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The model that maps NMPs to observables.
+
+    Attributes
+    ----------
+    name : {"nml", "rmf"}
+    emulator : str or None
+        nml: path of a saved emulator (None: the shipped default).
+    workers : int or None
+        rmf: local worker processes (None: all cores).
+    scheduler : str or None
+        rmf: address of an existing Dask scheduler (e.g. ``"tcp://host:8786"``) used instead of local workers.
+    max_iterations : int or None
+        rmf: iteration budget of the solver (None: the solver's default).
+    """
+
+    name: str = "nml"
+    emulator: str | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    max_iterations: int | None = None
+
+    def __post_init__(self) -> None:
+        _choice("[model] name", self.name, MODELS)
+        if self.emulator is not None and (not isinstance(self.emulator, str) or not self.emulator.strip()):
+            raise _fail("[model] emulator", f"must be 'default' or a path, got {self.emulator!r}")
+        if self.workers is not None:
+            _int_in("[model] workers", self.workers, 1, 1024)
+        if self.scheduler is not None and (
+            not isinstance(self.scheduler, str) or "://" not in self.scheduler
+        ):
+            raise _fail(
+                "[model] scheduler",
+                f"must be a Dask scheduler address such as 'tcp://host:8786', got {self.scheduler!r}",
+            )
+        if self.max_iterations is not None:
+            _int_in("[model] max_iterations", self.max_iterations, 1, 100000)
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Nested-sampling settings (see the default run file for their meaning).
+
+    Attributes
+    ----------
+    backend : {"ultranest", "dynesty"}
+    live_points : int in [10, 100000]
+    dlogz : float in (0, 100]
+    frac_remain : float in (0, 1)
+    min_ess : int in [0, 10**7]
+    max_ncalls : int or None
+        None: no limit.
+    batch_min, batch_max : int
+        Points per vectorised likelihood call, 1 <= batch_min <= batch_max <= 10**6.
+    seed : int in [0, 2**32 - 1]
+    """
+
+    backend: str = "ultranest"
+    live_points: int = 400
+    dlogz: float = 0.5
+    frac_remain: float = 0.5
+    min_ess: int = 400
+    max_ncalls: int | None = None
+    batch_min: int = 128
+    batch_max: int = 4096
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _choice("[sampler] backend", self.backend, BACKENDS)
+        _int_in("[sampler] live_points", self.live_points, 10, 100000)
+        object.__setattr__(self, "dlogz", _real_in("[sampler] dlogz", self.dlogz, 0.0, 100.0, lo_open=True))
+        object.__setattr__(
+            self, "frac_remain", _real_in("[sampler] frac_remain", self.frac_remain, 0.0, 0.999, lo_open=True)
+        )
+        _int_in("[sampler] min_ess", self.min_ess, 0, 10**7)
+        if self.max_ncalls is not None:
+            _int_in("[sampler] max_ncalls", self.max_ncalls, 1, 10**12)
+        _int_in("[sampler] batch_min", self.batch_min, 1, 10**6)
+        _int_in("[sampler] batch_max", self.batch_max, 1, 10**6)
+        if self.batch_max < self.batch_min:
+            raise _fail(
+                "[sampler] batch_max",
+                f"= {self.batch_max} must be >= batch_min = {self.batch_min}",
+            )
+        _int_in("[sampler] seed", self.seed, 0, 2**32 - 1)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A complete, validated inference run.
+
+    Attributes
+    ----------
+    data : DataConfig
+    likelihood : LikelihoodConfig
+    prior : Prior
+        The prior over the seven NMPs (and the fixed meson and nucleon masses).
+    prior_file : str or None
+        Where the prior came from (None: the shipped default or an inline table).
+    model : ModelConfig
+    sampler : SamplerConfig
+    source : str
+        The run file (path, or ``"nucleiml/data/default_run.toml"``).
+    text : str
+        The run file's text as read (recorded in summary.json).
+    """
+
+    data: DataConfig = field(default_factory=DataConfig)
+    likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
+    prior: Prior = field(default_factory=default_prior)
+    prior_file: str | None = None
+    model: ModelConfig = field(default_factory=ModelConfig)
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    source: str = f"nucleiml/data/{DEFAULT_FILE}"
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        for name, cls in (
+            ("data", DataConfig),
+            ("likelihood", LikelihoodConfig),
+            ("prior", Prior),
+            ("model", ModelConfig),
+            ("sampler", SamplerConfig),
+        ):
+            if not isinstance(getattr(self, name), cls):
+                raise RunConfigError(
+                    f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}"
+                )
+
+    def replace(self, **sections: Mapping[str, Any]) -> RunConfig:
+        """A copy with some fields of some sections replaced, e.g. ``replace(model={"name": "rmf"})``.
+
+        Raises
+        ------
+        RunConfigError
+            For an unknown section or field, or an invalid value (named as in a run file).
+        """
+        changes: dict[str, Any] = {}
+        for section, values in sections.items():
+            if section not in ("data", "likelihood", "model", "sampler"):
+                raise RunConfigError(
+                    f"cannot replace section {section!r}; allowed: data, likelihood, model, sampler"
+                )
+            current = getattr(self, section)
+            allowed = {f.name for f in dataclasses.fields(current)}
+            unknown = sorted(set(values) - allowed)
+            if unknown:
+                raise RunConfigError(
+                    f"[{section}] unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+                )
+            changes[section] = dataclasses.replace(current, **values)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data in the run-file layout, with the prior inline (what summary.json records)."""
+        return {
+            "data": {"nuclei": list(self.data.nuclei), "observables": list(self.data.observables)},
+            "likelihood": {"shape": self.likelihood.shape, "tolerance": self.likelihood.tolerance},
+            "prior": {**self.prior.to_dict(), "file": self.prior_file or "default"},
+            "model": {
+                "name": self.model.name,
+                "emulator": self.model.emulator or "default",
+                "workers": self.model.workers or 0,
+                "scheduler": self.model.scheduler or "",
+                "max_iterations": self.model.max_iterations or 0,
+            },
+            "sampler": {
+                **{f.name: getattr(self.sampler, f.name) for f in dataclasses.fields(self.sampler)},
+                "max_ncalls": self.sampler.max_ncalls or 0,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping, *, source: str = "run file", base: Path | None = None) -> RunConfig:
+        """Build from parsed TOML (missing keys take their defaults); ``base`` resolves relative prior paths.
+
+        Raises
+        ------
+        RunConfigError
+            Naming ``source``, the section and key, and the allowed values or range.
+        """
+        try:
+            return _from_dict(cls, data, source=source, base=base)
+        except (RunConfigError, PriorError) as exc:
+            msg = str(exc)
+            raise RunConfigError(msg if msg.startswith(source) else f"{source}: {msg}") from None
+
+
+_SECTION_KEYS = {
+    "data": ("nuclei", "observables"),
+    "likelihood": ("shape", "tolerance"),
+    "prior": ("file", "masses", "nmp"),
+    "model": ("name", "emulator", "workers", "scheduler", "max_iterations"),
+    "sampler": tuple(f.name for f in dataclasses.fields(SamplerConfig)),
+}
+
+
+def _from_dict(cls, data: Mapping, *, source: str, base: Path | None) -> RunConfig:
+    if not isinstance(data, Mapping):
+        raise RunConfigError("expected a table of sections " + ", ".join(f"[{s}]" for s in _SECTION_KEYS))
+    unknown = [k for k in data if k not in _SECTION_KEYS]
+    if unknown:
+        raise RunConfigError(
+            f"unknown section(s) {', '.join(map(repr, unknown))}; allowed: "
+            + ", ".join(f"[{s}]" for s in _SECTION_KEYS)
+        )
+    sections: dict[str, dict] = {}
+    for name, keys in _SECTION_KEYS.items():
+        raw = data.get(name, {})
+        if not isinstance(raw, Mapping):
+            raise RunConfigError(f"[{name}] must be a table with keys {', '.join(keys)}")
+        bad = [k for k in raw if k not in keys]
+        if bad:
+            raise RunConfigError(f"[{name}] unknown key(s) {', '.join(bad)}; allowed: {', '.join(keys)}")
+        sections[name] = dict(raw)
+
+    d = sections["data"]
+    for key in ("nuclei", "observables"):
+        if key in d:
+            if not isinstance(d[key], list) or not all(isinstance(x, str) for x in d[key]):
+                raise _fail(f"[data] {key}", f"must be a list of strings, got {d[key]!r}")
+            d[key] = tuple(d[key])
+    data_cfg = DataConfig(**d)
+    like_cfg = LikelihoodConfig(**sections["likelihood"])
+
+    m = sections["model"]
+    if "emulator" in m:
+        if not isinstance(m["emulator"], str) or not m["emulator"].strip():
+            raise _fail("[model] emulator", f"must be 'default' or a path, got {m['emulator']!r}")
+        m["emulator"] = None if m["emulator"].strip() == "default" else _resolve(m["emulator"], base)
+    if "workers" in m:
+        m["workers"] = _int_in("[model] workers", m["workers"], 0, 1024) or None
+    if "scheduler" in m:
+        if not isinstance(m["scheduler"], str):
+            raise _fail("[model] scheduler", f"must be a string ('' = local workers), got {m['scheduler']!r}")
+        m["scheduler"] = m["scheduler"].strip() or None
+    if "max_iterations" in m:
+        m["max_iterations"] = _int_in("[model] max_iterations", m["max_iterations"], 0, 100000) or None
+    model_cfg = ModelConfig(**m)
+
+    s = sections["sampler"]
+    if "max_ncalls" in s:
+        s["max_ncalls"] = _int_in("[sampler] max_ncalls", s["max_ncalls"], 0, 10**12) or None
+    sampler_cfg = SamplerConfig(**s)
+
+    p = sections["prior"]
+    prior_file = None
+    if "file" in p:
+        if "masses" in p or "nmp" in p:
+            raise RunConfigError(
+                "[prior] give either file or an inline prior ([prior.masses], [prior.nmp.<name>]), not both"
+            )
+        if not isinstance(p["file"], str) or not p["file"].strip():
+            raise _fail(
+                "[prior] file", f"must be 'default' or the path of a prior TOML file, got {p['file']!r}"
+            )
+        if p["file"].strip() == "default":
+            prior = default_prior()
+        else:
+            prior_file = _resolve(p["file"], base)
+            prior = load_prior(prior_file)
+    elif p:
+        prior = Prior.from_dict(p, source="[prior]")
+    else:
+        prior = default_prior()
+    return cls(
+        data=data_cfg,
+        likelihood=like_cfg,
+        prior=prior,
+        prior_file=prior_file,
+        model=model_cfg,
+        sampler=sampler_cfg,
+        source=source,
+    )
+
+
+def _resolve(path: str, base: Path | None) -> str:
+    p = Path(path.strip()).expanduser()
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    return str(p)
+
+
+def load_run_config(path: str | Path | None = None) -> RunConfig:
+    """Read and validate a run file (None: the default run file shipped with the package).
+
+    Raises
+    ------
+    RunConfigError
+        If the file cannot be read, is not TOML, or any field is invalid; the message names the file,
+        the field and the allowed values or range.
+    """
+    if path is None:
+        return default_run_config()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RunConfigError(f"cannot read run file {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RunConfigError(f"run file {str(p)!r} is not valid TOML: {exc}") from None
+    cfg = RunConfig.from_dict(data, source=f"run file {str(p)!r}", base=p.resolve().parent)
+    return dataclasses.replace(cfg, text=text)
+
+
+def default_run_config() -> RunConfig:
+    """The run file shipped with the package (``nucleiml/data/default_run.toml``)."""
+    text = resources.files("nucleiml").joinpath("data", DEFAULT_FILE).read_text(encoding="utf-8")
+    cfg = RunConfig.from_dict(tomllib.loads(text), source=f"nucleiml/data/{DEFAULT_FILE}")
+    return dataclasses.replace(cfg, text=text)

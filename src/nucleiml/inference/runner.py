@@ -1,0 +1,361 @@
+"""The two jobs: :func:`infer` (one posterior, into a run directory) and :func:`compare` (two runs).
+
+A run directory ``OUT`` holds ``run.json`` (the run as plain data, written first, and the sessions so far),
+``sampler/`` (UltraNest's log directory: resume data and ``debug.log``), and after a finished run
+``posterior.parquet``, ``weighted.parquet``, ``summary.json`` and ``corner.png``. An interrupted run
+(Ctrl-C, SIGTERM, kill, ``max_ncalls``) is continued with ``resume=True`` (``--resume``), which needs the
+same run settings; only execution settings (workers, scheduler, max_ncalls) may change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..parameters import NMP_NAMES
+from .likelihood import Likelihood
+from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_json, write_samples
+from .runfile import RunConfig
+
+__all__ = ["CORNER_FILE", "InferenceError", "compare", "infer"]
+
+RUN_FILE = "run.json"
+SAMPLER_DIR = "sampler"
+CORNER_FILE = "corner.png"
+COMPARE_JSON = "jsd.json"
+COMPARE_PNG = "corner_compare.png"
+FORMAT = "nucleiml-posterior"
+FORMAT_VERSION = 1
+_EXECUTION_KEYS = {("model", "workers"), ("model", "scheduler"), ("sampler", "max_ncalls")}
+_OUTPUTS = ("posterior.parquet", "weighted.parquet", SUMMARY_FILE, CORNER_FILE)
+
+
+class InferenceError(ValueError):
+    """An inference run cannot start or resume (e.g. the output directory holds another run)."""
+
+
+def _versions(backend: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __version__
+
+    out = {"nucleiml": __version__, "python": platform.python_version()}
+    for pkg in ("numpy", "scipy", backend, "torch"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def _differences(stored: dict, current: dict) -> list[str]:
+    diffs = []
+    for section in sorted(set(stored) | set(current)):
+        a, b = stored.get(section, {}), current.get(section, {})
+        for key in sorted(set(a) | set(b)):
+            if (section, key) in _EXECUTION_KEYS or a.get(key) == b.get(key):
+                continue
+            diffs.append(f"[{section}] {key}: run has {a.get(key)!r}, asked {b.get(key)!r}")
+    return diffs
+
+
+class _CountingLikelihood:
+    """The vectorised log-likelihood of a model, counting points and failures."""
+
+    def __init__(self, model, likelihood: Likelihood):
+        self.model = model
+        self.likelihood = likelihood
+        self.points = 0
+        self.invalid = 0
+        self.calls = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        ev = self.model.evaluate(x)
+        logl = self.likelihood(ev.values(self.likelihood.observables), ev.valid, ev.badness, x)
+        self.calls += 1
+        self.points += len(x)
+        self.invalid += int(np.count_nonzero(~ev.valid.all(axis=1)))
+        return logl
+
+
+def _prepare_out(out: Path, run: dict, resume: bool, overwrite: bool) -> dict:
+    state_path = out / RUN_FILE
+    if resume and overwrite:
+        raise InferenceError("give either resume or overwrite, not both")
+    if state_path.exists():
+        try:
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InferenceError(f"cannot read {state_path}: {exc}") from None
+        if overwrite:
+            shutil.rmtree(out / SAMPLER_DIR, ignore_errors=True)
+            for name in (*_OUTPUTS, RUN_FILE):
+                (out / name).unlink(missing_ok=True)
+            return {}
+        if not resume:
+            raise InferenceError(
+                f"{out} already holds an inference run; use --resume to continue it, --overwrite to start "
+                f"afresh, or another --out directory"
+            )
+        diffs = _differences(state.get("run", {}), run)
+        if diffs:
+            raise InferenceError(
+                f"{out} holds a run with other settings ({'; '.join(diffs)}); resume with the same run file "
+                f"and model, or use --overwrite or another --out directory"
+            )
+        return state
+    if resume:
+        raise InferenceError(f"nothing to resume: {out} holds no inference run ({RUN_FILE} is missing)")
+    if out.exists() and any(p for p in out.iterdir() if not p.name.startswith(".")) and not overwrite:
+        raise InferenceError(f"--out {out} is not empty and holds no inference run; use a new directory")
+    return {}
+
+
+def infer(
+    config: RunConfig,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    model=None,
+    plot: bool = True,
+) -> dict[str, Any]:
+    """Sample the posterior of the seven NMPs for a run and write it to directory ``out``.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run (see :func:`~nucleiml.inference.load_run_config`).
+    out : path
+        Run directory (created).
+    resume : bool
+        Continue the interrupted run in ``out`` (same settings; workers, scheduler and max_ncalls may
+        differ).
+    overwrite : bool
+        Delete a previous run in ``out`` first.
+    progress : bool
+        Show the sampler's progress on stderr.
+    model : Model, optional
+        Use this model instead of building the one ``config.model`` names (e.g. a test double). It is
+        not closed here.
+    plot : bool
+        Write ``corner.png``.
+
+    Returns
+    -------
+    dict
+        The summary (as written to ``summary.json``).
+
+    Raises
+    ------
+    InferenceError
+        If ``out`` holds another run, or holds none to resume.
+    ModelError, RunConfigError, MissingInferExtraError
+        For a model that cannot be built, invalid settings, or a missing optional package.
+    KeyboardInterrupt
+        On Ctrl-C (or SIGTERM through the CLI); ``run.json`` records the session and ``resume=True``
+        continues the run.
+    """
+    from .models import make_model
+    from .sampler import run_sampler
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    run = json.loads(json.dumps(config.to_dict()))
+    if out.exists() and not out.is_dir():
+        raise InferenceError(f"--out {out} exists and is not a directory")
+    state = _prepare_out(out, run, resume, overwrite)
+    likelihood = Likelihood.from_config(config)
+    own_model = model is None
+    model = make_model(config) if own_model else model
+    out.mkdir(parents=True, exist_ok=True)
+    sessions = list(state.get("sessions", []))
+    session: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "completed": False}
+    sessions.append(session)
+    state = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "run": run,
+        "run_file": config.source,
+        "run_file_text": config.text,
+        "sessions": sessions,
+    }
+    counting = _CountingLikelihood(model, likelihood)
+
+    def save_state() -> None:
+        session.update(
+            seconds=round(time.perf_counter() - t0, 3),
+            points_evaluated=counting.points,
+            invalid_points=counting.invalid,
+        )
+        write_json(out / RUN_FILE, state)
+
+    save_state()
+    try:
+        with contextlib.ExitStack() as stack:
+            if own_model:
+                stack.enter_context(model)
+            result = run_sampler(
+                counting,
+                config.prior,
+                config.sampler,
+                log_dir=out / SAMPLER_DIR,
+                resume=resume,
+                progress=progress,
+            )
+    finally:
+        save_state()
+    wall = sum(float(s.get("seconds", 0.0)) for s in sessions)
+    marginals = marginal_summary(result.points, result.weights, NMP_NAMES)
+    summary: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": model.describe(),
+        "nmp": marginals,
+        "interval": "68 %: 15.87th to 84.13th weighted percentile",
+        "log_evidence": result.logz,
+        "log_evidence_err": result.logzerr,
+        "log_likelihood_normalisation": likelihood.log_normalisation,
+        "likelihood_calls": result.ncall,
+        "likelihood_calls_this_session": counting.points,
+        "invalid_fraction_this_session": counting.invalid / counting.points if counting.points else None,
+        "likelihood_calls_per_second_this_session": counting.points / (time.perf_counter() - t0),
+        "wall_seconds": round(wall, 3),
+        "sessions": len(sessions),
+        "samples": {"equally_weighted": len(result.samples), "weighted": len(result.points)},
+        "sampler": {"backend": result.backend, "iterations": result.niter, **_finite(result.info)},
+        "experiment": {
+            n: dict(zip(likelihood.observables, map(float, row)))
+            for n, row in zip(likelihood.nuclei, likelihood.experimental)
+        },
+        "versions": _versions(result.backend),
+        "run": run,
+        "run_file": config.source,
+        "run_file_text": config.text,
+    }
+    write_samples(out, result, NMP_NAMES)
+    write_json(out / SUMMARY_FILE, summary)
+    if plot:
+        from .plots import corner_plot
+
+        corner_plot(
+            result.points,
+            out / CORNER_FILE,
+            weights=result.weights,
+            title=f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
+            f"{100 * config.likelihood.tolerance:g} %  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})",
+        )
+    session["completed"] = True
+    save_state()
+    return summary
+
+
+def _finite(d: dict) -> dict:
+    return {k: (v if not isinstance(v, float) or np.isfinite(v) else None) for k, v in d.items()}
+
+
+def compare(
+    run_a: str | Path,
+    run_b: str | Path,
+    out: str | Path,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    plot: bool = True,
+) -> dict[str, Any]:
+    """Compare two finished runs: per-NMP Jensen-Shannon divergence, overlaid corner plot, wall-time ratio.
+
+    Writes ``jsd.json`` and ``corner_compare.png`` into ``out``.
+
+    Parameters
+    ----------
+    run_a, run_b : path
+        Run directories written by :func:`infer` (e.g. nml and rmf).
+    out : path
+        Output directory (created).
+    n_boot : int
+        Bootstrap replicates of the JSD (>= 0).
+    seed : int
+        Seed of the bootstrap.
+    plot : bool
+        Write the overlaid corner plot.
+
+    Returns
+    -------
+    dict
+        The content of ``jsd.json``.
+
+    Raises
+    ------
+    PosteriorError
+        If a run directory holds no finished run.
+    """
+    from .compare import GRID_POINTS, jsd_bootstrap, self_jsd
+
+    if not isinstance(n_boot, int) or isinstance(n_boot, bool) or not 0 <= n_boot <= 100000:
+        raise ValueError(f"n_boot must be an integer in [0, 100000], got {n_boot!r}")
+    a, b = read_posterior(run_a), read_posterior(run_b)
+    rng = np.random.default_rng(seed)
+    per = {}
+    for i, name in enumerate(NMP_NAMES):
+        res = jsd_bootstrap(a.samples[:, i], b.samples[:, i], rng, n_boot=n_boot)
+        res["noise_floor_a"] = self_jsd(a.samples[:, i], rng)
+        res["noise_floor_b"] = self_jsd(b.samples[:, i], rng)
+        per[name] = res
+    wall_a = a.summary.get("wall_seconds")
+    wall_b = b.summary.get("wall_seconds")
+    ratio = wall_b / wall_a if wall_a and wall_b else None
+    result = {
+        "runs": {
+            "a": {"path": str(a.path), "model": a.summary.get("model", {}), "wall_seconds": wall_a},
+            "b": {"path": str(b.path), "model": b.summary.get("model", {}), "wall_seconds": wall_b},
+        },
+        "estimator": (
+            f"Jensen-Shannon divergence in bits (base 2, in [0, 1]) of the 1-D marginals of the equally "
+            f"weighted samples; densities by Gaussian KDE (Scott's bandwidth sigma n^-1/5, linear binning, "
+            f"{GRID_POINTS}-node common grid padded by 5 bandwidths); bootstrap over both sets with "
+            f"{n_boot} replicates (median, 16th-84th percentiles), seed {seed}; noise_floor_*: median JSD "
+            f"between random halves of one set"
+        ),
+        "jsd": {k: v["jsd"] for k, v in per.items()},
+        "max_jsd": max(v["jsd"] for v in per.values()),
+        "per_nmp": per,
+        "wall_time_ratio_b_over_a": ratio,
+        "samples": {"a": len(a.samples), "b": len(b.samples)},
+    }
+    result = _nan_to_none(result)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / COMPARE_JSON, result)
+    if plot:
+        from .plots import compare_corner_plot
+
+        compare_corner_plot(
+            a.samples,
+            b.samples,
+            out / COMPARE_PNG,
+            labels=(a.label, b.label),
+            jsd=result["jsd"],
+            title="posterior of the NMPs",
+        )
+    return result
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_nan_to_none(v) for v in obj]
+    return obj

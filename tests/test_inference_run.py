@@ -1,0 +1,189 @@
+"""`nucleiml infer` and `nucleiml compare` end to end with a fake emulator: outputs, resume, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from _inference_fakes import FakeEmulator, install_emulator_loader
+
+pytest.importorskip("ultranest")
+pytest.importorskip("pyarrow")
+pytest.importorskip("corner")
+
+from nucleiml.cli import main
+from nucleiml.inference import InferenceError, default_run_config, infer, read_posterior
+from nucleiml.inference.models.nml import EmulatorModel
+from nucleiml.parameters import NMP_NAMES
+
+FAST = "[sampler]\nlive_points = 60\nmin_ess = 60\nseed = 2\n"
+
+
+@pytest.fixture
+def fake_emulator(monkeypatch):
+    """``Emulator.load`` returns a FakeEmulator (list of those made)."""
+    made = []
+
+    def load(path=None):
+        made.append(FakeEmulator())
+        return made[-1]
+
+    install_emulator_loader(monkeypatch, load)
+    return made
+
+
+@pytest.fixture
+def run_file(tmp_path):
+    p = tmp_path / "run.toml"
+    p.write_text(FAST)
+    return p
+
+
+def test_infer_cli_writes_posterior_summary_and_plot(tmp_path, run_file, fake_emulator, capsys):
+    out = tmp_path / "nml"
+    assert main(["infer", "--model", "nml", "--config", str(run_file), "--out", str(out), "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "posterior of the NMPs (nml" in table and "log Z" in table
+    for name in ("posterior.parquet", "weighted.parquet", "summary.json", "corner.png", "run.json"):
+        assert (out / name).is_file(), name
+    s = json.loads((out / "summary.json").read_text())
+    assert s["model"]["model"] == "nml" and s["model"]["emulator_version"] == "fake-1"
+    assert set(s["nmp"]) == set(NMP_NAMES)
+    for v in s["nmp"].values():
+        assert v["low_68"] < v["median"] < v["high_68"]
+    assert (
+        s["nmp"]["Q0"]["high_68"] < 400 and s["nmp"]["mstar"]["low_68"] > 0.55
+    )  # the fake's convergent region
+    assert np.isfinite(s["log_evidence"]) and s["log_evidence_err"] > 0
+    assert s["likelihood_calls"] > 500 and s["wall_seconds"] > 0 and s["sessions"] == 1
+    assert 0 < s["invalid_fraction_this_session"] < 1
+    assert s["versions"]["nucleiml"] and s["versions"]["ultranest"]
+    assert s["run"]["sampler"]["live_points"] == 60 and s["run_file_text"] == FAST
+    assert s["run"]["likelihood"] == {"shape": "gaussian", "tolerance": 0.02}
+    assert s["experiment"]["208Pb"]["charge_radius"] == 5.5012
+    post = read_posterior(out)
+    assert post.samples.shape[1] == 7 and post.weights.sum() == pytest.approx(1.0)
+    assert np.all(post.samples[:, 3] < 400)
+    # the weighted set holds every dead point; non-convergent ones (on the floor) have weight 0
+    assert np.all(post.weights[post.log_likelihood < -1e8] == 0) and np.any(post.log_likelihood < -1e8)
+    # the same again without --resume / --overwrite is refused; --overwrite starts afresh
+    assert main(["infer", "--config", str(run_file), "--out", str(out), "--quiet"]) == 2
+    assert "already holds an inference run; use --resume" in capsys.readouterr().err
+    assert (
+        main(["infer", "--config", str(run_file), "--out", str(out), "--quiet", "--overwrite", "--json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["sessions"] == 1
+
+
+def test_compare_cli(tmp_path, run_file, fake_emulator, capsys):
+    for name, seed in (("a", 1), ("b", 2)):
+        run_file.write_text(FAST.replace("seed = 2", f"seed = {seed}"))
+        assert main(["infer", "--config", str(run_file), "--out", str(tmp_path / name), "--quiet"]) == 0
+    capsys.readouterr()
+    cmp = tmp_path / "cmp"
+    assert (
+        main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(cmp), "--bootstrap", "10"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Jensen-Shannon divergence" in out and "wall time B / A" in out
+    data = json.loads((cmp / "jsd.json").read_text())
+    assert data["max_jsd"] < 0.1  # two seeds of the same posterior
+    assert (cmp / "corner_compare.png").is_file()
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "zz"), "--out", str(cmp)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+class Interrupting(FakeEmulator):
+    """Raises KeyboardInterrupt after ``limit`` predict calls (Ctrl-C in the middle of a run)."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.limit = limit
+
+    def predict(self, nmp, nucleus):
+        if self.calls >= self.limit:
+            raise KeyboardInterrupt
+        return super().predict(nmp, nucleus)
+
+
+def test_interrupted_infer_resumes_and_completes(tmp_path):
+    cfg = default_run_config().replace(sampler={"live_points": 60, "min_ess": 60, "frac_remain": 0.01})
+    box = {k: (d.low, d.high) for k, d in cfg.prior.nmp.items()}
+    em = Interrupting(limit=12)
+    model = EmulatorModel(em, cfg.data.nuclei, prior_box=box)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        infer(cfg, out, model=model, progress=False, plot=False)
+    state = json.loads((out / "run.json").read_text())
+    assert len(state["sessions"]) == 1 and not state["sessions"][0]["completed"]
+    assert state["sessions"][0]["points_evaluated"] > 0
+    assert not (out / "summary.json").exists()
+    with pytest.raises(InferenceError, match="already holds an inference run"):
+        infer(cfg, out, model=model, progress=False)
+    with pytest.raises(
+        InferenceError, match=r"other settings \(\[likelihood\] tolerance: run has 0.02, asked 0.05"
+    ):
+        infer(cfg.replace(likelihood={"tolerance": 0.05}), out, model=model, resume=True, progress=False)
+    em.limit = 10**9
+    s = infer(
+        cfg.replace(sampler={"max_ncalls": 10**6}), out, model=model, resume=True, progress=False, plot=False
+    )
+    assert s["sessions"] == 2 and s["likelihood_calls"] > s["likelihood_calls_this_session"]
+    assert read_posterior(out).samples.shape[1] == 7
+    state = json.loads((out / "run.json").read_text())
+    assert [x["completed"] for x in state["sessions"]] == [False, True]
+
+
+def test_infer_errors(tmp_path, fake_emulator, capsys):
+    assert main(["infer", "--out", str(tmp_path / "none"), "--resume", "--quiet"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "file.txt").write_text("x")
+    assert main(["infer", "--out", str(junk), "--quiet"]) == 2
+    assert "is not empty and holds no inference run" in capsys.readouterr().err
+    assert main(["infer", "--out", str(tmp_path / "x"), "--resume", "--overwrite"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["infer", "--out", str(tmp_path / "y"), "--live-points", "3"]) == 2
+    assert "--live-points = 3 is outside the allowed range [10, 100000]" in capsys.readouterr().err
+
+
+def test_infer_without_a_loadable_emulator_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    def load(path=None):
+        raise ValueError("no default emulator is shipped with this installation")
+
+    install_emulator_loader(monkeypatch, load)
+    assert main(["infer", "--model", "nml", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err.startswith("error: cannot load the emulator (default): no default emulator") and "\n" not in err
+    )
+
+
+@pytest.mark.slow
+def test_rmf_infer_end_to_end_with_local_workers_and_resume(tmp_path, capsys):
+    """The real solver on two workers: 40Ca binding energy in a 5 % box, a call budget, then resume."""
+    run = tmp_path / "rmf.toml"
+    run.write_text(
+        '[data]\nnuclei = ["40Ca"]\nobservables = ["binding_energy"]\n'
+        '[likelihood]\nshape = "box"\ntolerance = 0.05\n'
+        "[model]\nworkers = 2\n"
+        "[sampler]\nlive_points = 20\nmin_ess = 20\nbatch_min = 32\nbatch_max = 64\nmax_ncalls = 150\n"
+    )
+    out = tmp_path / "rmf"
+    args = ["infer", "--model", "rmf", "--config", str(run), "--out", str(out), "--quiet", "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["model"]["model"] == "rmf" and first["model"]["parallel"] == "2 local worker processes"
+    assert main([*args, "--resume", "--max-ncalls", "100000"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["sessions"] == 2 and s["likelihood_calls"] > first["likelihood_calls"]
+    post = read_posterior(out)
+    # every posterior sample reproduces B(40Ca) within the box: check a few with the solver itself
+    from nucleiml.inference.models.rmf import RMFModel
+
+    with RMFModel(("40Ca",), default_run_config().prior.masses, workers=1) as model:
+        ev = model.evaluate(post.samples[:5])
+    assert ev.valid.all()
+    assert np.all(np.abs(ev.binding_energy[:, 0] / 342.0522 - 1) <= 0.05)
