@@ -35,10 +35,6 @@ def test_shipped_model_is_small_and_complete():
     assert out["probabilities"].shape == (1, 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="interim model: trained on the first 27,200 samples of the 50,000-sample set2 run (issue 8)",
-)
 def test_shipped_model_was_trained_on_enough_data():
     card = read_dataset_card(SHIPPED.path)
     done = card.get("samples_done", card["samples"])
