@@ -16,7 +16,7 @@ MODELS=$DATA/models
 REPORT=$DATA/report
 
 # 1. training data: 50,000 samples of the default prior over the set2 nuclei (500,000 rows), split by sample
-nucleiml generate --samples 50000 --nuclei set2 --seed 2026 --workers "$WORKERS" --out "$DATA/set2"
+nucleiml generate --samples 50000 --nuclei set2 --seed 1 --workers "$WORKERS" --out "$DATA/set2"
 nucleiml dataset split "$DATA/set2" --fractions 0.8,0.1,0.1 --seed 0
 
 # 2. fresh rows of nuclei no model is trained on, for the unseen-nuclei study (seed Fig. 7)
