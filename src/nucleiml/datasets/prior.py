@@ -36,6 +36,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._toml import read_toml
 from ..constants import (
     DEFAULT_M_OMEGA_MEV,
     DEFAULT_M_RHO_MEV,
@@ -234,14 +235,7 @@ def load_prior(path: str | Path | None = None) -> Prior:
     if path is None:
         return default_prior()
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PriorError(f"cannot read prior file {str(p)!r}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PriorError(f"prior file {str(p)!r} is not valid TOML: {exc}") from None
+    _, data = read_toml(p, "prior", PriorError)
     return Prior.from_dict(data, source=f"prior file {str(p)!r}")
 
 

@@ -28,13 +28,13 @@ from __future__ import annotations
 import csv
 import itertools
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._toml import read_toml
 from ..datasets.summary import _uniform_hash
 from ..parameters import ParameterError
 from .features import Scaler, TargetTransform, assemble
@@ -113,12 +113,7 @@ class Grid:
 def load_grid(path: str | Path) -> Grid:
     """Read a grid TOML file (errors name the file and the key)."""
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ParameterError(f"cannot read grid file {str(p)!r}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"grid file {str(p)!r} is not valid TOML: {exc}") from None
+    _, data = read_toml(p, "grid", ParameterError)
     return Grid.from_dict(data, source=f"grid file {str(p)!r}")
 
 

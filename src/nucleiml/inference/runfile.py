@@ -28,6 +28,7 @@ from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
+from .._toml import read_toml
 from ..datasets.prior import Prior, PriorError, default_prior, load_prior
 from ..parameters import ParameterError
 
@@ -463,14 +464,7 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
     if path is None:
         return default_run_config()
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RunConfigError(f"cannot read run file {str(p)!r}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RunConfigError(f"run file {str(p)!r} is not valid TOML: {exc}") from None
+    text, data = read_toml(p, "run", RunConfigError)
     cfg = RunConfig.from_dict(data, source=f"run file {str(p)!r}", base=p.resolve().parent)
     return dataclasses.replace(cfg, text=text)
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..constants import ALPHA_EM
+from ..constants import ALPHA_EM, HBARC_MEV_FM
 from ..eos import ScaledCouplings, matter_state
 from .basis import HOBasis
 from .fields import coulomb_potential, rows_matmul
@@ -30,7 +30,7 @@ from .occupations import occupations
 STARTING_DENSITY = 0.15
 """Baryon density (fm^-3) of the uniform matter whose mean fields set the starting field depths."""
 
-WRONG_SIGN_TOLERANCE = 1.0 / 197.3269804
+WRONG_SIGN_TOLERANCE = 1.0 / HBARC_MEV_FM
 """1 MeV in fm^-1: scalar or vector fields below minus this anywhere are of the wrong sign (unphysical)."""
 
 N_FIELDS = 4

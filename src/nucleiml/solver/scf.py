@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..constants import ALPHA_EM
+from ..constants import ALPHA_EM, HBARC_MEV_FM
 from .basis import HOBasis
 from .fields import sine_matrix, yukawa_green
 from .fixed_point import N_FIELDS, MapResult, SCFProblem, _dirac_step, fixed_point_map, make_problem
@@ -150,7 +150,7 @@ PRIMARY = IterationScheme(
     recovery=np.inf,
     stall_window=10**9,
     wander_check=20,
-    wander_residual=2.0 / 197.3269804,
+    wander_residual=2.0 / HBARC_MEV_FM,
     mixing=None,
     history=None,
 )

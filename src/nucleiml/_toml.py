@@ -1,0 +1,25 @@
+"""Reading the package's TOML settings files (priors, run files, grids) with one kind of error message."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+
+def read_toml(path: str | Path, kind: str, error: type[Exception]) -> tuple[str, dict]:
+    """(text, parsed table) of the TOML file ``path``.
+
+    Raises
+    ------
+    error
+        If the file cannot be read or is not TOML; the message names the ``kind`` of file and its path.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"cannot read {kind} file {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{kind} file {str(p)!r} is not valid TOML: {exc}") from None
