@@ -104,7 +104,8 @@ def test_compare_writes_jsd_json_plot_and_wall_ratio(tmp_path):
     _fake_run(tmp_path / "far", 50.0, 5.0)
     post = read_posterior(tmp_path / "nml")
     np.testing.assert_array_equal(post.samples, a)
-    assert post.label == "nml (nml)"
+    assert post.label == "nml"  # the model name once when the directory has the same name
+    assert read_posterior(tmp_path / "far").label == "nml (far)"
     res = compare(tmp_path / "nml", tmp_path / "rmf", tmp_path / "cmp", n_boot=20)
     data = json.loads((tmp_path / "cmp" / "jsd.json").read_text())
     assert data == res

@@ -213,7 +213,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise ValueError(
             f"the evaluation report needs matplotlib ({exc}); install it: pip install matplotlib"
         ) from None
-    models = {"model": Emulator.load(args.model)}
+    main_name = Path(args.model).resolve().name or "model"  # the model directory names it in the report
+    models = {main_name: Emulator.load(args.model)}
     for name, path in args.also:
         if name in models:
             raise ValueError(f"--also: model name {name!r} is used twice")
@@ -231,8 +232,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(finite_json(summary), indent=2, allow_nan=False))
     else:
-        if summary["models"]["model"]["seen"]["rows"]:
-            print(_checks_text(summary["models"]["model"]["seen"], f"{args.split} rows"))
+        if summary["models"][main_name]["seen"]["rows"]:
+            print(_checks_text(summary["models"][main_name]["seen"], f"{args.split} rows"))
         for name, m in summary["models"].items():
             if m["unseen"]:
                 per = m["unseen"]["regression"]

@@ -154,9 +154,9 @@ class Posterior:
 
     @property
     def label(self) -> str:
-        """Short label: the model name and the directory name."""
+        """Short label: the model name and the directory name (once where they are the same)."""
         model = self.summary.get("model", {}).get("model", "?")
-        return f"{model} ({self.path.name})"
+        return model if model == self.path.name else f"{model} ({self.path.name})"
 
 
 def read_posterior(path: str | Path) -> Posterior:
