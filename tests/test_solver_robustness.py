@@ -138,13 +138,51 @@ def test_presets_still_converge_in_the_primary_iteration():
         assert res.iterations <= SolverConfig().primary_iterations
 
 
+# A default-prior draw (m* = 0.514, K0 = 184 MeV) that the stabilized iteration leaves STALLED for 40Ca: its
+# levels near the Fermi surface reorder from one sharp filling to the next. The annealed phase converges it.
+COMPACT = {
+    "g_sigma": 14.695343018171503,
+    "g_omega": 18.427130617573752,
+    "g_rho": 7.4830904542817205,
+    "A": 43.53638044210926,
+    "B": 53.262516997917785,
+    "C": 0.012384201278254424,
+    "Lambda_v": 0.00663029152930143,
+}
+
+
+def test_annealed_phase_reaches_a_sharp_filling_self_consistent_state():
+    cols = {k: np.array([v]) for k, v in COMPACT.items()}
+    stabilized, _ = _kernel(cols, "40Ca", scf.STABILIZED, 300)
+    assert stabilized.status[0] != SolverStatus.CONVERGED
+    res = solve(Couplings(**COMPACT, m_sigma=500.0, m_omega=782.5, m_rho=763.0, M=939.0), "40Ca", densities=True)
+    assert res.converged, res.reason
+    assert res.densities["S"].min() > 0.0
+    # a strongly overbound, compact nucleus (the dataset labels it nc_c): AME2020 40Ca is 342.05 MeV
+    assert res.binding_energy > 1.2 * 342.05
+    # the fields are a fixed point of the plain (explicit, sharp-filling) map: one more map application
+    # from them changes no field by more than a few times the tolerance
+    cfg = SolverConfig()
+    nuc = api.parse_nucleus("40Ca")
+    b = api._oscillator_length(nuc.A, 939.0)
+    n_shells = api.default_shells(nuc.A)
+    basis = api._basis(n_shells, b, cfg.grid_step, cfg.box_padding)
+    green = api._green(n_shells, b, cfg.grid_step, cfg.box_padding, (500.0, 782.5, 763.0))
+    kc = api._kernel_couplings(cols, np.arange(1), 939.0)
+    p = scf.make_problem(basis, green, kc, nuc.Z, nuc.N, True, None, False, False)
+    x = np.concatenate([np.interp(basis.r, res.densities["r"], res.densities[k]) for k in ("S", "V", "R", "Vc")])
+    x = x[None, :] / HBARC
+    new = scf.fixed_point_map(p, x, np.arange(1), np.array([cfg.smearing / HBARC]))
+    assert np.max(np.abs(new.x_new - x)) * HBARC < 10 * cfg.tolerance  # MeV
+
+
 @pytest.mark.slow
 def test_non_convergence_on_the_default_prior_is_rare():
     """Issue targets on default-prior draws with physical couplings: nc_b at most 5 % for 208Pb and 2 % for
-    40Ca (measured on 572 such draws: 1.9 % and 2.3 %; the original iteration alone: 23 % and 8.7 %). The
-    40Ca bound is the measured rate plus sampling noise: the 2 % target is not met yet."""
+    40Ca (measured on 572 such draws: 0.7 % and 1.4 %; the original iteration alone: 23 % and 8.7 %; without
+    the annealed phase 1.9 % and 2.3 %)."""
     cols = _prior_couplings(1500, 12345)
     assert cols["g_sigma"].size > 500
-    for nucleus, bound in (("208Pb", 0.05), ("40Ca", 0.035)):
+    for nucleus, bound in (("208Pb", 0.05), ("40Ca", 0.02)):
         batch = solve_batch(cols, nucleus)
         assert np.mean(~batch.converged) <= bound, nucleus

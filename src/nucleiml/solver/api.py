@@ -22,6 +22,7 @@ from ..nuclei import Nucleus, parse_nucleus
 from ..parameters import COUPLING_NAMES, MASS_NAMES, Couplings, ParameterError, check_array_ranges
 from .basis import HOBasis, make_basis
 from .scf import (
+    ANNEALED,
     PRIMARY,
     STABILIZED,
     GreenMatrices,
@@ -393,54 +394,60 @@ RESTARTED = (
 """Primary outcomes after which a member is solved again with the stabilized iteration."""
 
 
-def _two_phase(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: float, l_max):
+PHASES = (PRIMARY, STABILIZED, ANNEALED)
+"""The iteration schemes a member goes through, each only if the ones before did not converge it."""
+
+
+def _phases(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: float, l_max):
     """The primary iteration for ``min(primary_iterations, max_iterations)`` iterations, then the
-    stabilized one for the members it did not converge, each with the rest of its ``max_iterations``
-    budget; the iterations of both phases are summed."""
+    stabilized and the annealed one (:data:`PHASES`), each for the members the previous phases did not
+    converge, with the rest of each member's own ``max_iterations`` budget (batch-mates do not matter);
+    a member's iterations are summed over its phases."""
     settings = _kernel_settings(cfg)
-    first = min(cfg.primary_iterations, cfg.max_iterations)
     out = run_scf(
         basis,
         green,
         kc,
         nuc.Z,
         nuc.N,
-        max_iter=first,
+        max_iter=min(cfg.primary_iterations, cfg.max_iterations),
         time_budget=_remaining(cfg, t0),
         l_max=l_max,
         scheme=PRIMARY,
         **settings,
     )
-    retry = np.isin(out.status, RESTARTED)
-    budget = cfg.max_iterations - out.iterations[retry]  # each member's own rest: batch-mates do not matter
-    if not np.any(budget > 0):
-        return out
-    sub = {k: v[retry] for k, v in kc.items()}
-    again = run_scf(
-        basis,
-        green,
-        sub,
-        nuc.Z,
-        nuc.N,
-        max_iter=budget,
-        time_budget=_remaining(cfg, t0),
-        l_max=l_max,
-        scheme=STABILIZED,
-        **settings,
-    )
-    again.iterations += out.iterations[retry]
-    return _merge(out, again, retry)
+    for scheme in PHASES[1:]:
+        retry = np.isin(out.status, RESTARTED)
+        budget = cfg.max_iterations - out.iterations[retry]
+        if not np.any(budget > 0):
+            break
+        sub = {k: v[retry] for k, v in kc.items()}
+        again = run_scf(
+            basis,
+            green,
+            sub,
+            nuc.Z,
+            nuc.N,
+            max_iter=budget,
+            time_budget=_remaining(cfg, t0),
+            l_max=l_max,
+            scheme=scheme,
+            **settings,
+        )
+        again.iterations += out.iterations[retry]
+        out = _merge(out, again, retry)
+    return out
 
 
 def _solve_group(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: float):
     """Solve one group of members sharing basis and meson masses, diagonalising only the kappa blocks
     that can be occupied and re-solving with all blocks the members for which that was wrong."""
     l_max = max_occupied_l(nuc.Z, nuc.N)
-    out = _two_phase(basis, green, kc, nuc, cfg, t0, l_max)
+    out = _phases(basis, green, kc, nuc, cfg, t0, l_max)
     redo = intruders_in_skipped_blocks(basis, out, kc["M"], l_max)
     if np.any(redo):  # a level of a high-l block came below the Fermi energy: solve those with all blocks
         sub = {k: v[redo] for k, v in kc.items()}
-        out = _merge(out, _two_phase(basis, green, sub, nuc, cfg, t0, None), redo)
+        out = _merge(out, _phases(basis, green, sub, nuc, cfg, t0, None), redo)
     return out
 
 
