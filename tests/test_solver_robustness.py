@@ -155,7 +155,9 @@ def test_annealed_phase_reaches_a_sharp_filling_self_consistent_state():
     cols = {k: np.array([v]) for k, v in COMPACT.items()}
     stabilized, _ = _kernel(cols, "40Ca", scf.STABILIZED, 300)
     assert stabilized.status[0] != SolverStatus.CONVERGED
-    res = solve(Couplings(**COMPACT, m_sigma=500.0, m_omega=782.5, m_rho=763.0, M=939.0), "40Ca", densities=True)
+    res = solve(
+        Couplings(**COMPACT, m_sigma=500.0, m_omega=782.5, m_rho=763.0, M=939.0), "40Ca", densities=True
+    )
     assert res.converged, res.reason
     assert res.densities["S"].min() > 0.0
     # a strongly overbound, compact nucleus (the dataset labels it nc_c): AME2020 40Ca is 342.05 MeV
@@ -170,7 +172,9 @@ def test_annealed_phase_reaches_a_sharp_filling_self_consistent_state():
     green = api._green(n_shells, b, cfg.grid_step, cfg.box_padding, (500.0, 782.5, 763.0))
     kc = api._kernel_couplings(cols, np.arange(1), 939.0)
     p = scf.make_problem(basis, green, kc, nuc.Z, nuc.N, True, None, False, False)
-    x = np.concatenate([np.interp(basis.r, res.densities["r"], res.densities[k]) for k in ("S", "V", "R", "Vc")])
+    x = np.concatenate(
+        [np.interp(basis.r, res.densities["r"], res.densities[k]) for k in ("S", "V", "R", "Vc")]
+    )
     x = x[None, :] / HBARC
     new = scf.fixed_point_map(p, x, np.arange(1), np.array([cfg.smearing / HBARC]))
     assert np.max(np.abs(new.x_new - x)) * HBARC < 10 * cfg.tolerance  # MeV
