@@ -8,7 +8,7 @@ import numpy as np
 
 from nucleiml.datasets import default_prior
 from nucleiml.emulator import MLP, Emulator, Scaler
-from nucleiml.emulator.features import BASE_FEATURES, assemble
+from nucleiml.emulator.features import BASE_FEATURES, assemble, couplings_of
 from nucleiml.parameters import NMP_NAMES
 
 PAPER = ("16O", "40Ca", "48Ca", "132Sn", "208Pb")
@@ -67,12 +67,14 @@ def prior_samples(n: int, seed: int = 0) -> np.ndarray:
     return np.stack([s[k] for k in NMP_NAMES], axis=1)
 
 
-def random_emulator(mode: str = "hybrid", seed: int = 0, nuclei=PAPER) -> Emulator:
+def random_emulator(mode: str = "hybrid", seed: int = 0, nuclei=PAPER, features=None) -> Emulator:
     """An untrained emulator with random weights but consistent metadata: tests the plumbing, not physics."""
     rng = np.random.default_rng(seed)
-    features = (*BASE_FEATURES, "A13") if mode == "hybrid" else BASE_FEATURES
+    if features is None:
+        features = (*BASE_FEATURES, "A13") if mode == "hybrid" else BASE_FEATURES
     x = prior_samples(200, seed)
-    feats = np.concatenate([assemble(x, *ZN[n], features) for n in nuclei])
+    cpl = couplings_of(x, default_prior().masses)[1]
+    feats = np.concatenate([assemble(x, *ZN[n], features, couplings=cpl) for n in nuclei])
     d = len(features)
     nets = {
         "classifier": random_mlp(

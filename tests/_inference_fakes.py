@@ -61,8 +61,8 @@ class FakeEmulator:
 
 
 class InvertingEmulator(FakeEmulator):
-    """Like FakeEmulator, plus the optional parts of the real interface: ``masses`` and ``couplings_ok``
-    (exact nc_a by inversion, which ``predict`` accepts precomputed)."""
+    """Like FakeEmulator, plus the optional parts of the real interface: ``masses``, ``couplings_ok`` and
+    ``invert`` (exact nc_a by inversion, which ``predict`` accepts precomputed)."""
 
     def __init__(self, nuclei=("40Ca", "208Pb")):
         super().__init__(nuclei)
@@ -76,8 +76,13 @@ class InvertingEmulator(FakeEmulator):
         self.inversions += 1
         return np.asarray(couplings_from_nmp_array(np.asarray(nmp), **self.masses).ok, dtype=bool)
 
-    def predict(self, nmp, nucleus, couplings_ok=None):
-        self.given.append(couplings_ok is not None)
+    def invert(self, nmp):
+        return types.SimpleNamespace(ok=self.couplings_ok(nmp), couplings={})
+
+    def predict(self, nmp, nucleus, couplings_ok=None, inversion=None):
+        self.given.append(couplings_ok is not None or inversion is not None)
+        if inversion is not None:
+            couplings_ok = inversion.ok
         ok = self.couplings_ok(nmp) if couplings_ok is None else couplings_ok
         out = super().predict(nmp, nucleus)
         out["label"] = np.where(ok, out["label"], "nc_a")

@@ -10,10 +10,17 @@ import numpy as np
 import pytest
 
 import nucleiml
-from _emulator_helpers import PAPER, prior_samples, random_emulator, random_mlp
+from _emulator_helpers import PAPER, ZN, prior_samples, random_emulator, random_mlp
 from nucleiml import NMP, NucleusError, ParameterError, couplings_from_nmp_array
+from nucleiml.datasets import default_prior
 from nucleiml.emulator import MLP, Emulator, ModelFormatError, Scaler, TargetTransform, as_nmp_matrix
-from nucleiml.emulator.features import assemble, check_feature_names
+from nucleiml.emulator.features import (
+    BASE_FEATURES,
+    COUPLING_FEATURES,
+    assemble,
+    check_feature_names,
+    couplings_of,
+)
 from nucleiml.parameters import NMP_NAMES
 
 SRC = Path(nucleiml.__file__).resolve().parent.parent
@@ -65,8 +72,10 @@ def test_features_scalers_and_target_transforms_round_trip():
     assert f.shape == (50, 11)
     assert np.all(f[:, 7] == 20) and np.all(f[:, 8] == 28)
     assert np.allclose(f[:, 9], 48 ** (1 / 3)) and np.allclose(f[:, 10], 8 / 48)
-    with pytest.raises(ParameterError, match="derived features"):
+    with pytest.raises(ParameterError, match="nucleus features"):
         check_feature_names((*NMP_NAMES, "Z", "N", "A^2"))
+    with pytest.raises(ParameterError, match="then distinct coupling features"):
+        check_feature_names((*NMP_NAMES, "Z", "N", "g_sigma", "A13"))  # nucleus features come first
     with pytest.raises(ParameterError, match="must start with"):
         check_feature_names(("Z", "N"))
     s = Scaler.fit(f)
@@ -80,6 +89,50 @@ def test_features_scalers_and_target_transforms_round_trip():
         assert TargetTransform.from_dict(t.to_dict()).to_dict() == t.to_dict()
     with pytest.raises(ValueError, match="unknown target transform"):
         TargetTransform.fit("log", b, Z, N)
+
+
+def test_coupling_features_are_the_exact_inversion():
+    x = prior_samples(400, seed=2)
+    names = check_feature_names((*NMP_NAMES, "Z", "N", "A13", *COUPLING_FEATURES))
+    with pytest.raises(ValueError, match="couplings="):
+        assemble(x, 20, 20, names)
+    ok, cpl = couplings_of(x, default_prior().masses)
+    inv = couplings_from_nmp_array(x, **default_prior().masses)
+    assert np.array_equal(ok, inv.ok) and 0 < ok.sum() < len(x)
+    f = assemble(x, 20, 20, names, couplings=cpl)
+    j = names.index("B")
+    assert np.array_equal(f[ok, j], np.asarray(inv.couplings["B"])[ok]) and np.all(np.isnan(f[~ok, j]))
+    assert np.array_equal(f[ok, names.index("sign_B")], np.sign(f[ok, j]))
+    # the scaler ignores the undefined (nc_a) rows
+    s = Scaler.fit(f)
+    assert np.isclose(s.mean[j], np.mean(f[ok, j])) and np.all(np.isfinite(s.scale))
+
+
+def test_folded_prediction_equals_the_full_feature_network():
+    """The emulator folds the nucleus inputs into the first layer and feeds NMPs and coupling features per
+    row; that must equal the plain network on the full feature matrix."""
+    names = (*BASE_FEATURES, "A13", "I", *COUPLING_FEATURES)
+    em = random_emulator("hybrid", features=names)
+    assert em.uses_couplings
+    x = prior_samples(500, seed=9)
+    inv = em.invert(x)
+    for nuc in ("16O", "208Pb"):
+        out = em.predict(x, nuc, mask_nonconvergent=False)
+        ok = inv.ok
+        f = assemble(x[ok], *ZN[nuc], names, couplings={k: v[ok] for k, v in inv.couplings.items()})
+        s = Scaler.from_dict(em.metadata["feature_scaler"])
+        y = em.networks["charge_radius"](s.transform(f).astype(np.float32))
+        r = em._targets["charge_radius"].inverse(y, *ZN[nuc])
+        np.testing.assert_allclose(out["charge_radius"][ok], r, rtol=2e-6)
+        assert np.all(np.isnan(out["charge_radius"][~ok])) and np.all(out["label"][~ok] == "nc_a")
+        # one inversion for several nuclei gives the same result; couplings_ok=True cannot turn a row
+        # without couplings into anything but nc_a for a model that needs the couplings
+        again = em.predict(x, nuc, inversion=inv, mask_nonconvergent=False)
+        for k in out:
+            assert np.array_equal(out[k], again[k], equal_nan=out[k].dtype.kind == "f")
+        assert np.array_equal(em.predict(x, nuc, couplings_ok=True)["label"] == "nc_a", ~ok)
+    with pytest.raises(ParameterError, match="inversion must hold"):
+        em.predict(x[:10], "16O", inversion=inv)
 
 
 def test_liquid_drop_reference_follows_experiment():

@@ -16,11 +16,18 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .features import BASE_FEATURES, DERIVED_FEATURES, TARGET_TRANSFORMS, Scaler, TargetTransform
+from .features import (
+    BASE_FEATURES,
+    COUPLING_FEATURES,
+    DERIVED_FEATURES,
+    TARGET_TRANSFORMS,
+    Scaler,
+    TargetTransform,
+)
 from .format import FORMAT, FORMAT_VERSION, ModelFormatError, load_model, save_model
 from .forward import MLP
 from .metrics import classification_scores, deviation, deviation_summary
-from .model import DEFAULT_MODEL_DIR, MODES, Emulator, as_nmp_matrix
+from .model import DEFAULT_MODEL_DIR, MODES, Emulator, Inversion, as_nmp_matrix
 from .presets import NETWORK_NAMES, PRESETS, NetworkSpec, Preset, get_preset
 
 # name -> module for names whose module imports torch, matplotlib or pyarrow (resolved on first use)
@@ -39,6 +46,7 @@ _LAZY = {
 
 __all__ = [
     "BASE_FEATURES",
+    "COUPLING_FEATURES",
     "DEFAULT_MODEL_DIR",
     "DERIVED_FEATURES",
     "FORMAT",
@@ -50,6 +58,7 @@ __all__ = [
     "TARGETS",
     "TARGET_TRANSFORMS",
     "Emulator",
+    "Inversion",
     "MissingTorchError",
     "ModelFormatError",
     "NetworkSpec",

@@ -36,7 +36,7 @@ def _predict_all(em, rows, nuclei, allow_unseen):
     keep = np.isin(rows.nucleus, list(nuclei))
     sub = rows.subset(keep)
     n = len(sub)
-    ok = em.couplings_ok(sub.nmp) if n else np.zeros(0, dtype=bool)
+    inv = em.invert(sub.nmp)
     label = np.empty(n, dtype=object)
     probs = np.zeros((n, 4))
     raw = {k: np.full(n, np.nan) for k in _OBS}
@@ -46,7 +46,7 @@ def _predict_all(em, rows, nuclei, allow_unseen):
         if not m.any():
             continue
         out = em.predict(
-            sub.nmp[m], nuc, couplings_ok=ok[m], allow_unseen=allow_unseen, mask_nonconvergent=False
+            sub.nmp[m], nuc, inversion=inv.subset(m), allow_unseen=allow_unseen, mask_nonconvergent=False
         )
         label[m] = out["label"]
         probs[m] = out["probabilities"]

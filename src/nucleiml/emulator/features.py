@@ -2,8 +2,12 @@
 
 A network input row is built from the seven nuclear-matter parameters (NMPs, in the order ``rho0, E0, K0,
 Q0, mstar, J0, L0``; fm^-3, MeV, mstar = M*/M) and the nucleus (Z, N), followed by optional *derived*
-features of the nucleus that are exact functions of (Z, N) (e.g. ``A^(1/3)``). Every feature is then
-standardised, ``(x - mean) / std``, with statistics of the training rows stored beside the weights.
+features: of the nucleus, exact functions of (Z, N) (e.g. ``A^(1/3)``), and of the Lagrangian couplings
+that the NMPs map to (:func:`nucleiml.couplings_from_nmp_array`, exact and cheap; the solver works with
+the couplings, so observables and non-convergence are smoother functions of them than of the NMPs). Every
+feature is then standardised, ``(x - mean) / std``, with statistics of the training rows stored beside the
+weights. Coupling features are undefined (NaN) where no physical couplings exist (the exact *nc_a* class);
+no network is evaluated there.
 
 Regression targets go through a named transform before standardisation:
 
@@ -25,10 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..parameters import NMP_NAMES, ParameterError
+from ..parameters import COUPLING_NAMES, NMP_NAMES, ParameterError
 
 __all__ = [
     "BASE_FEATURES",
+    "COUPLING_FEATURES",
     "DERIVED_FEATURES",
     "TARGET_TRANSFORMS",
     "Scaler",
@@ -48,25 +53,74 @@ DERIVED_FEATURES: Mapping[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] =
 }
 """Named derived features of the nucleus; a model lists the ones it uses after ``BASE_FEATURES``."""
 
+C_FLOOR = 1e-6
+"""The quartic omega coupling C (>= 0) enters ``log10_C`` as log10(C + C_FLOOR): C = 0 (a common choice)
+and the prior's values 1e-4 to 2e-2 stay finite and apart."""
+
+COUPLING_FEATURES: Mapping[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = {
+    **{name: (lambda c, name=name: np.asarray(c[name], dtype=np.float64)) for name in COUPLING_NAMES},
+    # the sign of B decides whether the sigma self-interaction is bounded below (B > 0) or not
+    "sign_B": lambda c: np.sign(np.asarray(c["B"], dtype=np.float64)),
+    "log10_1p_abs_B": lambda c: np.log10(1.0 + np.abs(np.asarray(c["B"], dtype=np.float64))),
+    "log10_C": lambda c: np.log10(np.asarray(c["C"], dtype=np.float64) + C_FLOOR),
+}
+"""Named features of the Lagrangian couplings (``g_sigma, g_omega, g_rho, A`` [fm^-1], ``B, C, Lambda_v``,
+dimensionless; this package's conventions, :class:`nucleiml.Couplings`) and three transforms of B and C.
+A model lists the ones it uses after its nucleus features."""
+
 
 def check_feature_names(names: Sequence[str]) -> tuple[str, ...]:
-    """``names`` as a tuple if it is ``BASE_FEATURES`` followed by distinct known derived features."""
+    """``names`` as a tuple if it is ``BASE_FEATURES`` followed by distinct known nucleus features and then
+    distinct known coupling features."""
     names = tuple(names)
     base = len(BASE_FEATURES)
     if names[:base] != BASE_FEATURES:
         raise ParameterError(f"features must start with {list(BASE_FEATURES)}, got {list(names)}")
     extra = names[base:]
-    unknown = [n for n in extra if n not in DERIVED_FEATURES]
-    if unknown or len(set(extra)) != len(extra):
+    n_nuc = 0
+    while n_nuc < len(extra) and extra[n_nuc] in DERIVED_FEATURES:
+        n_nuc += 1
+    wrong = [n for n in extra[n_nuc:] if n not in COUPLING_FEATURES]
+    if wrong or len(set(extra)) != len(extra):
         raise ParameterError(
-            f"derived features must be distinct names from {sorted(DERIVED_FEATURES)}, got {list(extra)}"
+            f"after {list(BASE_FEATURES)} come distinct nucleus features from {sorted(DERIVED_FEATURES)}, "
+            f"then distinct coupling features from {list(COUPLING_FEATURES)}; got {list(extra)}"
         )
     return names
 
 
-def assemble(nmp: np.ndarray, Z, N, names: Sequence[str], dtype=np.float64) -> np.ndarray:
+def nucleus_columns(names: Sequence[str]) -> np.ndarray:
+    """Indices of the features that depend on the nucleus only (Z, N and the derived nucleus features)."""
+    return np.array([j for j, n in enumerate(names) if n in ("Z", "N") or n in DERIVED_FEATURES], dtype=int)
+
+
+def uses_couplings(names: Sequence[str]) -> bool:
+    """Whether any feature is a function of the couplings (then :func:`assemble` needs them)."""
+    return any(n in COUPLING_FEATURES for n in names)
+
+
+def couplings_of(nmp: np.ndarray, masses: Mapping[str, float]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(ok, couplings) of NMP rows ``nmp`` (n, 7) inverted with meson and nucleon ``masses`` (MeV): ``ok``
+    (n,) bool is False where no physical couplings exist (nc_a); ``couplings`` maps each coupling name to an
+    (n,) array, NaN where not ``ok``."""
+    from ..nuclear_matter import couplings_from_nmp_array
+
+    nmp = np.asarray(nmp, dtype=np.float64)
+    if nmp.shape[0] == 0:
+        return np.zeros(0, dtype=bool), {k: np.zeros(0) for k in COUPLING_NAMES}
+    inv = couplings_from_nmp_array(nmp, **masses)
+    ok = np.asarray(inv.ok, dtype=bool)
+    return ok, {
+        k: np.where(ok, np.asarray(inv.couplings[k], dtype=np.float64), np.nan) for k in COUPLING_NAMES
+    }
+
+
+def assemble(
+    nmp: np.ndarray, Z, N, names: Sequence[str], dtype=np.float64, couplings: Mapping | None = None
+) -> np.ndarray:
     """The (n, len(names)) feature matrix of NMP rows ``nmp`` (n, 7) with proton and neutron numbers ``Z``
-    and ``N`` (scalars or (n,) arrays)."""
+    and ``N`` (scalars or (n,) arrays) and, if ``names`` has coupling features, the couplings of the rows
+    (a mapping of (n,) arrays keyed by :data:`nucleiml.parameters.COUPLING_NAMES`; NaN rows stay NaN)."""
     nmp = np.asarray(nmp, dtype=np.float64)
     n = nmp.shape[0]
     Z = np.broadcast_to(np.asarray(Z, dtype=np.float64), (n,))
@@ -75,8 +129,13 @@ def assemble(nmp: np.ndarray, Z, N, names: Sequence[str], dtype=np.float64) -> n
     out[:, :7] = nmp
     out[:, 7] = Z
     out[:, 8] = N
+    if uses_couplings(names) and couplings is None:
+        raise ValueError("these features include couplings: pass couplings=")
     for j, name in enumerate(names[len(BASE_FEATURES) :], start=len(BASE_FEATURES)):
-        out[:, j] = DERIVED_FEATURES[name](Z, N)
+        if name in DERIVED_FEATURES:
+            out[:, j] = DERIVED_FEATURES[name](Z, N)
+        else:
+            out[:, j] = COUPLING_FEATURES[name](couplings)
     return out
 
 
@@ -89,14 +148,18 @@ class Scaler:
 
     @classmethod
     def fit(cls, x: np.ndarray) -> Scaler:
-        """Mean and standard deviation of the columns of ``x`` (a constant column gets scale 1)."""
+        """Mean and standard deviation of the columns of ``x`` over their finite entries (NaN: undefined,
+        e.g. coupling features of nc_a rows); a constant column gets scale 1."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim == 1:
             x = x[:, None]
         if x.shape[0] == 0:
             raise ValueError("cannot fit a scaler on zero rows")
-        mean = x.mean(axis=0)
-        scale = x.std(axis=0)
+        finite = np.isfinite(x)
+        if not finite.any(axis=0).all():
+            raise ValueError("cannot fit a scaler on a column without finite values")
+        mean = np.nanmean(np.where(finite, x, np.nan), axis=0)
+        scale = np.nanstd(np.where(finite, x, np.nan), axis=0)
         scale = np.where(scale > 1e-12 * np.maximum(np.abs(mean), 1.0), scale, 1.0)
         return cls(mean=mean, scale=scale)
 

@@ -29,17 +29,26 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
 from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
-from ..parameters import NMP, NMP_NAMES, ParameterError
-from .features import Scaler, TargetTransform, assemble, check_feature_names
+from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError
+from .features import (
+    COUPLING_FEATURES,
+    DERIVED_FEATURES,
+    Scaler,
+    TargetTransform,
+    check_feature_names,
+    couplings_of,
+    nucleus_columns,
+)
 from .format import ModelFormatError, load_model, read_dataset_card, save_model
 from .forward import MLP
 
-__all__ = ["DEFAULT_MODEL_DIR", "MODES", "Emulator", "as_nmp_matrix"]
+__all__ = ["DEFAULT_MODEL_DIR", "MODES", "Emulator", "Inversion", "as_nmp_matrix"]
 
 MODES = ("hybrid", "softmax4")
 """``hybrid``: exact nc_a + convergence network + BE threshold for nc_c; ``softmax4``: the seed's classifier."""
@@ -97,6 +106,19 @@ def as_nmp_matrix(nmp) -> np.ndarray:
         i, j = np.argwhere(bad)[0]
         raise ParameterError(f"{NMP_NAMES[j]}[{i}] = {float(arr[i, j])!r} is not a finite number")
     return arr
+
+
+class Inversion(NamedTuple):
+    """NMP rows inverted to Lagrangian couplings (:meth:`Emulator.invert`): ``ok`` (n,) bool, False where no
+    physical couplings exist (the exact nc_a class); ``couplings`` maps each name of
+    :data:`nucleiml.parameters.COUPLING_NAMES` to an (n,) array (NaN where not ``ok``)."""
+
+    ok: np.ndarray
+    couplings: Mapping[str, np.ndarray]
+
+    def subset(self, rows) -> Inversion:
+        """The rows ``rows`` (a bool mask or indices) of this inversion."""
+        return Inversion(self.ok[rows], {k: v[rows] for k, v in self.couplings.items()})
 
 
 def _normal_sf(x: np.ndarray) -> np.ndarray:
@@ -167,6 +189,10 @@ class Emulator:
                     f"network {name!r} must have {width} {output} output(s) in mode {self.mode}"
                 )
         self._networks = dict(networks)
+        self._nucleus_cols = nucleus_columns(self.features)
+        self._row_cols = np.setdiff1d(np.arange(len(self.features)), self._nucleus_cols)
+        self._coupling_features = tuple(f for f in self.features if f in COUPLING_FEATURES)
+        self.uses_couplings = bool(self._coupling_features)
         self._folded: dict[Nucleus, dict[str, MLP]] = {}
         self._lo = np.array([self.prior_box[k][0] for k in NMP_NAMES])
         self._hi = np.array([self.prior_box[k][1] for k in NMP_NAMES])
@@ -258,10 +284,13 @@ class Emulator:
 
     def couplings_ok(self, nmp) -> np.ndarray:
         """(n,) bool: physical couplings exist for these NMPs (exact; False is the nc_a class)."""
-        from ..nuclear_matter import couplings_from_nmp_array
+        return self.invert(nmp).ok
 
-        x = as_nmp_matrix(nmp)
-        return np.asarray(couplings_from_nmp_array(x, **self.masses).ok, dtype=bool)
+    def invert(self, nmp) -> Inversion:
+        """The NMP rows inverted to couplings with the training prior's masses (exact; see
+        :func:`nucleiml.couplings_from_nmp_array`). Pass the result to :meth:`predict` as ``inversion`` to
+        invert once for several nuclei."""
+        return Inversion(*couplings_of(as_nmp_matrix(nmp), self.masses))
 
     # ------------------------------------------------------------------------------------------ predict
     def predict(
@@ -270,6 +299,7 @@ class Emulator:
         nucleus,
         *,
         couplings_ok=None,
+        inversion: Inversion | None = None,
         allow_unseen: bool = False,
         out_of_domain: str = "flag",
         mask_nonconvergent: bool = True,
@@ -284,7 +314,11 @@ class Emulator:
         couplings_ok : None (default) to decide nc_a exactly by inverting the NMPs; or an (n,) bool array
             (True where physical couplings exist) computed before, e.g. once for several nuclei; or True to
             assume they exist for every row (then no row is nc_a). Skipping the inversion makes a
-            prediction about 10 times faster.
+            prediction about 10 times faster -- except for a model with coupling features
+            (``uses_couplings``), which needs the couplings themselves: it always inverts (or takes
+            ``inversion``), and rows without physical couplings are nc_a whatever ``couplings_ok`` says.
+        inversion : the :class:`Inversion` of these rows from :meth:`invert` (computed once for several
+            nuclei); None to invert here when needed.
         allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its
             nc_c rule uses the experimental binding energy shipped with NucleiML).
         out_of_domain : "flag" (default) predicts rows outside the training prior box and marks them
@@ -310,8 +344,15 @@ class Emulator:
             self._b_exp_of(nuc)  # an unseen nucleus needs an experimental B for its nc_c rule: fail early
         in_domain = self._check_domain(x, out_of_domain)
         n = x.shape[0]
+        if inversion is not None:
+            if np.shape(inversion.ok) != (n,) or any(
+                np.shape(inversion.couplings[k]) != (n,) for k in COUPLING_NAMES
+            ):
+                raise ParameterError(f"inversion must hold ({n},) arrays: it belongs to other NMP rows")
+        elif self.uses_couplings or couplings_ok is None:
+            inversion = self.invert(x)
         if couplings_ok is None:
-            ok = self.couplings_ok(x) if n else np.zeros(0, dtype=bool)
+            ok = inversion.ok
         elif couplings_ok is True:
             ok = np.ones(n, dtype=bool)
         else:
@@ -321,7 +362,10 @@ class Emulator:
                     f"couplings_ok must be None, True or a bool array of shape ({n},), got "
                     f"{ok.dtype} array of shape {ok.shape}"
                 )
-        return self._predict_rows(x, nuc, ok, in_domain, mask_nonconvergent)
+        if self.uses_couplings:  # no couplings, no features: those rows are nc_a in any case
+            ok = ok & inversion.ok
+        cpl = inversion.couplings if self.uses_couplings else None
+        return self._predict_rows(x, nuc, ok, in_domain, mask_nonconvergent, cpl)
 
     def predict_nuclei(self, nmp, nuclei, **kwargs) -> dict[str, dict[str, np.ndarray]]:
         """:meth:`predict` for several nuclei of the same NMP rows, inverting the NMPs once; returns
@@ -329,31 +373,53 @@ class Emulator:
         from ..nuclei import parse_nuclei
 
         x = as_nmp_matrix(nmp)
-        if kwargs.get("couplings_ok") is None:
-            kwargs["couplings_ok"] = self.couplings_ok(x) if x.shape[0] else np.zeros(0, dtype=bool)
+        if kwargs.get("couplings_ok") is None and kwargs.get("inversion") is None:
+            kwargs["inversion"] = self.invert(x)
         return {nuc.name: self.predict(x, nuc, **kwargs) for nuc in parse_nuclei(nuclei)}
 
-    def _scaled_nmp(self, x: np.ndarray) -> np.ndarray:
-        """The seven standardised NMP inputs (n, 7) float32."""
-        return ((x - self._x_scaler.mean[:7]) / self._x_scaler.scale[:7]).astype(np.float32)
+    def _scaled_rows(self, x: np.ndarray, cpl: Mapping | None) -> np.ndarray:
+        """The standardised per-row inputs (n, 7 + coupling features) float32: the NMPs, then the coupling
+        features (the nucleus features are folded into the networks, see :meth:`_nets_for`)."""
+        if self._coupling_features:
+            x = np.concatenate(
+                [x, np.stack([COUPLING_FEATURES[f](cpl) for f in self._coupling_features], 1)], 1
+            )
+        cols = self._row_cols
+        return ((x - self._x_scaler.mean[cols]) / self._x_scaler.scale[cols]).astype(np.float32)
 
     def _nets_for(self, nuc: Nucleus) -> dict[str, MLP]:
         """The networks with the nucleus inputs (Z, N and derived features, constant for one nucleus) folded
-        into the first layer's bias: z @ W + b = z_nmp @ W[:7] + (b + z_nucleus @ W[7:]), computed in float64
-        once per nucleus. Same result as feeding all features, at 7 instead of 9+ inputs per row."""
+        into the first layer's bias: z @ W + b = z_rows @ W[rows] + (b + z_nucleus @ W[nucleus]), computed in
+        float64 once per nucleus. Same result as feeding all features, with fewer inputs per row."""
         nets = self._folded.get(nuc)
         if nets is None:
-            const = assemble(np.zeros((1, 7)), nuc.Z, nuc.N, self.features)[0, 7:]
-            zc = (const - self._x_scaler.mean[7:]) / self._x_scaler.scale[7:]
+            cols = self._nucleus_cols
+            values = {"Z": float(nuc.Z), "N": float(nuc.N)}
+            const = np.array(
+                [
+                    values[f]
+                    if f in values
+                    else float(DERIVED_FEATURES[f](np.float64(nuc.Z), np.float64(nuc.N)))
+                    for f in (self.features[j] for j in cols)
+                ]
+            )
+            zc = (const - self._x_scaler.mean[cols]) / self._x_scaler.scale[cols]
             nets = {}
             for name, net in self._networks.items():
                 W0 = net.weights[0].astype(np.float64)
-                nets[name] = net.with_first_layer(W0[:7], net.biases[0].astype(np.float64) + zc @ W0[7:])
+                b0 = net.biases[0].astype(np.float64) + zc @ W0[cols]
+                nets[name] = net.with_first_layer(W0[self._row_cols], b0)
             self._folded[nuc] = nets
         return nets
 
     def _predict_rows(
-        self, x: np.ndarray, nuc: Nucleus, ok: np.ndarray, in_domain: np.ndarray, mask: bool
+        self,
+        x: np.ndarray,
+        nuc: Nucleus,
+        ok: np.ndarray,
+        in_domain: np.ndarray,
+        mask: bool,
+        cpl: Mapping | None = None,
     ) -> dict[str, np.ndarray]:
         n = x.shape[0]
         probs = np.zeros((n, 4))
@@ -362,7 +428,11 @@ class Emulator:
         r = np.full(n, np.nan)
         idx = np.flatnonzero(ok)
         if idx.size:
-            z = self._scaled_nmp(x[idx] if idx.size < n else x)
+            sub = idx.size < n
+            z = self._scaled_rows(
+                x[idx] if sub else x,
+                None if cpl is None else ({k: v[idx] for k, v in cpl.items()} if sub else cpl),
+            )
             nets = self._nets_for(nuc)
             b_idx = self._targets["binding_energy"].inverse(nets["binding_energy"](z), nuc.Z, nuc.N)
             r[idx] = self._targets["charge_radius"].inverse(nets["charge_radius"](z), nuc.Z, nuc.N)
@@ -408,4 +478,5 @@ class Emulator:
         x = as_nmp_matrix(nmp)
         nuc = self._nucleus(nucleus, allow_unseen)
         self._check_domain(x, "flag")
-        return self._nets_for(nuc)["classifier"](self._scaled_nmp(x)).astype(np.float64)
+        cpl = self.invert(x).couplings if self.uses_couplings else None
+        return self._nets_for(nuc)["classifier"](self._scaled_rows(x, cpl)).astype(np.float64)

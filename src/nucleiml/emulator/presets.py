@@ -8,7 +8,8 @@
   same data (README, section "The emulator"): exact nc_a and a convergence network instead of the
   four-class softmax (mode ``hybrid``), a binding-energy regressor trained on all converged rows with
   far-off energies clipped (so that it also decides nc_c) and a charge-radius regressor on convergent rows,
-  derived nucleus features (A^(1/3), (N - Z)/A, Z^2/A^(1/3)), targets relative to a liquid drop (B) and
+  derived nucleus features (A^(1/3), (N - Z)/A, Z^2/A^(1/3)), the Lagrangian couplings the NMPs map to
+  (exact, from the same inversion that decides nc_a) as further inputs, targets relative to a liquid drop (B) and
   per A^(1/3) (Rch), deeper SiLU networks, larger batches with a cosine learning-rate decay from 1e-3, and
   the weights of the epoch with the best validation loss.
 
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..parameters import ParameterError
-from .features import BASE_FEATURES, TARGET_TRANSFORMS, check_feature_names
+from .features import BASE_FEATURES, COUPLING_FEATURES, TARGET_TRANSFORMS, check_feature_names
 from .forward import ACTIVATIONS
 
 __all__ = ["LOSSES", "NETWORK_NAMES", "PRESETS", "SCHEDULES", "NetworkSpec", "Preset", "get_preset"]
@@ -232,7 +233,7 @@ PAPER = Preset(
 DEFAULT = Preset(
     name="default",
     mode="hybrid",
-    features=(*BASE_FEATURES, "A13", "I", "Z2A13"),
+    features=(*BASE_FEATURES, "A13", "I", "Z2A13", *COUPLING_FEATURES),
     binding_energy_rows="converged",
     charge_radius_rows="convergent",
     binding_energy_clip=0.4,

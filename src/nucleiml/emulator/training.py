@@ -25,7 +25,7 @@ from .. import __version__
 from ..datasets.labels import CONVERGENT, LABELS, NC_A, NC_B, NC_C
 from ..nuclei import NucleusError, parse_nuclei
 from ..parameters import NMP_NAMES
-from .features import Scaler, TargetTransform, assemble
+from .features import Scaler, TargetTransform, assemble, couplings_of, uses_couplings
 from .forward import MLP
 from .metrics import finite_json
 from .presets import NETWORK_NAMES, NetworkSpec, Preset, get_preset
@@ -299,6 +299,19 @@ def regressor_data(rows, name: str, preset: Preset) -> tuple[np.ndarray, np.ndar
     return mask, values
 
 
+def features_of(rows, names, masses) -> np.ndarray:
+    """The feature matrix of dataset ``rows`` (coupling features from the exact inversion of their NMPs
+    with the training prior's ``masses``, as at prediction time; NaN for nc_a rows)."""
+    cpl = couplings_of(rows.nmp, masses)[1] if uses_couplings(names) else None
+    return assemble(rows.nmp, rows.Z, rows.N, names, couplings=cpl)
+
+
+def scaled(scaler: Scaler, x: np.ndarray) -> np.ndarray:
+    """Standardised features; undefined coupling features (nc_a rows, which only a softmax4 classifier
+    sees, and whose class the exact inversion decides anyway) become 0, the training mean."""
+    return np.nan_to_num(scaler.transform(x), nan=0.0)
+
+
 def choose_nc_b_threshold(em, rows, recall: float, say=lambda *_: None, min_rows: int = 20) -> float | None:
     """The largest P(nc_b) threshold (at most 0.5) whose nc_b recall on ``rows`` reaches ``recall``; None
     (plain argmax) if ``rows`` hold fewer than ``min_rows`` nc_b rows of the model's nuclei."""
@@ -370,10 +383,11 @@ def train_emulator(
     say(
         f"training preset {preset.name!r} on {len(train)} rows ({', '.join(names)}), validating on {len(val)}"
     )
-    x_tr = assemble(train.nmp, train.Z, train.N, preset.features)
-    x_va = assemble(val.nmp, val.Z, val.N, preset.features)
+    masses = card["prior"]["masses"]
+    x_tr = features_of(train, preset.features, masses)
+    x_va = features_of(val, preset.features, masses)
     x_scaler = Scaler.fit(x_tr)
-    z_tr, z_va = x_scaler.transform(x_tr), x_scaler.transform(x_va)
+    z_tr, z_va = scaled(x_scaler, x_tr), scaled(x_scaler, x_va)
 
     networks: dict[str, MLP] = {}
     histories: dict[str, dict] = {}

@@ -37,7 +37,7 @@ import numpy as np
 from .._toml import read_toml
 from ..datasets.summary import _uniform_hash
 from ..parameters import ParameterError
-from .features import Scaler, TargetTransform, assemble
+from .features import Scaler, TargetTransform
 from .presets import NETWORK_NAMES, Preset, get_preset
 
 __all__ = ["Grid", "grid_search", "load_grid"]
@@ -143,7 +143,7 @@ def grid_search(dataset, grid: Grid, out: str | Path, *, progress: bool = False,
     """Run ``grid`` on the train split of ``dataset``; write ``out/grid.csv`` and ``out/grid.md``; return the
     rows (one per network and setting, averaged over folds)."""
     from .tables import load_rows
-    from .training import classifier_targets, fit_network, network_seed, regressor_data
+    from .training import classifier_targets, features_of, fit_network, network_seed, regressor_data, scaled
 
     say = log or (lambda *_: None)
     rows, info = load_rows(dataset, "train")
@@ -160,7 +160,7 @@ def grid_search(dataset, grid: Grid, out: str | Path, *, progress: bool = False,
             keep = rng.choice(ids, grid.max_samples, replace=False)
             rows = rows.subset(np.isin(rows.sample_id, keep))
     fold = np.minimum((_uniform_hash(rows.sample_id, grid.seed + 1) * grid.folds).astype(int), grid.folds - 1)
-    x_all = assemble(rows.nmp, rows.Z, rows.N, preset.features)
+    x_all = features_of(rows, preset.features, info["card"]["prior"]["masses"])
     results = []
     t_start = time.perf_counter()
     for name in grid.networks:
@@ -184,7 +184,7 @@ def grid_search(dataset, grid: Grid, out: str | Path, *, progress: bool = False,
                         f"fold {k} of {name} is empty: too few samples for {grid.folds} folds"
                     )
                 scaler = Scaler.fit(x_all[tr])
-                z_tr, z_va = scaler.transform(x_all[tr]), scaler.transform(x_all[va])
+                z_tr, z_va = scaled(scaler, x_all[tr]), scaled(scaler, x_all[va])
                 if name == "classifier":
                     y_tr, y_va, tt = y_all[f != k], y_all[f == k], None
                     obs_va = None

@@ -82,8 +82,10 @@ class EmulatorModel:
             self._check_domain(prior_box)
         if masses is not None:
             self._check_masses(masses)
-        # an emulator that decides nc_a by inverting the NMPs (``couplings_ok``) does it once per batch here,
-        # not once per nucleus
+        # an emulator that inverts the NMPs to couplings (for nc_a, and as features if it uses them) does it
+        # once per batch here, not once per nucleus: ``invert`` gives what ``predict(inversion=)`` takes;
+        # an emulator with only ``couplings_ok`` gets that
+        self._invert = getattr(emulator, "invert", None)
         self._couplings_ok = getattr(emulator, "couplings_ok", None)
 
     def _check_masses(self, masses) -> None:
@@ -150,7 +152,9 @@ class EmulatorModel:
         if n == 0:
             return Evaluation(self.nuclei, be, rc, valid, bad, label)
         extra = {}
-        if self._couplings_ok is not None:
+        if self._invert is not None:
+            extra["inversion"] = self._invert(nmp)
+        elif self._couplings_ok is not None:
             extra["couplings_ok"] = np.asarray(self._couplings_ok(nmp), dtype=bool)
         for j, name in enumerate(self._emulator_names):
             out = self.emulator.predict(nmp, name, **extra)
