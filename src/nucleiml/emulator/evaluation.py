@@ -121,15 +121,20 @@ def evaluate_rows(em, rows, *, unseen: bool = False, summary_only: bool = False)
     # the trade-off behind Emulator.nc_b_threshold: label nc_b wherever P(nc_b) >= t
     tradeoff = []
     is_b = true == "nc_b"
+    is_c = true == "nc_c"
+
+    def share(mask, values, what):
+        return float(np.mean(values[mask] == what)) if mask.any() else float("nan")
+
     for t in (0.5, 0.3, 0.2, 0.1, 0.05):
         lab = np.where(probs[:, 2] >= t, "nc_b", label)
         tradeoff.append(
             {
                 "threshold": t,
-                "nc_b_recall": float(np.mean(lab[is_b] == "nc_b")) if is_b.any() else float("nan"),
-                "convergent_recall": float(np.mean(lab[conv] == "convergent"))
-                if conv.any()
-                else float("nan"),
+                "nc_b_recall": share(is_b, lab, "nc_b"),
+                "nc_b_precision": share(lab == "nc_b", true, "nc_b"),
+                "nc_c_recall": share(is_c, lab, "nc_c"),
+                "convergent_recall": share(conv, lab, "convergent"),
                 "accuracy": float(np.mean(lab == true)) if true.size else float("nan"),
             }
         )

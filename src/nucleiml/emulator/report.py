@@ -435,14 +435,15 @@ def write_report(models: dict, dataset, out, split: str | None = "test", unseen_
         md += [
             "Decision threshold for nc_b (labels nc_b wherever P(nc_b) >= t; the model uses "
             + ("the most probable class" if thr is None else f"t = {thr:.3g}")
-            + "): a lower t finds more non-convergent rows at the cost of convergent ones.",
+            + "): a lower t finds more non-convergent rows at the cost of convergent and nc_c ones.",
             "",
-            "| t | nc_b recall | convergent recall | accuracy |",
-            "|---:|---:|---:|---:|",
+            "| t | nc_b recall | nc_b precision | convergent recall | nc_c recall | accuracy |",
+            "|---:|---:|---:|---:|---:|---:|",
         ]
         for r in ev["nc_b_threshold_tradeoff"]:
             md.append(
-                f"| {r['threshold']:g} | {r['nc_b_recall']:.3f} | {r['convergent_recall']:.3f} | {r['accuracy']:.4f} |"
+                f"| {r['threshold']:g} | {r['nc_b_recall']:.3f} | {r['nc_b_precision']:.3f} | "
+                f"{r['convergent_recall']:.3f} | {r['nc_c_recall']:.3f} | {r['accuracy']:.4f} |"
             )
         md.append("")
         md += [
