@@ -84,7 +84,8 @@ class SolverConfig:
     max_iterations : iteration budget of the self-consistent loop (both phases together).
     primary_iterations : iterations of the primary (original, fast) iteration before members it has not
         converged are solved again with the stabilized iteration (nuclear-matter start, semi-implicit meson
-        self-interactions, guarded against wrong-sign fields); see :mod:`nucleiml.solver.scf`.
+        self-interactions, guarded against wrong-sign fields) and, if that fails too, the annealed one
+        (occupations narrowed from 3 MeV); see :mod:`nucleiml.solver.scf`.
     tolerance : convergence threshold on the largest change of any field in one iteration, MeV.
     mixing : linear mixing fraction; history: Anderson history length (0 = plain linear mixing).
     coulomb : include the Coulomb field (False only for symmetry tests).
@@ -333,7 +334,8 @@ def _rms_radius(rho: np.ndarray, r: np.ndarray, h: float, n: int) -> np.ndarray:
 
 
 def _merge(out, again, redo):
-    """Replace the members ``redo`` of a restricted-block run by a full-block run of them."""
+    """Replace the members ``redo`` of ``out`` by the run ``again`` of them (a later phase, or a run with all
+    kappa blocks after a restricted-block one); the level lists are mapped onto ``again``'s blocks."""
     n_levels = again.levels[0][0].shape[1]
     merged_levels = []
     for (e, occ), (e2, occ2) in zip(out.levels, again.levels, strict=True):
@@ -391,7 +393,7 @@ RESTARTED = (
     SolverStatus.WRONG_SIGN,
     SolverStatus.STALLED,
 )
-"""Primary outcomes after which a member is solved again with the stabilized iteration."""
+"""Outcomes after which a member is solved again by the next scheme of :data:`PHASES`."""
 
 
 PHASES = (PRIMARY, STABILIZED, ANNEALED)
