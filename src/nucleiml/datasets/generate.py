@@ -15,11 +15,8 @@ their BLAS single-threaded (as Dask workers do by default) so that results do no
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import math
 import os
-import signal
 import sys
 import time
 import warnings
@@ -30,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._parallel import DaskExecutor, LocalExecutor, default_workers
+from .._provenance import code_fingerprint
 from ..nuclei import Nucleus, parse_nuclei
 from ..parameters import COUPLING_NAMES, NMP_NAMES
 from . import store
@@ -43,7 +42,6 @@ FORMAT = "nucleiml-dataset"
 FORMAT_VERSION = 1
 DEFAULT_CHUNK_SIZE = 100
 MAX_SAMPLES = 10**9
-_BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -69,22 +67,6 @@ class ChunkTask:
 def chunk_generator(seed: int, chunk: int) -> np.random.Generator:
     """The random generator of chunk ``chunk`` of a dataset with seed ``seed``."""
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(chunk)]))
-
-
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Short SHA-256 of the installed NucleiML sources and data (everything that shapes a row), so that
-    parts computed by different code -- e.g. a solver change between resumed sessions -- can be told apart."""
-    base = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for path in sorted(base.rglob("*")):
-        if (
-            path.is_file()
-            and "__pycache__" not in path.parts
-            and path.suffix in (".py", ".csv", ".json", ".toml")
-        ):
-            h.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
 
 
 def solve_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
@@ -141,94 +123,9 @@ def solve_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
     return cols
 
 
-def _init_worker(parent: int) -> None:
-    """Local worker set-up: leave Ctrl-C to the driver, and exit when the driver dies (even by kill -9,
-    which leaves idle pool workers blocked on their queue forever otherwise)."""
-    import threading
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and stops the workers
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="nucleiml-parent-watch", daemon=True).start()
-
-
-# --------------------------------------------------------------------------------------------------
-# executors: local processes or a Dask cluster, behind one small interface
-class _LocalExecutor:
-    def __init__(self, workers: int):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.capacity = 2 * workers
-        self.description = f"{workers} local worker process{'es' if workers != 1 else ''}"
-        self._saved = {k: os.environ.get(k) for k in _BLAS_ENV}
-        os.environ.update(dict.fromkeys(_BLAS_ENV, "1"))  # inherited by the spawned workers
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(os.getpid(),),
-        )
-
-    def submit(self, task: ChunkTask):
-        return self._pool.submit(solve_chunk, task)
-
-    def wait_any(self, futures):
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        done, _ = wait(futures, return_when=FIRST_COMPLETED)
-        return done
-
-    def close(self, *, abort: bool) -> None:
-        try:
-            if abort:
-                procs = list(getattr(self._pool, "_processes", {}).values())
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                for p in procs:  # no public API before Python 3.14 to stop running workers
-                    with contextlib.suppress(Exception):
-                        p.terminate()
-            else:
-                self._pool.shutdown(wait=True)
-        finally:
-            for k, v in self._saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-
-class _DaskExecutor:
-    def __init__(self, scheduler):
-        distributed = store.require("distributed")
-        if isinstance(scheduler, distributed.Client):
-            self._client, self._own = scheduler, False
-        else:
-            try:
-                self._client = distributed.Client(scheduler, timeout="20s")
-            except (OSError, TimeoutError) as exc:
-                raise DatasetError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
-            self._own = True
-        threads = sum(self._client.nthreads().values()) or 1
-        self.capacity = 2 * threads
-        self.description = f"Dask cluster {self._client.scheduler.address} ({threads} threads)"
-        self._distributed = distributed
-
-    def submit(self, task: ChunkTask):
-        return self._client.submit(
-            solve_chunk, task, pure=False, key=f"nucleiml-chunk-{task.chunk}-{os.getpid()}"
-        )
-
-    def wait_any(self, futures):
-        done, _ = self._distributed.wait(list(futures), return_when="FIRST_COMPLETED")
-        return set(done)
-
-    def close(self, *, abort: bool) -> None:
-        if self._own:
-            self._client.close()
+def _chunk_key(task: ChunkTask) -> str:
+    """Dask key of a chunk task (unique per driver process)."""
+    return f"nucleiml-chunk-{task.chunk}-{os.getpid()}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -282,14 +179,6 @@ def _counts_dict(total: Counter, by_nucleus: Counter, nuclei: list[str]) -> dict
     }
 
 
-def _default_workers() -> int:
-    """All cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on every platform
-        return os.cpu_count() or 1
-
-
 def _check_int(name: str, value, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or not lo <= value <= hi:
         raise DatasetError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
@@ -334,7 +223,7 @@ def generate(
     if chunk_size is not None:
         chunk_size = _check_int("chunk_size", chunk_size, 1, 1_000_000)
     if scheduler is None:
-        workers = _default_workers() if workers is None else _check_int("workers", workers, 1, 1024)
+        workers = default_workers() if workers is None else _check_int("workers", workers, 1, 1024)
     if not (isinstance(threshold, int | float) and not isinstance(threshold, bool) and 0 < threshold < 10):
         raise DatasetError(f"threshold must be a fraction in (0, 10), e.g. 0.2 for 20 %, got {threshold!r}")
     threshold = float(threshold)
@@ -455,7 +344,9 @@ def generate(
         executor = None
         tqdm = store.require("tqdm").tqdm if progress is True and todo else None
         if todo:  # connect first: a scheduler that cannot be reached leaves no card behind
-            executor = _DaskExecutor(scheduler) if scheduler is not None else _LocalExecutor(workers)
+            executor = (
+                DaskExecutor(scheduler, DatasetError) if scheduler is not None else LocalExecutor(workers)
+            )
             executor_desc = executor.description
         try:
             save_card(complete=not todo)
@@ -473,7 +364,7 @@ def generate(
                 pending: dict = {}
                 queue = iter(todo)
                 for task in queue:
-                    pending[executor.submit(task)] = task
+                    pending[executor.submit(solve_chunk, task, key=_chunk_key(task))] = task
                     if len(pending) >= executor.capacity:
                         break
                 while pending:
@@ -507,7 +398,7 @@ def generate(
                             progress(done, samples)
                         nxt = next(queue, None)
                         if nxt is not None:
-                            pending[executor.submit(nxt)] = nxt
+                            pending[executor.submit(solve_chunk, nxt, key=_chunk_key(nxt))] = nxt
                 aborted = False
             finally:
                 if bar is not None:

@@ -3,9 +3,9 @@
 
 A batch from the sampler is cut into contiguous chunks, one task per chunk; a task inverts and solves its
 chunk batched per nucleus and returns plain arrays. The executors are those of ``nucleiml generate``
-(local processes started with ``spawn`` and single-threaded BLAS that leave Ctrl-C to the driver and exit
-with it, or a ``distributed.Client``), given a generic ``map``; with one local worker and no scheduler the
-work runs in the calling process.
+(:mod:`nucleiml._parallel`: local processes started with ``spawn`` and single-threaded BLAS that leave Ctrl-C
+to the driver and exit with it, or a ``distributed.Client``), through their ordered ``map``; with one local
+worker and no scheduler the work runs in the calling process.
 
 A point is valid for a nucleus when physical couplings exist and the solver converged. The floor's
 ``badness`` is 1 without couplings (*nc_a*) and 1/2 when the solver did not converge (*nc_b*): couplings
@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._parallel import DaskExecutor, LocalExecutor, default_workers
+from ..._provenance import code_fingerprint
 from ...nuclei import Nucleus, parse_nucleus
 from ...parameters import MASS_NAMES, NMP_NAMES
 from . import Evaluation, ModelError
@@ -77,23 +79,6 @@ def evaluate_chunk(task: RMFTask) -> dict[str, np.ndarray]:
     }
 
 
-def _executors():
-    """Local and Dask executors of ``nucleiml generate`` with a generic ordered ``map``."""
-    from ...datasets.generate import _DaskExecutor, _LocalExecutor
-
-    class Local(_LocalExecutor):
-        def map(self, fn, tasks):
-            futures = [self._pool.submit(fn, t) for t in tasks]
-            return [f.result() for f in futures]
-
-    class Dask(_DaskExecutor):
-        def map(self, fn, tasks):
-            futures = self._client.map(fn, tasks, pure=False)
-            return self._client.gather(futures)
-
-    return Local, Dask
-
-
 class RMFModel:
     """Couplings inversion + RMF solver for ``nuclei`` behind the :class:`~nucleiml.inference.models.Model`
     interface.
@@ -125,7 +110,6 @@ class RMFModel:
     name = "rmf"
 
     def __init__(self, nuclei, masses, *, workers: int | None = None, scheduler=None, max_iterations=None):
-        from ...datasets.generate import _default_workers
         from ...solver import SolverConfig
 
         nucs = [parse_nucleus(n) for n in nuclei]
@@ -141,7 +125,7 @@ class RMFModel:
         except ValueError as exc:
             raise ModelError(str(exc)) from None
         self.scheduler = scheduler
-        self.workers = None if scheduler is not None else (workers or _default_workers())
+        self.workers = None if scheduler is not None else (workers or default_workers())
         self._executor = None
         self.calls = 0
         self.points = 0
@@ -169,8 +153,10 @@ class RMFModel:
 
     def _start(self):
         if self._executor is None and (self.scheduler is not None or self.workers > 1):
-            Local, Dask = _executors()
-            self._executor = Dask(self.scheduler) if self.scheduler is not None else Local(self.workers)
+            if self.scheduler is not None:
+                self._executor = DaskExecutor(self.scheduler, ModelError)
+            else:
+                self._executor = LocalExecutor(self.workers)
         return self._executor
 
     def evaluate(self, nmp: np.ndarray) -> Evaluation:
@@ -219,8 +205,6 @@ class RMFModel:
         )
 
     def describe(self) -> dict[str, Any]:
-        from ...datasets.generate import code_fingerprint
-
         if self.scheduler is not None:
             where = f"Dask scheduler {self.scheduler}"
         else:
