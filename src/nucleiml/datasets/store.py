@@ -83,16 +83,9 @@ class MissingExtraError(ImportError):
 
 def require(module: str):
     """Import ``module`` from the ``data`` extra, or raise a clear ``MissingExtraError``."""
-    import importlib
+    from .._extras import require as _require
 
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        top = module.split(".")[0]
-        raise MissingExtraError(
-            f"{top} is needed for datasets but is not installed; install the data extra: "
-            f'pip install "nucleiml[data]"'
-        ) from None
+    return _require(module, "data", "datasets", MissingExtraError)
 
 
 def schema():

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from .._argtypes import integer, real
 from ..parameters import NMP, NMP_NAMES, ParameterError
 from .metrics import finite_json
 
@@ -35,16 +35,6 @@ _NMP_UNITS = {
     "J0": "MeV",
     "L0": "MeV",
 }
-
-
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {v}")
-    return v
 
 
 def _as_value_error(exc: ImportError) -> ValueError:
@@ -75,7 +65,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="train on these nuclei of the dataset only (e.g. paper, set1); default all",
     )
     parser.add_argument(
-        "--seed", type=_seed, default=0, help="random seed (default 0): same seed, same weights"
+        "--seed",
+        type=integer("--seed", 0, 2**63 - 1),
+        default=0,
+        help="random seed (default 0): same seed, same weights",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the validation scores as JSON")
@@ -249,20 +242,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------------- predict
 
 
-def _real(name: str):
-    def convert(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"--{name} must be a real number, got {text!r}") from None
-        if not math.isfinite(v):
-            raise argparse.ArgumentTypeError(f"--{name} = {text} is not finite")
-        return v
-
-    convert.__name__ = name
-    return convert
-
-
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Predict class probabilities, binding energy (MeV) and charge radius (fm) with an emulator: NMPs given "
@@ -277,7 +256,9 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("nuclear-matter parameters (one set; or --file)")
     for name in NMP_NAMES:
-        group.add_argument(f"--{name}", type=_real(name), metavar="X", help=f"{name} [{_NMP_UNITS[name]}]")
+        group.add_argument(
+            f"--{name}", type=real(f"--{name}"), metavar="X", help=f"{name} [{_NMP_UNITS[name]}]"
+        )
     parser.add_argument("--file", metavar="FILE", help="CSV (header with the NMP names) or .npy (n, 7)")
     parser.add_argument(
         "--out", metavar="CSV", help="write the predictions to a CSV file instead of printing them"

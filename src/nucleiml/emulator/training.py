@@ -39,14 +39,9 @@ class MissingTorchError(ImportError):
 
 def require_torch():
     """Import torch or raise :class:`MissingTorchError` with the install command."""
-    try:
-        import torch
-    except ImportError:
-        raise MissingTorchError(
-            'training the emulator needs PyTorch, which is not installed: pip install "nucleiml[ml]" '
-            "(prediction works without it)"
-        ) from None
-    return torch
+    from .._extras import require
+
+    return require("torch", "ml", "training the emulator (prediction works without it)", MissingTorchError)
 
 
 def network_seed(seed: int, name: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from .._extras import require as _require
 
 __all__ = ["MissingInferExtraError", "require"]
 
@@ -13,11 +13,4 @@ class MissingInferExtraError(ImportError):
 
 def require(module: str, purpose: str = "Bayesian inference"):
     """Import ``module``, or raise :class:`MissingInferExtraError` naming the ``infer`` extra."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        top = module.split(".")[0]
-        raise MissingInferExtraError(
-            f"{top} is needed for {purpose} but is not installed; install the infer extra: "
-            f'pip install "nucleiml[infer]"'
-        ) from None
+    return _require(module, "infer", purpose, MissingInferExtraError)

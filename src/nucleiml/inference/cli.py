@@ -10,26 +10,13 @@ import argparse
 import json
 import sys
 
+from .._argtypes import integer
 from ..parameters import NMP_NAMES
 from ._deps import MissingInferExtraError
 
 __all__ = ["add_compare_arguments", "add_infer_arguments", "run_compare", "run_infer"]
 
 EXIT_INTERRUPTED = 130
-
-
-def _int(name: str, lo: int, hi: int):
-    def convert(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{name} = {v} is outside the allowed range [{lo}, {hi}]")
-        return v
-
-    convert.__name__ = name
-    return convert
 
 
 def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +35,9 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     mode.add_argument("--overwrite", action="store_true", help="delete a previous run in --out first")
     parser.add_argument(
-        "--workers", type=_int("--workers", 1, 1024), help="rmf: local worker processes (default: all cores)"
+        "--workers",
+        type=integer("--workers", 1, 1024),
+        help="rmf: local worker processes (default: all cores)",
     )
     parser.add_argument(
         "--scheduler", metavar="ADDRESS", help="rmf: an existing Dask cluster, e.g. tcp://host:8786"
@@ -56,11 +45,11 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--emulator", metavar="PATH", help="nml: a saved emulator (default: the shipped one)")
     parser.add_argument("--backend", choices=("ultranest", "dynesty"), help="sampler (default: ultranest)")
     parser.add_argument(
-        "--live-points", type=_int("--live-points", 10, 100000), help="minimum number of live points"
+        "--live-points", type=integer("--live-points", 10, 100000), help="minimum number of live points"
     )
     parser.add_argument(
         "--max-ncalls",
-        type=_int("--max-ncalls", 1, 10**12),
+        type=integer("--max-ncalls", 1, 10**12),
         help="stop after this many likelihood calls (resume later with a larger value)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -75,23 +64,14 @@ def _config_from_args(args: argparse.Namespace):
     from .runfile import load_run_config
 
     config = load_run_config(args.config)
-    model = {}
-    if args.model is not None:
-        model["name"] = args.model
-    if args.workers is not None:
-        model["workers"] = args.workers
-    if args.scheduler is not None:
-        model["scheduler"] = args.scheduler
-    if args.emulator is not None:
-        model["emulator"] = args.emulator
-    sampler = {}
-    if args.backend is not None:
-        sampler["backend"] = args.backend
-    if args.live_points is not None:
-        sampler["live_points"] = args.live_points
-    if args.max_ncalls is not None:
-        sampler["max_ncalls"] = args.max_ncalls
+    model = _given(args, name="model", workers="workers", scheduler="scheduler", emulator="emulator")
+    sampler = _given(args, backend="backend", live_points="live_points", max_ncalls="max_ncalls")
     return config.replace(model=model, sampler=sampler)
+
+
+def _given(args: argparse.Namespace, **fields: str) -> dict:
+    """{run-file field: value} of the options (``fields``: field -> option attribute) given on the command line."""
+    return {f: getattr(args, a) for f, a in fields.items() if getattr(args, a) is not None}
 
 
 def format_summary(summary: dict, out: str) -> str:
@@ -156,11 +136,11 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created)")
     parser.add_argument(
         "--bootstrap",
-        type=_int("--bootstrap", 0, 100000),
+        type=integer("--bootstrap", 0, 100000),
         default=200,
         help="bootstrap replicates of the JSD (default 200)",
     )
-    parser.add_argument("--seed", type=_int("--seed", 0, 2**32 - 1), default=0, help="bootstrap seed")
+    parser.add_argument("--seed", type=integer("--seed", 0, 2**32 - 1), default=0, help="bootstrap seed")
     parser.add_argument("--json", action="store_true", help="print jsd.json instead of a table")
 
 

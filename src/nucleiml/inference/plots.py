@@ -40,6 +40,24 @@ SYMBOLS = {
 }
 COLORS = ("#1f5fa8", "#d2561b")
 _QUANTILES = (0.158655, 0.5, 0.841345)
+_CONTOURS = (0.393, 0.865)  # 1 and 2 sigma of a 2-D Gaussian
+_STYLE = {
+    "bins": 30,
+    "smooth": 1.0,
+    "smooth1d": 1.0,
+    "plot_datapoints": False,
+    "levels": _CONTOURS,
+    "max_n_ticks": 4,
+    "label_kwargs": {"fontsize": 12},
+}
+"""corner.corner settings shared by both plots."""
+
+
+def _save(plt, fig, path) -> Path:
+    out = Path(path)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return out
 
 
 def _libs():
@@ -105,15 +123,9 @@ def corner_plot(
         labels=labels,
         range=_ranges([samples]),
         quantiles=list(_QUANTILES),
-        label_kwargs={"fontsize": 12},
         color=COLORS[0],
-        bins=30,
-        smooth=1.0,
-        smooth1d=1.0,
-        plot_datapoints=False,
         fill_contours=True,
-        levels=(0.393, 0.865),
-        max_n_ticks=4,
+        **_STYLE,
     )
     d = samples.shape[1]
     axes = np.asarray(fig.axes).reshape(d, d)
@@ -132,10 +144,7 @@ def corner_plot(
         va="top",
         fontsize=10,
     )
-    out = Path(path)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return _save(plt, fig, path)
 
 
 def compare_corner_plot(
@@ -178,18 +187,7 @@ def compare_corner_plot(
     b = np.asarray(samples_b, dtype=float)
     d = a.shape[1]
     rng = _ranges([a, b])
-    common = {
-        "labels": [LABELS.get(n, n) for n in names],
-        "range": rng,
-        "bins": 30,
-        "smooth": 1.0,
-        "smooth1d": 1.0,
-        "plot_datapoints": False,
-        "plot_density": False,
-        "levels": (0.393, 0.865),
-        "max_n_ticks": 4,
-        "label_kwargs": {"fontsize": 12},
-    }
+    common = {"labels": [LABELS.get(n, n) for n in names], "range": rng, "plot_density": False, **_STYLE}
     # weights 1/n: both marginals are probabilities per bin, comparable whatever the sample sizes
     # (corner writes the colour into hist_kwargs: each call gets its own dict)
     fig = corner.corner(
@@ -221,26 +219,8 @@ def compare_corner_plot(
         sym = SYMBOLS.get(name, name)
         ax.set_title("")
         ax.text(0.5, 1.30, f"${sym}$", transform=ax.transAxes, ha="center", va="bottom", fontsize=11)
-        ax.text(
-            0.5,
-            1.16,
-            texts[0][0],
-            color=texts[0][1],
-            transform=ax.transAxes,
-            ha="center",
-            va="bottom",
-            fontsize=9,
-        )
-        ax.text(
-            0.5,
-            1.02,
-            texts[1][0],
-            color=texts[1][1],
-            transform=ax.transAxes,
-            ha="center",
-            va="bottom",
-            fontsize=9,
-        )
+        for y, (text, color) in zip((1.16, 1.02), texts, strict=True):
+            ax.text(0.5, y, text, color=color, transform=ax.transAxes, ha="center", va="bottom", fontsize=9)
         if jsd is not None and name in jsd:
             ax.text(
                 1.04,
@@ -272,7 +252,4 @@ def compare_corner_plot(
         va="top",
         fontsize=10,
     )
-    out = Path(path)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return _save(plt, fig, path)

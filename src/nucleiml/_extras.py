@@ -1,0 +1,20 @@
+"""Optional dependencies (the ``data``, ``ml`` and ``infer`` extras): imported on first use, with an error
+that names the missing package, what needs it and the install command."""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["require"]
+
+
+def require(module: str, extra: str, purpose: str, error: type[ImportError] = ImportError):
+    """Import ``module``, or raise ``error`` saying that ``purpose`` needs it and how to install ``extra``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        top = module.split(".")[0]
+        raise error(
+            f"{top} is needed for {purpose} but is not installed; install the {extra} extra: "
+            f'pip install "nucleiml[{extra}]"'
+        ) from None
