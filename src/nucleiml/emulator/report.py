@@ -264,16 +264,13 @@ def _fig_unseen(studies: dict, path: Path) -> str:
                 continue
             beyond = int(np.sum(np.abs(d) > span))
             color = _COLORS[k % 8]
-            ax.hist(d, bins=bins, density=True, histtype="stepfilled", alpha=0.25, color=color)
-            ax.hist(
-                d,
-                bins=bins,
-                density=True,
-                histtype="step",
-                lw=1.2,
-                color=color,
-                label=f"{label}" + (f" ({beyond} rows beyond the axis)" if beyond else ""),
-            )
+            shown = d[np.abs(d) <= span]
+            entry = label + (f" ({beyond} rows beyond the axis)" if beyond else "")
+            if shown.size == 0:  # every row off the axis: only the legend entry and the median line
+                ax.plot([], [], color=color, lw=1.2, label=entry)
+            else:
+                ax.hist(shown, bins=bins, density=True, histtype="stepfilled", alpha=0.25, color=color)
+                ax.hist(shown, bins=bins, density=True, histtype="step", lw=1.2, color=color, label=entry)
             ax.axvline(np.median(d), color=color, ls="--", lw=1)
         ax.axvline(-tol, color="k", ls=":", lw=1, label=f"target +-{tol:g} %")
         ax.axvline(tol, color="k", ls=":", lw=1)
