@@ -16,6 +16,7 @@ says whether the input fields were physical.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -178,34 +179,38 @@ def _dirac_step(basis: HOBasis, S, V, R, Vc, M, blocks=None):
     if blocks is None:
         blocks = range(len(basis.blocks))
     B = S.shape[0]
-    # potentials (species, batch, r): G block gets M + (Vq - S), F block -M + (Vq + S)
+    # potentials (batch, species, component, r): G block gets M + (Vq - S), F block -M + (Vq + S)
     vp = V + 0.5 * R + Vc
     vn = V - 0.5 * R
     W = np.stack([vp - S, vp + S, vn - S, vn + S], axis=1)  # (B, 4, nr)
-    me = np.moveaxis(rows_matmul(W, basis.pairs_weighted_t), 0, -1)  # (4, n_pairs, B)
-    me = me.swapaxes(0, 1)  # (n_pairs, 4, B)
+    # all matrix elements in one product, viewed as (species, batch, component, pair) without copying
+    me = rows_matmul(W, basis.pairs_weighted_t).reshape(B, 2, 2, basis.n_pairs).swapaxes(0, 1)
+    mass = M[:, None, None]
     out = []
     for bi in blocks:
         blk, kin = basis.blocks[bi], basis.kinetic[bi]
+        nG, nF = blk.nG, blk.nF
         nl = basis.u[blk.l].shape[0]
         nlt = basis.u[blk.lt].shape[0]
         oG, oF = basis.pair_offset[blk.l], basis.pair_offset[blk.lt]
-        gg = me[oG : oG + nl * nl].reshape(nl, nl, 4, B)[: blk.nG, : blk.nG]
-        ff = me[oF : oF + nlt * nlt].reshape(nlt, nlt, 4, B)[: blk.nF, : blk.nF]
-        n = blk.nG + blk.nF
-        H = np.empty((2, B, n, n))
-        for q in range(2):
-            H[q, :, : blk.nG, : blk.nG] = np.moveaxis(gg[:, :, 2 * q], -1, 0) + M[:, None, None] * np.eye(
-                blk.nG
-            )
-            H[q, :, blk.nG :, blk.nG :] = np.moveaxis(ff[:, :, 2 * q + 1], -1, 0) - M[:, None, None] * np.eye(
-                blk.nF
-            )
-            H[q, :, : blk.nG, blk.nG :] = kin
-            H[q, :, blk.nG :, : blk.nG] = kin.T
+        gg = me[:, :, 0, oG : oG + nl * nl].reshape(2, B, nl, nl)[..., :nG, :nG]
+        ff = me[:, :, 1, oF : oF + nlt * nlt].reshape(2, B, nlt, nlt)[..., :nF, :nF]
+        H = np.empty((2, B, nG + nF, nG + nF))
+        H[..., :nG, :nG] = gg + mass * _identity(nG)
+        H[..., nG:, nG:] = ff - mass * _identity(nF)
+        H[..., :nG, nG:] = kin
+        H[..., nG:, :nG] = kin.T
         e, X = np.linalg.eigh(H)
-        out.append((e[..., blk.nF :], X[..., blk.nF :], e[..., blk.nF - 1]))
+        out.append((e[..., nF:], X[..., nF:], e[..., nF - 1]))
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _identity(n: int) -> np.ndarray:
+    """A read-only (n, n) identity matrix, made once per size."""
+    eye = np.eye(n)
+    eye.flags.writeable = False
+    return eye
 
 
 def _density_matrices(p: SCFProblem, blocks_out, occ):

@@ -91,13 +91,21 @@ def _bracket_mu(energies, degeneracy, n_particles, T):
 
 
 def _bisect_mu(energies, degeneracy, n_particles, T, lo, hi):
+    """Bisect each member's bracket [lo, hi] until its own criterion holds (results never depend on
+    batch-mates); only the members still bisecting are evaluated, so one degenerate member does not make
+    the whole batch pay for its extra steps."""
+    lo, hi = lo.copy(), hi.copy()
+    live = np.arange(lo.size)
+    e_live, T_live = energies, T
     for _ in range(MU_BISECTIONS):
-        mu = 0.5 * (lo + hi)
-        count = _count(energies, degeneracy, mu, T)
-        # members stop on their own criterion, so results never depend on batch-mates
-        live = (hi - lo >= MU_STEP_TOL) & (np.abs(count - n_particles) > 1e-12 * n_particles)
-        if not np.any(live):
+        mu = 0.5 * (lo[live] + hi[live])
+        count = _count(e_live, degeneracy, mu, T_live)
+        go = (hi[live] - lo[live] >= MU_STEP_TOL) & (np.abs(count - n_particles) > 1e-12 * n_particles)
+        if not np.all(go):
+            live, mu, count = live[go], mu[go], count[go]
+            e_live, T_live = e_live[go], T_live[go]
+        if live.size == 0:
             break
-        lo = np.where(live & (count < n_particles), mu, lo)
-        hi = np.where(live & (count >= n_particles), mu, hi)
+        lo[live] = np.where(count < n_particles, mu, lo[live])
+        hi[live] = np.where(count >= n_particles, mu, hi[live])
     return 0.5 * (lo + hi)
