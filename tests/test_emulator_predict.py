@@ -147,6 +147,22 @@ def test_liquid_drop_reference_follows_experiment():
             assert 0.95 < ratio < 1.12, (nuc.name, ratio)
 
 
+
+def test_spin_orbit_sum_vanishes_at_oscillator_magic_numbers_and_counts_intruders():
+    """Sum of <l.s> in the shell model: spin-orbit partners cancel (0 at 2, 8, 20, 40 nucleons); each
+    unpartnered j = l + 1/2 orbital adds (2j + 1) l / 2: f7/2 at 28 (8 x 3/2), g9/2 at 50 (10 x 2),
+    h11/2 at 82 (12 x 5/2), i13/2 at 126 (14 x 3); a partly filled orbital counts by its share."""
+    from nucleiml.emulator.features import DERIVED_FEATURES, spin_orbit_sum
+
+    n = np.array([0, 2, 8, 20, 40, 28, 50, 82, 126, 14, 24])
+    expected = np.array([0, 0, 0, 0, 0, 12, 20, 30, 42, 6, 1.5 * 4])  # 14: d5/2; 24: f7/2 half filled
+    np.testing.assert_array_equal(spin_orbit_sum(n), expected)
+    # 56Ni: both species at 28; 208Pb: protons 82, neutrons 126
+    assert DERIVED_FEATURES["ls_p"](28, 28) == DERIVED_FEATURES["ls_n"](28, 28) == 12
+    assert (DERIVED_FEATURES["ls_p"](82, 126), DERIVED_FEATURES["ls_n"](82, 126)) == (30, 42)
+    with pytest.raises(ParameterError, match="nucleon number"):
+        spin_orbit_sum(-1)
+
 # --------------------------------------------------------------------------- file format
 @pytest.mark.parametrize("mode", ["hybrid", "softmax4"])
 def test_save_load_round_trip_is_exact(tmp_path, mode):

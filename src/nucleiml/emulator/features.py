@@ -50,8 +50,48 @@ DERIVED_FEATURES: Mapping[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] =
     "A13": lambda Z, N: np.cbrt(Z + N),  # A^(1/3), the radius scale
     "I": lambda Z, N: (N - Z) / (Z + N),  # isospin asymmetry (N - Z) / A
     "Z2A13": lambda Z, N: Z * Z / np.cbrt(Z + N),  # Coulomb scale Z^2 / A^(1/3)
+    # shell structure: sum of <l.s> over the occupied orbitals of the independent-particle shell model
+    "ls_p": lambda Z, N: spin_orbit_sum(Z),
+    "ls_n": lambda Z, N: spin_orbit_sum(N),
 }
 """Named derived features of the nucleus; a model lists the ones it uses after ``BASE_FEATURES``."""
+
+SHELL_MODEL_ORBITALS = (
+    # (l, 2j) in the filling order of the independent-particle shell model with spin-orbit coupling
+    # (Mayer-Jensen; between 82 and 126 the neutron order), magic numbers 2, 8, 20, 28, 50, 82, 126, 184
+    (0, 1), (1, 3), (1, 1), (2, 5), (0, 1), (2, 3), (3, 7), (1, 3), (3, 5), (1, 1), (4, 9), (4, 7), (2, 5),
+    (2, 3), (0, 1), (5, 11), (3, 7), (5, 9), (6, 13), (1, 3), (3, 5), (1, 1), (4, 9), (2, 5), (6, 11),
+    (4, 7), (0, 1), (2, 3), (7, 15),
+)  # fmt: skip
+"""Orbitals (l, 2j) of one nucleon species in filling order, for 0 to 184 nucleons."""
+
+
+def spin_orbit_sum(n_nucleons) -> np.ndarray:
+    """Sum of <l.s> (hbar^2) over ``n_nucleons`` nucleons of one species filling :data:`SHELL_MODEL_ORBITALS`
+    in order, a partly filled last orbital counted by its share.
+
+    <l.s> is l/2 for j = l + 1/2 and -(l + 1)/2 for j = l - 1/2, so spin-orbit partners that are both full
+    cancel: the sum is zero at the harmonic-oscillator magic numbers 2, 8, 20, 40 and grows with each
+    j = l + 1/2 orbital filled without its partner (12 at 28 nucleons, 20 more at 50, 30 more at 82, ...).
+    A fixed, parameter-free function of the nucleon number that tells a network where spin-orbit closed
+    shells are (e.g. N = Z = 28 in 56Ni from 48Ca and the nickel isotopes), which Z and N alone do not.
+
+    Raises
+    ------
+    ParameterError
+        If a nucleon number is negative or above 184.
+    """
+    n = np.asarray(n_nucleons, dtype=np.float64)
+    if np.any(n < 0) or np.any(n > _ORBITAL_EDGES[-1]):
+        raise ParameterError(f"nucleon number must be within 0..{int(_ORBITAL_EDGES[-1])}, got {n_nucleons}")
+    filled = np.clip(n[..., None] - _ORBITAL_EDGES[:-1], 0.0, _ORBITAL_SIZES)
+    return filled @ _ORBITAL_LS
+
+
+_ORBITAL_SIZES = np.array([j2 + 1.0 for _, j2 in SHELL_MODEL_ORBITALS])
+_ORBITAL_EDGES = np.concatenate([[0.0], np.cumsum(_ORBITAL_SIZES)])
+_ORBITAL_LS = np.array([0.5 * l if j2 == 2 * l + 1 else -0.5 * (l + 1) for l, j2 in SHELL_MODEL_ORBITALS])
+
 
 C_FLOOR = 1e-6
 """The quartic omega coupling C (>= 0) enters ``log10_C`` as log10(C + C_FLOOR): C = 0 (a common choice)
