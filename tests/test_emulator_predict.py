@@ -147,7 +147,6 @@ def test_liquid_drop_reference_follows_experiment():
             assert 0.95 < ratio < 1.12, (nuc.name, ratio)
 
 
-
 def test_spin_orbit_sum_vanishes_at_oscillator_magic_numbers_and_counts_intruders():
     """Sum of <l.s> in the shell model: spin-orbit partners cancel (0 at 2, 8, 20, 40 nucleons); each
     unpartnered j = l + 1/2 orbital adds (2j + 1) l / 2: f7/2 at 28 (8 x 3/2), g9/2 at 50 (10 x 2),
@@ -162,6 +161,7 @@ def test_spin_orbit_sum_vanishes_at_oscillator_magic_numbers_and_counts_intruder
     assert (DERIVED_FEATURES["ls_p"](82, 126), DERIVED_FEATURES["ls_n"](82, 126)) == (30, 42)
     with pytest.raises(ParameterError, match="nucleon number"):
         spin_orbit_sum(-1)
+
 
 # --------------------------------------------------------------------------- file format
 @pytest.mark.parametrize("mode", ["hybrid", "softmax4"])

@@ -205,7 +205,7 @@ def _dirac_step(basis: HOBasis, S, V, R, Vc, M, blocks=None):
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _identity(n: int) -> np.ndarray:
     """A read-only (n, n) identity matrix, made once per size."""
     eye = np.eye(n)
