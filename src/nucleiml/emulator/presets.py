@@ -8,7 +8,8 @@
   same data (README, section "The emulator"): exact nc_a and a convergence network instead of the
   four-class softmax (mode ``hybrid``), a binding-energy regressor trained on all converged rows with
   far-off energies clipped (so that it also decides nc_c) and a charge-radius regressor on convergent rows,
-  derived nucleus features (A^(1/3), (N - Z)/A, Z^2/A^(1/3)), the Lagrangian couplings the NMPs map to
+  derived nucleus features (A^(1/3), (N - Z)/A, Z^2/A^(1/3), and the shell-model spin-orbit sums ls_p, ls_n
+  that mark spin-orbit closed shells for nuclei outside the training set), the Lagrangian couplings the NMPs map to
   (exact, from the same inversion that decides nc_a) as further inputs, targets relative to a liquid drop (B) and
   per A^(1/3) (Rch), deeper SiLU networks, larger batches with a cosine learning-rate decay from 1e-3, and
   the weights of the epoch with the best validation loss.
@@ -233,7 +234,7 @@ PAPER = Preset(
 DEFAULT = Preset(
     name="default",
     mode="hybrid",
-    features=(*BASE_FEATURES, "A13", "I", "Z2A13", *COUPLING_FEATURES),
+    features=(*BASE_FEATURES, "A13", "I", "Z2A13", "ls_p", "ls_n", *COUPLING_FEATURES),
     binding_energy_rows="converged",
     charge_radius_rows="convergent",
     binding_energy_clip=0.4,
