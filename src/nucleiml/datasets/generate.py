@@ -21,9 +21,10 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -161,22 +162,39 @@ def _check_matches(card: dict, settings: dict, root: Path) -> None:
         )
 
 
-def _counts(tables: Iterator) -> tuple[Counter, Counter, int]:
-    total, by_nucleus, samples = Counter(), Counter(), 0
-    for t in tables:
-        labels = t.column("label").to_pylist()
-        nuclei = t.column("nucleus").to_pylist()
-        total.update(labels)
-        by_nucleus.update(zip(nuclei, labels))
-        samples += len(set(t.column("sample_id").to_pylist()))
-    return total, by_nucleus, samples
+class _Tally:
+    """What the parts of a dataset hold: rows per label and per (nucleus, label), samples, and the number of
+    parts per code fingerprint."""
 
+    def __init__(self) -> None:
+        self.total: Counter = Counter()
+        self.by_nucleus: Counter = Counter()
+        self.done = 0
+        self.codes: Counter = Counter()
 
-def _counts_dict(total: Counter, by_nucleus: Counter, nuclei: list[str]) -> dict:
-    return {
-        "total": {lab: int(total.get(lab, 0)) for lab in LABELS},
-        "by_nucleus": {n: {lab: int(by_nucleus.get((n, lab), 0)) for lab in LABELS} for n in nuclei},
-    }
+    @classmethod
+    def of_parts(cls, paths) -> _Tally:
+        tally = cls()
+        for path in paths:
+            t = store.read_part(path, ["sample_id", "nucleus", "label"])
+            labels = t.column("label").to_pylist()
+            tally.total.update(labels)
+            tally.by_nucleus.update(zip(t.column("nucleus").to_pylist(), labels, strict=True))
+            tally.done += len(set(t.column("sample_id").to_pylist()))
+            tally.codes[str(store.part_metadata(path).get("code"))] += 1
+        return tally
+
+    def add(self, cols: dict, n_samples: int, code: str) -> None:
+        self.total.update(cols["label"].tolist())
+        self.by_nucleus.update(zip(cols["nucleus"].tolist(), cols["label"].tolist(), strict=True))
+        self.done += n_samples
+        self.codes[code] += 1
+
+    def counts_dict(self, nuclei: list[str]) -> dict:
+        return {
+            "total": {lab: int(self.total.get(lab, 0)) for lab in LABELS},
+            "by_nucleus": {n: {lab: int(self.by_nucleus.get((n, lab), 0)) for lab in LABELS} for n in nuclei},
+        }
 
 
 def _check_int(name: str, value, lo: int, hi: int) -> int:
@@ -213,11 +231,56 @@ def generate(
     Raises ``DatasetError``/``PriorError``/``NucleusError`` (ValueErrors) for bad input, for nuclei without
     an experimental binding energy, and when ``out`` holds a dataset made with other settings.
     """
-    from .. import __version__
-    from ..experiment import MissingExperimentError, available_nuclei, experiment
+    t_start = time.perf_counter()
+    req = _validated_request(
+        out, samples, nuclei, prior, seed, workers, scheduler, chunk_size, max_iterations, threshold
+    )
+    root = req.root
+    settings_json = store.json.loads(store.json.dumps(req.settings))  # normalised as stored in the card
+    with store.locked(root):
+        store.remove_temporaries(root)
+        card = _open_card(root, settings_json, req.samples)
+        plan = _plan_chunks(root, req, settings_json)
+        tally = _Tally.of_parts(plan.keep)
+        writer = _CardWriter(root / store.CARD_NAME, card, settings_json["nuclei"], t_start)
+        executor = None
+        if plan.todo:  # connect first: a scheduler that cannot be reached leaves no card behind
+            executor = (
+                DaskExecutor(scheduler, DatasetError) if scheduler is not None else LocalExecutor(req.workers)
+            )
+            writer.workers = executor.description
+        try:
+            writer.save(tally, complete=not plan.todo)
+        except BaseException:
+            if executor is not None:
+                executor.close(abort=True)
+            raise
+        if executor is not None:
+            tally = _run_chunks(executor, plan, req, tally, writer, progress)
+        writer.save(tally, complete=tally.done == req.samples)
+    return GenerateResult(root, card, len(plan.todo), time.perf_counter() - t_start)
+
+
+class _Request(NamedTuple):
+    """The validated arguments of :func:`generate`."""
+
+    root: Path
+    samples: int
+    seed: int
+    workers: int | None
+    chunk_size: int
+    threshold: float
+    solver: dict  # SolverConfig overrides
+    nuclei: tuple
+    b_exp: tuple  # experimental binding energies (MeV) of ``nuclei``
+    settings: dict  # what the card records and a resumed run must match
+
+
+def _validated_request(
+    out, samples, nuclei, prior, seed, workers, scheduler, chunk_size, max_iterations, threshold
+) -> _Request:
     from ..solver import SolverConfig
 
-    t_start = time.perf_counter()
     samples = _check_int("samples", samples, 1, MAX_SAMPLES)
     seed = _check_int("seed", seed, 0, 2**63 - 1)
     if chunk_size is not None:
@@ -232,15 +295,7 @@ def generate(
         solver["max_iterations"] = max_iterations
     SolverConfig(**solver)  # validate now, with the solver's own message
     nucs = parse_nuclei(nuclei)
-    b_exp = []
-    for n in nucs:
-        try:
-            b_exp.append(experiment(n).binding_energy)
-        except MissingExperimentError:
-            names = ", ".join(x.name for x in available_nuclei())
-            raise DatasetError(
-                f"no experimental binding energy for {n.name}, needed for the nc_c label; nuclei with data: {names}"
-            ) from None
+    b_exp = tuple(_experimental_binding_energy(n) for n in nucs)
     if not isinstance(prior, Prior):
         prior = default_prior() if prior is None else load_prior(prior)
     root = Path(out)
@@ -252,166 +307,178 @@ def generate(
         except (DatasetError, KeyError, TypeError, ValueError):
             chunk_size = DEFAULT_CHUNK_SIZE
     settings = _settings(prior, nucs, seed, chunk_size, solver, threshold)
-    settings_json = store.json.loads(store.json.dumps(settings))  # normalised as stored in the card
+    return _Request(root, samples, seed, workers, chunk_size, threshold, solver, tuple(nucs), b_exp, settings)
 
-    with store.locked(root):
-        store.remove_temporaries(root)
-        card_path = root / store.CARD_NAME
-        if card_path.exists():
-            card = store.read_card(root)
-            if card.get("format_version") != FORMAT_VERSION:
-                raise DatasetError(
-                    f"{root} has dataset format version {card.get('format_version')!r}; this NucleiML writes {FORMAT_VERSION}"
-                )
-            _check_matches(card, settings_json, root)
-            if samples < card["samples"]:
-                raise DatasetError(
-                    f"{root} already holds {card['samples']} samples; ask for at least that many (more extends it)"
-                )
-        else:
-            leftovers = [p.name for p in root.iterdir() if p.name != store.LOCK_NAME]
-            if leftovers:
-                raise DatasetError(
-                    f"--out {root} is not empty and holds no dataset card ({store.CARD_NAME}); use a new directory"
-                )
-            card = {
-                "format": FORMAT,
-                "format_version": FORMAT_VERSION,
-                **settings_json,
-                "samples": samples,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "wall_seconds": 0.0,
-                "sessions": [],
-            }
-        n_chunks = math.ceil(samples / chunk_size)
-        existing = store.list_parts(root)
-        extra = [c for c in existing if c >= n_chunks]
-        if extra:
+
+def _experimental_binding_energy(nucleus: Nucleus) -> float:
+    from ..experiment import MissingExperimentError, available_nuclei, experiment
+
+    try:
+        return experiment(nucleus).binding_energy
+    except MissingExperimentError:
+        names = ", ".join(x.name for x in available_nuclei())
+        raise DatasetError(
+            f"no experimental binding energy for {nucleus.name}, needed for the nc_c label; nuclei with data: {names}"
+        ) from None
+
+
+def _open_card(root: Path, settings_json: dict, samples: int) -> dict:
+    """The card of the dataset in ``root`` if it matches ``settings_json``, else a new one for an empty
+    directory; the card records ``samples`` and this session."""
+    from .. import __version__
+
+    if (root / store.CARD_NAME).exists():
+        card = store.read_card(root)
+        if card.get("format_version") != FORMAT_VERSION:
             raise DatasetError(
-                f"{root} holds parts beyond chunk {n_chunks - 1} ({extra[:3]}...); the dataset is inconsistent"
+                f"{root} has dataset format version {card.get('format_version')!r}; this NucleiML writes {FORMAT_VERSION}"
             )
-        todo: list[ChunkTask] = []
-        keep: list[Path] = []
-        codes: Counter = Counter()  # code fingerprint -> number of parts
-        common = {
-            "chunk_size": chunk_size,
-            "seed": seed,
-            "prior": settings_json["prior"],
-            "nuclei": tuple((n.Z, n.N) for n in nucs),
-            "b_exp": tuple(b_exp),
-            "solver": solver,
-            "threshold": threshold,
+        _check_matches(card, settings_json, root)
+        if samples < card["samples"]:
+            raise DatasetError(
+                f"{root} already holds {card['samples']} samples; ask for at least that many (more extends it)"
+            )
+    else:
+        leftovers = [p.name for p in root.iterdir() if p.name != store.LOCK_NAME]
+        if leftovers:
+            raise DatasetError(
+                f"--out {root} is not empty and holds no dataset card ({store.CARD_NAME}); use a new directory"
+            )
+        card = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            **settings_json,
+            "samples": samples,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "wall_seconds": 0.0,
+            "sessions": [],
         }
-        for c in range(n_chunks):
-            n = min(chunk_size, samples - c * chunk_size)
-            path = existing.get(c)
-            if path is not None:
-                meta = store.part_metadata(path)
-                if meta.get("n") == n and meta.get("start") == c * chunk_size:
-                    keep.append(path)
-                    codes[str(meta.get("code"))] += 1
-                    continue
-            todo.append(ChunkTask(chunk=c, start=c * chunk_size, n=n, **common))
-        total, by_nucleus, done = _counts(store.read_part(p, ["sample_id", "nucleus", "label"]) for p in keep)
-        session = {
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "package_version": __version__,
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-            "platform": sys.platform,
-        }
-        wall_before = float(card.get("wall_seconds", 0.0))
-        card.update(samples=samples, complete=False, package_version=__version__)
-        card["sessions"] = [*card.get("sessions", []), session]
+    session = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "package_version": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": sys.platform,
+    }
+    card.update(samples=samples, complete=False, package_version=__version__)
+    card["sessions"] = [*card.get("sessions", []), session]
+    return card
 
-        def save_card(complete: bool) -> None:
-            elapsed = time.perf_counter() - t_start
-            session["seconds"] = round(elapsed, 3)
-            session["workers"] = executor_desc
-            card.update(
-                complete=complete,
-                samples_done=done,
-                rows=sum(total.values()),
-                counts=_counts_dict(total, by_nucleus, settings_json["nuclei"]),
-                wall_seconds=round(wall_before + elapsed, 3),
-                updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                code_fingerprints=dict(codes),
-                columns={name: {"type": t, "description": d} for name, t, d in store.COLUMNS},
-            )
-            store.write_json_atomic(card_path, card)
 
-        executor_desc = "none (nothing to do)"
-        executor = None
-        tqdm = store.require("tqdm").tqdm if progress is True and todo else None
-        if todo:  # connect first: a scheduler that cannot be reached leaves no card behind
-            executor = (
-                DaskExecutor(scheduler, DatasetError) if scheduler is not None else LocalExecutor(workers)
+class _Plan(NamedTuple):
+    n_chunks: int
+    todo: list  # ChunkTask of the chunks to compute
+    keep: list  # paths of the parts already on disk
+
+
+def _plan_chunks(root: Path, req: _Request, settings_json: dict) -> _Plan:
+    """Which chunks of ``req.samples`` are on disk with the right extent and which remain to be computed."""
+    n_chunks = math.ceil(req.samples / req.chunk_size)
+    existing = store.list_parts(root)
+    extra = [c for c in existing if c >= n_chunks]
+    if extra:
+        raise DatasetError(
+            f"{root} holds parts beyond chunk {n_chunks - 1} ({extra[:3]}...); the dataset is inconsistent"
+        )
+    common = {
+        "chunk_size": req.chunk_size,
+        "seed": req.seed,
+        "prior": settings_json["prior"],
+        "nuclei": tuple((n.Z, n.N) for n in req.nuclei),
+        "b_exp": req.b_exp,
+        "solver": req.solver,
+        "threshold": req.threshold,
+    }
+    todo, keep = [], []
+    for c in range(n_chunks):
+        n = min(req.chunk_size, req.samples - c * req.chunk_size)
+        path = existing.get(c)
+        if path is not None:
+            meta = store.part_metadata(path)
+            if meta.get("n") == n and meta.get("start") == c * req.chunk_size:
+                keep.append(path)
+                continue
+        todo.append(ChunkTask(chunk=c, start=c * req.chunk_size, n=n, **common))
+    return _Plan(n_chunks, todo, keep)
+
+
+class _CardWriter:
+    """Rewrites the dataset card atomically with the counts of a :class:`_Tally` and this session's time."""
+
+    def __init__(self, path: Path, card: dict, nuclei: list[str], t_start: float) -> None:
+        self.path, self.card, self.nuclei, self.t_start = path, card, nuclei, t_start
+        self.session = card["sessions"][-1]
+        self.wall_before = float(card.get("wall_seconds", 0.0))
+        self.workers = "none (nothing to do)"
+
+    def save(self, tally: _Tally, complete: bool) -> None:
+        elapsed = time.perf_counter() - self.t_start
+        self.session["seconds"] = round(elapsed, 3)
+        self.session["workers"] = self.workers
+        self.card.update(
+            complete=complete,
+            samples_done=tally.done,
+            rows=sum(tally.total.values()),
+            counts=tally.counts_dict(self.nuclei),
+            wall_seconds=round(self.wall_before + elapsed, 3),
+            updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            code_fingerprints=dict(tally.codes),
+            columns={name: {"type": t, "description": d} for name, t, d in store.COLUMNS},
+        )
+        store.write_json_atomic(self.path, self.card)
+
+
+def _run_chunks(executor, plan: _Plan, req: _Request, tally: _Tally, writer: _CardWriter, progress) -> _Tally:
+    """Compute the chunks of ``plan.todo`` on ``executor``, at most its capacity at a time, writing each part
+    and the card as it arrives; an interruption recounts the parts on disk before it propagates."""
+    bar = None
+    aborted = True
+    try:
+        if progress is True:
+            bar = store.require("tqdm").tqdm(
+                total=req.samples, initial=tally.done, unit="sample", dynamic_ncols=True, smoothing=0.1
             )
-            executor_desc = executor.description
-        try:
-            save_card(complete=not todo)
-        except BaseException:
-            if executor is not None:
-                executor.close(abort=True)
-            raise
-        bar = None
-        if executor is not None:
-            if tqdm is not None:
-                bar = tqdm(total=samples, initial=done, unit="sample", dynamic_ncols=True, smoothing=0.1)
-                bar.set_description(f"{root.name}: {len(nucs)} nuclei")
-            aborted = True
-            try:
-                pending: dict = {}
-                queue = iter(todo)
-                for task in queue:
-                    pending[executor.submit(solve_chunk, task, key=_chunk_key(task))] = task
-                    if len(pending) >= executor.capacity:
-                        break
-                while pending:
-                    for fut in executor.wait_any(pending):
-                        task = pending.pop(fut)
-                        cols = fut.result()
-                        code = str(cols.get("_code"))
-                        meta = {
-                            "chunk": task.chunk,
-                            "start": task.start,
-                            "n": task.n,
-                            "seed": seed,
-                            "code": code,
-                        }
-                        if codes and code not in codes:
-                            warnings.warn(
-                                f"chunk {task.chunk} was computed by other NucleiML code (fingerprint {code}) than "
-                                f"earlier parts ({', '.join(codes)}); rows may not be comparable",
-                                RuntimeWarning,
-                                stacklevel=2,
-                            )
-                        codes[code] += 1
-                        store.write_part(root, task.chunk, store.to_table(cols, meta))
-                        total.update(cols["label"].tolist())
-                        by_nucleus.update(zip(cols["nucleus"].tolist(), cols["label"].tolist()))
-                        done += task.n
-                        save_card(complete=False)
-                        if bar is not None:
-                            bar.update(task.n)
-                        elif callable(progress):
-                            progress(done, samples)
-                        nxt = next(queue, None)
-                        if nxt is not None:
-                            pending[executor.submit(solve_chunk, nxt, key=_chunk_key(nxt))] = nxt
-                aborted = False
-            finally:
+            bar.set_description(f"{req.root.name}: {len(req.nuclei)} nuclei")
+        pending: dict = {}
+        queue = iter(plan.todo)
+        for task in queue:
+            pending[executor.submit(solve_chunk, task, key=_chunk_key(task))] = task
+            if len(pending) >= executor.capacity:
+                break
+        while pending:
+            for fut in executor.wait_any(pending):
+                task = pending.pop(fut)
+                _store_part(req, task, fut.result(), tally)
+                writer.save(tally, complete=False)
                 if bar is not None:
-                    bar.close()
-                executor.close(abort=aborted)
-                if aborted:  # recount from the parts on disk: one may be written but not yet counted
-                    with contextlib.suppress(Exception):
-                        parts = [p for c, p in store.list_parts(root).items() if c < n_chunks]
-                        total, by_nucleus, done = _counts(
-                            store.read_part(p, ["sample_id", "nucleus", "label"]) for p in parts
-                        )
-                        codes.clear()
-                        codes.update(str(store.part_metadata(p).get("code")) for p in parts)
-                        save_card(complete=False)
-        save_card(complete=done == samples)
-    return GenerateResult(root, card, len(todo), time.perf_counter() - t_start)
+                    bar.update(task.n)
+                elif callable(progress):
+                    progress(tally.done, req.samples)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending[executor.submit(solve_chunk, nxt, key=_chunk_key(nxt))] = nxt
+        aborted = False
+    finally:
+        if bar is not None:
+            bar.close()
+        executor.close(abort=aborted)
+        if aborted:  # recount from the parts on disk: one may be written but not yet counted
+            with contextlib.suppress(Exception):
+                parts = [p for c, p in store.list_parts(req.root).items() if c < plan.n_chunks]
+                writer.save(_Tally.of_parts(parts), complete=False)
+    return tally
+
+
+def _store_part(req: _Request, task: ChunkTask, cols: dict, tally: _Tally) -> None:
+    """Write one computed chunk as a part and count it (warning if other code computed earlier parts)."""
+    code = str(cols.get("_code"))
+    meta = {"chunk": task.chunk, "start": task.start, "n": task.n, "seed": req.seed, "code": code}
+    if tally.codes and code not in tally.codes:
+        warnings.warn(
+            f"chunk {task.chunk} was computed by other NucleiML code (fingerprint {code}) than "
+            f"earlier parts ({', '.join(tally.codes)}); rows may not be comparable",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    store.write_part(req.root, task.chunk, store.to_table(cols, meta))
+    tally.add(cols, task.n, code)
