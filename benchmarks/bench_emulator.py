@@ -37,10 +37,11 @@ import numpy as np  # noqa: E402
 import nucleiml  # noqa: E402
 from nucleiml.datasets import default_prior  # noqa: E402
 from nucleiml.emulator import MLP, Emulator, ModelFormatError, Scaler, get_preset  # noqa: E402
-from nucleiml.emulator.features import assemble  # noqa: E402
+from nucleiml.emulator.features import assemble, couplings_of  # noqa: E402
+from nucleiml.nuclei import NUCLEUS_SETS  # noqa: E402
 from nucleiml.parameters import NMP_NAMES  # noqa: E402
 
-NUCLEI = {"16O": (8, 8), "40Ca": (20, 20), "48Ca": (20, 28), "132Sn": (50, 82), "208Pb": (82, 126)}
+NUCLEI = {nuc.name: (nuc.Z, nuc.N) for nuc in NUCLEUS_SETS["paper"]}
 
 
 def untrained(preset_name: str) -> Emulator:
@@ -50,7 +51,11 @@ def untrained(preset_name: str) -> Emulator:
     prior = default_prior()
     s = prior.sample(1000, rng)
     x = np.stack([s[k] for k in NMP_NAMES], axis=1)
-    feats = np.concatenate([assemble(x, z, n, preset.features) for z, n in NUCLEI.values()])
+    ok, couplings = couplings_of(x, prior.masses)  # coupling features (default preset) need them
+    x, couplings = x[ok], {k: v[ok] for k, v in couplings.items()}
+    feats = np.concatenate(
+        [assemble(x, z, n, preset.features, couplings=couplings) for z, n in NUCLEI.values()]
+    )
     nets = {}
     outputs = {"classifier": ("sigmoid", 1) if preset.mode == "hybrid" else ("softmax", 4)}
     for name in ("classifier", "binding_energy", "charge_radius"):

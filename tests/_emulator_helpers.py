@@ -9,11 +9,13 @@ import numpy as np
 from nucleiml.datasets import default_prior
 from nucleiml.emulator import MLP, Emulator, Scaler
 from nucleiml.emulator.features import BASE_FEATURES, assemble, couplings_of
+from nucleiml.experiment import experiment
+from nucleiml.nuclei import NUCLEUS_SETS
 from nucleiml.parameters import NMP_NAMES
 
-PAPER = ("16O", "40Ca", "48Ca", "132Sn", "208Pb")
-ZN = {"16O": (8, 8), "40Ca": (20, 20), "48Ca": (20, 28), "132Sn": (50, 82), "208Pb": (82, 126)}
-B_EXP = {"16O": 127.619, "40Ca": 342.052, "48Ca": 415.991, "132Sn": 1102.843, "208Pb": 1636.430}
+PAPER = tuple(n.name for n in NUCLEUS_SETS["paper"])
+ZN = {n.name: (n.Z, n.N) for n in NUCLEUS_SETS["paper"]}
+B_EXP = {n.name: experiment(n).binding_energy for n in NUCLEUS_SETS["paper"]}  # MeV
 
 # a prior around FSUGold2 where nearly every sample has couplings and converges (fast, smooth targets)
 NARROW_PRIOR = """

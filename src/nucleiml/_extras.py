@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["require"]
+__all__ = ["MissingExtraError", "require"]
 
 
-def require(module: str, extra: str, purpose: str, error: type[ImportError] = ImportError):
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it. The command
+    line reports it as a usage error (one line, no traceback)."""
+
+
+def require(module: str, extra: str, purpose: str, error: type[MissingExtraError] = MissingExtraError):
     """Import ``module``, or raise ``error`` saying that ``purpose`` needs it and how to install ``extra``."""
     try:
         return importlib.import_module(module)

@@ -100,9 +100,9 @@ class DaskExecutor:
     Raises ``error`` (a ``ValueError`` subclass of the caller's) when the scheduler cannot be reached."""
 
     def __init__(self, scheduler, error: type[Exception] = ValueError):
-        from .datasets.store import require
+        from ._extras import require
 
-        distributed = require("distributed")
+        distributed = require("distributed", "data", "a Dask scheduler")
         if isinstance(scheduler, distributed.Client):
             self._client, self._own = scheduler, False
         else:

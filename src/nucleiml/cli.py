@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from ._extras import MissingExtraError
+from ._json import finite_json
 from .constants import (
     DEFAULT_M_OMEGA_MEV,
     DEFAULT_M_RHO_MEV,
@@ -348,7 +350,7 @@ def _run_solve(args: argparse.Namespace) -> int:
             if args.levels:
                 d["levels"] = [dataclasses.asdict(lv) for lv in res.levels]
             payload.append(d)
-        _print_json({"couplings": label, "results": _nan_to_null(payload)})
+        _print_json({"couplings": label, "results": finite_json(payload)})
         return EXIT_OK
     print(
         f"RMF ground states for {label} (B includes E_cm = -(3/4) 41 A^(-1/3) MeV; Rch^2 = Rp^2 + 0.64 fm^2)"
@@ -379,17 +381,6 @@ def _run_solve(args: argparse.Namespace) -> int:
                     f"{'':>10}{lv.species} {lv.label:>8} {lv.energy:9.3f} MeV  occupation {lv.occupation:.3f}"
                 )
     return EXIT_OK
-
-
-def _nan_to_null(obj):
-    """Replace non-finite floats (observables of non-converged solves) by None, recursively."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _nan_to_null(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_nan_to_null(v) for v in obj]
-    return obj
 
 
 # --------------------------------------------------------------------------- registry and entry point
@@ -527,6 +518,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`: not an error
         sys.stdout = open(os.devnull, "w")  # silence the flush at interpreter exit
         return EXIT_OK
-    except ValueError as exc:  # ParameterError, NucleusError, lookup errors, usage errors
+    except (ValueError, MissingExtraError) as exc:  # ParameterError, NucleusError, usage, missing extras
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

@@ -112,8 +112,9 @@ def _scalar_force(S, kfp, kfn, a, b, c, M):
     return a * S + b * S * S + c * S**3 - scalar_density_species(kfp, ms) - scalar_density_species(kfn, ms)
 
 
-def _scalar_energy(S, kfp, kfn, a, b, c, M):
-    """The S-dependent part of the energy density (fm^-4)."""
+def scalar_energy_density(S, kfp, kfn, a, b, c, M):
+    """The S-dependent part of the energy density (fm^-4) of matter with Fermi momenta kfp, kfn (fm^-1) at
+    scaled scalar field S (fm^-1): nucleon kinetic terms at M* = M - S plus the sigma potential."""
     ms = M - S
     return (
         kinetic_energy_density_species(kfp, ms)
@@ -139,7 +140,7 @@ def solve_scalar_field(kfp, kfn, a, b, c, M, n_scan: int = 256, n_iter: int = 60
     top = M_ * (1.0 - 1e-9)
     s_grid = t * top[None, :]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        eps = _scalar_energy(s_grid, kfp_, kfn_, a_, b_, c_, M_)
+        eps = scalar_energy_density(s_grid, kfp_, kfn_, a_, b_, c_, M_)
     eps = np.where(np.isfinite(eps), eps, np.inf)
     i = np.argmin(eps, axis=0)
     cols = np.arange(kfp_.size)

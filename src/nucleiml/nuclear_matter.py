@@ -59,6 +59,7 @@ from .eos import (
     kinetic_energy_density_species,
     matter_state,
     scalar_density_species,
+    scalar_energy_density,
 )
 from .parameters import COUPLING_NAMES, NMP, NMP_NAMES, Couplings, ParameterError, check_array_ranges
 
@@ -430,19 +431,14 @@ _MIN_CHECK_T_END = 1.0 - 1e-6
 _MIN_CHECK_RTOL = 1e-12
 
 
-def _scalar_energy_density(kf, M, S, a, b, c):
-    """S-dependent energy density (fm^-4) of symmetric matter with Fermi momentum kf (fm^-1)."""
-    return 2.0 * kinetic_energy_density_species(kf, M - S) + 0.5 * a * S * S + b * S**3 / 3 + c * S**4 / 4
-
-
 def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=_MIN_CHECK_N_SCAN):
     """True where the scalar field at saturation is the global minimum of the energy density over
     S in [0, M) at fixed densities (i.e. the sigma potential does not run away to a deeper state)."""
     kf = np.cbrt(1.5 * PI2 * rho)
-    e0 = _scalar_energy_density(kf, M, M - Mstar, a, b, c)
+    e0 = scalar_energy_density(M - Mstar, kf, kf, a, b, c, M)
     t = np.linspace(0.0, _MIN_CHECK_T_END, n_scan)[:, None]
     with np.errstate(invalid="ignore", over="ignore"):
-        grid = _scalar_energy_density(kf, M, t * M[None, :] if np.ndim(M) else t * M, a, b, c)
+        grid = scalar_energy_density(t * M[None, :] if np.ndim(M) else t * M, kf, kf, a, b, c, M)
     return np.all(grid >= e0[None, :] - _MIN_CHECK_RTOL * np.abs(e0[None, :]), axis=0)
 
 

@@ -8,9 +8,9 @@ import argparse
 import json
 import sys
 
+from .._argtypes import integer
 from .generate import DEFAULT_CHUNK_SIZE
 from .labels import DEFAULT_THRESHOLD
-from .store import MissingExtraError
 
 __all__ = ["add_dataset_arguments", "add_generate_arguments", "run_dataset", "run_generate"]
 
@@ -25,22 +25,6 @@ def _fractions(text: str) -> tuple[float, ...]:
             f"--fractions must be three comma-separated numbers summing to 1 (train,validation,test), got {text!r}"
         ) from None
     return values
-
-
-def _int(name: str, lo: int, hi: int | None = None):
-    def convert(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(
-                f"{name} = {v} is outside the allowed range [{lo}, {hi if hi is not None else 'inf'}]"
-            )
-        return v
-
-    convert.__name__ = name
-    return convert
 
 
 def _fraction(text: str) -> float:
@@ -60,7 +44,7 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
         "resume with the same command; a larger --samples extends a dataset."
     )
     parser.add_argument(
-        "--samples", required=True, type=_int("--samples", 1, 10**9), help="NMP samples wanted"
+        "--samples", required=True, type=integer("--samples", 1, 10**9), help="NMP samples wanted"
     )
     parser.add_argument(
         "--nuclei",
@@ -69,11 +53,11 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="dataset directory (created if missing)")
     parser.add_argument(
-        "--seed", type=_int("--seed", 0, 2**63 - 1), default=0, help="random seed (default 0)"
+        "--seed", type=integer("--seed", 0, 2**63 - 1), default=0, help="random seed (default 0)"
     )
     parser.add_argument("--prior", metavar="TOML", help="prior file (default: the package's default prior)")
     parser.add_argument(
-        "--workers", type=_int("--workers", 1, 1024), help="local worker processes (default: all cores)"
+        "--workers", type=integer("--workers", 1, 1024), help="local worker processes (default: all cores)"
     )
     parser.add_argument(
         "--scheduler",
@@ -82,13 +66,13 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--chunk-size",
-        type=_int("--chunk-size", 1, 1_000_000),
+        type=integer("--chunk-size", 1, 1_000_000),
         help=f"samples per chunk and Parquet part, fixed for a dataset (default: the dataset's, or "
         f"{DEFAULT_CHUNK_SIZE} for a new one)",
     )
     parser.add_argument(
         "--max-iterations",
-        type=_int("--max-iterations", 1, 100000),
+        type=integer("--max-iterations", 1, 100000),
         help="iteration budget of the finite-nucleus solver (default: the solver's)",
     )
     parser.add_argument(
@@ -127,8 +111,6 @@ def run_generate(args: argparse.Namespace) -> int:
             threshold=args.nc_c_threshold,
             progress=not args.quiet,
         )
-    except MissingExtraError as exc:
-        raise ValueError(str(exc)) from None
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: finished chunks are saved in {args.out}; run the same command again to resume",
@@ -166,7 +148,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
         default=(0.8, 0.1, 0.1),
         help="train,validation,test fractions summing to 1 (default 0.8,0.1,0.1)",
     )
-    p.add_argument("--seed", type=_int("--seed", 0, 2**63 - 1), default=0, help="split seed (default 0)")
+    p.add_argument("--seed", type=integer("--seed", 0, 2**63 - 1), default=0, help="split seed (default 0)")
     p.add_argument("--out", metavar="DIR", help="output directory (default DIR/splits)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -174,14 +156,11 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
 def run_dataset(args: argparse.Namespace) -> int:
     from .summary import format_info, info, split
 
-    try:
-        if args.action == "info":
-            data = info(args.dir)
-            print(json.dumps(data, indent=2, allow_nan=False) if args.json else format_info(data))
-            return 0
-        summary = split(args.dir, args.fractions, seed=args.seed, out=args.out)
-    except MissingExtraError as exc:
-        raise ValueError(str(exc)) from None
+    if args.action == "info":
+        data = info(args.dir)
+        print(json.dumps(data, indent=2, allow_nan=False) if args.json else format_info(data))
+        return 0
+    summary = split(args.dir, args.fractions, seed=args.seed, out=args.out)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

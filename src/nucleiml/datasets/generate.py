@@ -181,7 +181,7 @@ class _Tally:
             tally.total.update(labels)
             tally.by_nucleus.update(zip(t.column("nucleus").to_pylist(), labels, strict=True))
             tally.done += len(set(t.column("sample_id").to_pylist()))
-            tally.codes[str(store.part_metadata(path).get("code"))] += 1
+            tally.codes[str(store.table_metadata(t, path).get("code"))] += 1
         return tally
 
     def add(self, cols: dict, n_samples: int, code: str) -> None:
@@ -236,13 +236,13 @@ def generate(
         out, samples, nuclei, prior, seed, workers, scheduler, chunk_size, max_iterations, threshold
     )
     root = req.root
-    settings_json = store.json.loads(store.json.dumps(req.settings))  # normalised as stored in the card
     with store.locked(root):
         store.remove_temporaries(root)
-        card = _open_card(root, settings_json, req.samples)
-        plan = _plan_chunks(root, req, settings_json)
+        card = _open_card(root, req.settings, req.samples)
+        plan = _plan_chunks(root, req)
         tally = _Tally.of_parts(plan.keep)
-        writer = _CardWriter(root / store.CARD_NAME, card, settings_json["nuclei"], t_start)
+        writer = _CardWriter(root / store.CARD_NAME, card, t_start)
+        bar_class = store.require("tqdm").tqdm if progress is True and plan.todo else None
         executor = None
         if plan.todo:  # connect first: a scheduler that cannot be reached leaves no card behind
             executor = (
@@ -256,7 +256,7 @@ def generate(
                 executor.close(abort=True)
             raise
         if executor is not None:
-            tally = _run_chunks(executor, plan, req, tally, writer, progress)
+            _run_chunks(executor, plan, req, tally, writer, progress, bar_class)
         writer.save(tally, complete=tally.done == req.samples)
     return GenerateResult(root, card, len(plan.todo), time.perf_counter() - t_start)
 
@@ -273,7 +273,7 @@ class _Request(NamedTuple):
     solver: dict  # SolverConfig overrides
     nuclei: tuple
     b_exp: tuple  # experimental binding energies (MeV) of ``nuclei``
-    settings: dict  # what the card records and a resumed run must match
+    settings: dict  # what the card records and a resumed run must match (normalised as stored in JSON)
 
 
 def _validated_request(
@@ -306,7 +306,7 @@ def _validated_request(
             chunk_size = int(store.read_card(root)["chunk_size"])
         except (DatasetError, KeyError, TypeError, ValueError):
             chunk_size = DEFAULT_CHUNK_SIZE
-    settings = _settings(prior, nucs, seed, chunk_size, solver, threshold)
+    settings = store.json.loads(store.json.dumps(_settings(prior, nucs, seed, chunk_size, solver, threshold)))
     return _Request(root, samples, seed, workers, chunk_size, threshold, solver, tuple(nucs), b_exp, settings)
 
 
@@ -371,7 +371,7 @@ class _Plan(NamedTuple):
     keep: list  # paths of the parts already on disk
 
 
-def _plan_chunks(root: Path, req: _Request, settings_json: dict) -> _Plan:
+def _plan_chunks(root: Path, req: _Request) -> _Plan:
     """Which chunks of ``req.samples`` are on disk with the right extent and which remain to be computed."""
     n_chunks = math.ceil(req.samples / req.chunk_size)
     existing = store.list_parts(root)
@@ -383,7 +383,7 @@ def _plan_chunks(root: Path, req: _Request, settings_json: dict) -> _Plan:
     common = {
         "chunk_size": req.chunk_size,
         "seed": req.seed,
-        "prior": settings_json["prior"],
+        "prior": req.settings["prior"],
         "nuclei": tuple((n.Z, n.N) for n in req.nuclei),
         "b_exp": req.b_exp,
         "solver": req.solver,
@@ -405,8 +405,8 @@ def _plan_chunks(root: Path, req: _Request, settings_json: dict) -> _Plan:
 class _CardWriter:
     """Rewrites the dataset card atomically with the counts of a :class:`_Tally` and this session's time."""
 
-    def __init__(self, path: Path, card: dict, nuclei: list[str], t_start: float) -> None:
-        self.path, self.card, self.nuclei, self.t_start = path, card, nuclei, t_start
+    def __init__(self, path: Path, card: dict, t_start: float) -> None:
+        self.path, self.card, self.t_start = path, card, t_start
         self.session = card["sessions"][-1]
         self.wall_before = float(card.get("wall_seconds", 0.0))
         self.workers = "none (nothing to do)"
@@ -419,7 +419,7 @@ class _CardWriter:
             complete=complete,
             samples_done=tally.done,
             rows=sum(tally.total.values()),
-            counts=tally.counts_dict(self.nuclei),
+            counts=tally.counts_dict(self.card["nuclei"]),
             wall_seconds=round(self.wall_before + elapsed, 3),
             updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             code_fingerprints=dict(tally.codes),
@@ -428,14 +428,17 @@ class _CardWriter:
         store.write_json_atomic(self.path, self.card)
 
 
-def _run_chunks(executor, plan: _Plan, req: _Request, tally: _Tally, writer: _CardWriter, progress) -> _Tally:
+def _run_chunks(
+    executor, plan: _Plan, req: _Request, tally: _Tally, writer: _CardWriter, progress, bar_class
+) -> None:
     """Compute the chunks of ``plan.todo`` on ``executor``, at most its capacity at a time, writing each part
-    and the card as it arrives; an interruption recounts the parts on disk before it propagates."""
+    and the card as it arrives (``tally`` is updated in place); an interruption recounts the parts on disk
+    before it propagates. ``bar_class``: tqdm's bar class when ``progress`` is True."""
     bar = None
     aborted = True
     try:
-        if progress is True:
-            bar = store.require("tqdm").tqdm(
+        if bar_class is not None:
+            bar = bar_class(
                 total=req.samples, initial=tally.done, unit="sample", dynamic_ncols=True, smoothing=0.1
             )
             bar.set_description(f"{req.root.name}: {len(req.nuclei)} nuclei")
@@ -466,7 +469,6 @@ def _run_chunks(executor, plan: _Plan, req: _Request, tally: _Tally, writer: _Ca
             with contextlib.suppress(Exception):
                 parts = [p for c, p in store.list_parts(req.root).items() if c < plan.n_chunks]
                 writer.save(_Tally.of_parts(parts), complete=False)
-    return tally
 
 
 def _store_part(req: _Request, task: ChunkTask, cols: dict, tally: _Tally) -> None:

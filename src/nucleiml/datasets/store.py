@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _extras
 from ..parameters import COUPLING_NAMES, NMP_NAMES
 
 __all__ = [
@@ -77,15 +78,13 @@ class DatasetError(ValueError):
     """A dataset directory or its options are invalid (mismatching card, bad split fractions, ...)."""
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(_extras.MissingExtraError):
     """An optional dependency of the ``data`` extra is not installed."""
 
 
 def require(module: str):
     """Import ``module`` from the ``data`` extra, or raise a clear ``MissingExtraError``."""
-    from .._extras import require as _require
-
-    return _require(module, "data", "datasets", MissingExtraError)
+    return _extras.require(module, "data", "datasets", MissingExtraError)
 
 
 def schema():
@@ -189,9 +188,17 @@ def remove_temporaries(root: Path) -> int:
 def part_metadata(path: Path) -> dict:
     """The ``nucleiml`` metadata stored in a part's schema (chunk, first sample, number of samples)."""
     pq = require("pyarrow.parquet")
-    meta = pq.read_schema(path).metadata or {}
+    return _nucleiml_metadata(pq.read_schema(path).metadata, path)
+
+
+def table_metadata(table, path: Path) -> dict:
+    """:func:`part_metadata` of a part already read as ``table`` (from ``path``), without reading it again."""
+    return _nucleiml_metadata(table.schema.metadata, path)
+
+
+def _nucleiml_metadata(meta, path: Path) -> dict:
     try:
-        return json.loads(meta[b"nucleiml"])
+        return json.loads((meta or {})[b"nucleiml"])
     except (KeyError, ValueError):
         raise DatasetError(f"{path} is not a NucleiML dataset part (no nucleiml metadata)") from None
 

@@ -26,19 +26,13 @@ __all__ = [
     "run_tune",
 ]
 
-_NMP_UNITS = {
-    "rho0": "fm^-3",
-    "E0": "MeV",
-    "K0": "MeV",
-    "Q0": "MeV",
-    "mstar": "M*/M",
-    "J0": "MeV",
-    "L0": "MeV",
-}
 
+def _nmp_help(name: str) -> str:
+    """``--name`` help from the one table of NMP units and descriptions (:data:`nucleiml.cli.NMP_INFO`)."""
+    from ..cli import NMP_INFO
 
-def _as_value_error(exc: ImportError) -> ValueError:
-    return ValueError(str(exc))
+    unit, description = NMP_INFO[name]
+    return f"{description} [{unit}]" if unit else description
 
 
 # ----------------------------------------------------------------------------------------------- train
@@ -75,23 +69,19 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..datasets.store import MissingExtraError
     from .presets import get_preset
-    from .training import MissingTorchError, train_emulator
+    from .training import train_emulator
 
     preset = get_preset(args.preset)
-    try:
-        em = train_emulator(
-            args.dataset,
-            args.out,
-            preset,
-            nuclei=args.nuclei,
-            seed=args.seed,
-            progress=not args.quiet,
-            log=None if args.json else (lambda line: print(line, flush=True)),
-        )
-    except (MissingTorchError, MissingExtraError) as exc:
-        raise _as_value_error(exc) from None
+    em = train_emulator(
+        args.dataset,
+        args.out,
+        preset,
+        nuclei=args.nuclei,
+        seed=args.seed,
+        progress=not args.quiet,
+        log=None if args.json else (lambda line: print(line, flush=True)),
+    )
     val = em.metadata.get("validation", {})
     if args.json:
         print(json.dumps(finite_json({"model": str(args.out), "validation": val}), indent=2, allow_nan=False))
@@ -134,18 +124,11 @@ def add_tune_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_tune(args: argparse.Namespace) -> int:
-    from ..datasets.store import MissingExtraError
-    from .training import MissingTorchError
     from .tune import grid_search, load_grid
 
     grid = load_grid(args.grid)
     out = Path(args.out) if args.out else Path(args.dataset) / f"tune-{Path(args.grid).stem}"
-    try:
-        table = grid_search(
-            args.dataset, grid, out, progress=not args.quiet, log=lambda s: print(s, flush=True)
-        )
-    except (MissingTorchError, MissingExtraError) as exc:
-        raise _as_value_error(exc) from None
+    table = grid_search(args.dataset, grid, out, progress=not args.quiet, log=lambda s: print(s, flush=True))
     print((out / "grid.md").read_text(encoding="utf-8"))
     print(f"wrote {out / 'grid.csv'} and {out / 'grid.md'} ({len(table)} settings)")
     return 0
@@ -197,31 +180,25 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from ..datasets.store import MissingExtraError
+    from .._extras import require
     from .model import Emulator
 
-    try:
-        from .report import write_report
-    except ImportError as exc:
-        raise ValueError(
-            f"the evaluation report needs matplotlib ({exc}); install it: pip install matplotlib"
-        ) from None
+    require("matplotlib", "infer", "the evaluation report")
+    from .report import write_report
+
     main_name = Path(args.model).resolve().name or "model"  # the model directory names it in the report
     models = {main_name: Emulator.load(args.model)}
     for name, path in args.also:
         if name in models:
             raise ValueError(f"--also: model name {name!r} is used twice")
         models[name] = Emulator.load(path)
-    try:
-        summary = write_report(
-            models,
-            args.dataset,
-            args.report,
-            split=None if args.split == "all" else args.split,
-            unseen_dataset=args.unseen,
-        )
-    except MissingExtraError as exc:
-        raise _as_value_error(exc) from None
+    summary = write_report(
+        models,
+        args.dataset,
+        args.report,
+        split=None if args.split == "all" else args.split,
+        unseen_dataset=args.unseen,
+    )
     if args.json:
         print(json.dumps(finite_json(summary), indent=2, allow_nan=False))
     else:
@@ -256,9 +233,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("nuclear-matter parameters (one set; or --file)")
     for name in NMP_NAMES:
-        group.add_argument(
-            f"--{name}", type=real(f"--{name}"), metavar="X", help=f"{name} [{_NMP_UNITS[name]}]"
-        )
+        group.add_argument(f"--{name}", type=real(f"--{name}"), metavar="X", help=_nmp_help(name))
     parser.add_argument("--file", metavar="FILE", help="CSV (header with the NMP names) or .npy (n, 7)")
     parser.add_argument(
         "--out", metavar="CSV", help="write the predictions to a CSV file instead of printing them"

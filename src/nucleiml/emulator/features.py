@@ -145,14 +145,8 @@ def couplings_of(nmp: np.ndarray, masses: Mapping[str, float]) -> tuple[np.ndarr
     (n,) array, NaN where not ``ok``."""
     from ..nuclear_matter import couplings_from_nmp_array
 
-    nmp = np.asarray(nmp, dtype=np.float64)
-    if nmp.shape[0] == 0:
-        return np.zeros(0, dtype=bool), {k: np.zeros(0) for k in COUPLING_NAMES}
-    inv = couplings_from_nmp_array(nmp, **masses)
-    ok = np.asarray(inv.ok, dtype=bool)
-    return ok, {
-        k: np.where(ok, np.asarray(inv.couplings[k], dtype=np.float64), np.nan) for k in COUPLING_NAMES
-    }
+    inv = couplings_from_nmp_array(np.asarray(nmp, dtype=np.float64), **masses)
+    return inv.ok, inv.couplings
 
 
 def assemble(

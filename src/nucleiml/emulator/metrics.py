@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._json import finite_json
+
 __all__ = ["classification_scores", "deviation", "deviation_summary", "finite_json"]
 
 
@@ -83,16 +85,3 @@ def deviation_summary(dev: np.ndarray, tolerance: float | None = None) -> dict:
     if tolerance is not None:
         out.update(tolerance=float(tolerance), within=float(np.mean(np.abs(d) <= tolerance)))
     return out
-
-
-def finite_json(obj):
-    """``obj`` with NaN / infinite floats replaced by None and numpy scalars by Python numbers (for JSON)."""
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: finite_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [finite_json(v) for v in obj]
-    return obj

@@ -7,7 +7,8 @@ or pyarrow. What is computed exactly and what is learned:
   :func:`nucleiml.couplings_from_nmp_array` using the meson and nucleon masses of the training prior, and
   ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. Callers that already know (e.g. a
   sampler that inverted the NMPs itself, or several nuclei of the same NMPs) pass ``couplings_ok`` and skip
-  this cost, which dominates a prediction (about 30 microseconds per row, against about 3 for the
+  this cost, which dominates a prediction (``benchmarks/bench_emulator.py``, one core: 1.5e5 inversions per
+  second, about 7 microseconds per row, against 1.0e6 rows per second, about 1 microsecond, through the
   networks).
 - In the default model (``mode = "hybrid"``), a network gives the probability that the solver converges
   (``1 - P(nc_b)``) where couplings exist, and ``nc_c`` is the seed's rule applied to the *predicted*
@@ -314,7 +315,7 @@ class Emulator:
         couplings_ok : None (default) to decide nc_a exactly by inverting the NMPs; or an (n,) bool array
             (True where physical couplings exist) computed before, e.g. once for several nuclei; or True to
             assume they exist for every row (then no row is nc_a). Skipping the inversion makes a
-            prediction about 10 times faster -- except for a model with coupling features
+            prediction several times faster (bench_emulator.py: 1.0e6 against 1.35e5 rows per second) -- except for a model with coupling features
             (``uses_couplings``), which needs the couplings themselves: it always inverts (or takes
             ``inversion``), and rows without physical couplings are nc_a whatever ``couplings_ok`` says.
         inversion : the :class:`Inversion` of these rows from :meth:`invert` (computed once for several

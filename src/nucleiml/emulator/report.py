@@ -38,6 +38,10 @@ _COLORS = [
 ]
 
 
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
 def _save(fig: Figure, path: Path) -> str:
     FigureCanvasAgg(fig)
     fig.savefig(path, dpi=130)
@@ -172,7 +176,9 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
         )
         ax.set_ylabel("probability density (1/%)")
         ax.set_title(f"({'ab'[col]}) {name}", fontsize=10)
-        note = "dashed: 95 % interval, all nuclei" + (f"\n{outside} rows beyond the axis" if outside else "")
+        note = "dashed: 95 % interval, all nuclei" + (
+            f"\n{_rows(outside)} beyond the axis" if outside else ""
+        )
         ax.text(
             0.02,
             0.97,
@@ -236,7 +242,7 @@ def _fig_rmf_vs_nml(ev: dict, nucleus: str, path: Path) -> str:
         ax.set_ylabel(f"${sym}$ from NML ({unit})")
         ax.legend(fontsize=8, loc="upper left")
         cb = sf.colorbar(im, cax=cax, extend="both")
-        cb.set_label(rf"mean $\Delta {sym}/{sym}$ in the bin (%)")
+        cb.set_label(rf"mean $\Delta {sym}/{sym}$ in the bin (%); dashed: median, 95 % interval")
         if dev.size:
             for v in np.quantile(dev, [0.025, 0.5, 0.975]):
                 if -lim <= v <= lim:
@@ -277,7 +283,7 @@ def _fig_unseen(studies: dict, path: Path) -> str:
             beyond = int(np.sum(np.abs(d) > span))
             color = _COLORS[k % 8]
             shown = d[np.abs(d) <= span]
-            entry = label + (f" ({beyond} rows beyond the axis)" if beyond else "")
+            entry = label + (f" ({_rows(beyond)} beyond the axis)" if beyond else "")
             if shown.size == 0:  # every row off the axis: only the legend entry and the median line
                 ax.plot([], [], color=color, lw=1.2, label=entry)
             else:

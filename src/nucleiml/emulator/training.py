@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from .._extras import MissingExtraError
 from ..datasets.labels import CONVERGENT, LABELS, NC_A, NC_B, NC_C
-from ..nuclei import NucleusError, parse_nuclei
+from ..nuclei import NucleusError, parse_nuclei, parse_nucleus
 from ..parameters import NMP_NAMES
 from .features import Scaler, TargetTransform, assemble, couplings_of, uses_couplings
 from .forward import MLP
@@ -33,7 +34,7 @@ from .presets import NETWORK_NAMES, NetworkSpec, Preset, get_preset
 __all__ = ["History", "MissingTorchError", "fit_network", "network_seed", "require_torch", "train_emulator"]
 
 
-class MissingTorchError(ImportError):
+class MissingTorchError(MissingExtraError):
     """PyTorch (the ``ml`` extra) is needed for training but is not installed."""
 
 
@@ -427,7 +428,7 @@ def train_emulator(
     prior = card["prior"]
     nuc_meta = []
     for nm in names:
-        nuc = parse_nuclei(nm)[0]
+        nuc = parse_nucleus(nm)
         nuc_meta.append(
             {
                 "name": nuc.name,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from .._extras import MissingExtraError
 from .._extras import require as _require
 
 __all__ = ["MissingInferExtraError", "require"]
 
 
-class MissingInferExtraError(ImportError):
+class MissingInferExtraError(MissingExtraError):
     """A package of the ``infer`` extra (ultranest, dynesty, matplotlib, corner, pyarrow) is missing."""
 
 

@@ -12,7 +12,6 @@ import sys
 
 from .._argtypes import integer
 from ..parameters import NMP_NAMES
-from ._deps import MissingInferExtraError
 
 __all__ = ["add_compare_arguments", "add_infer_arguments", "run_compare", "run_infer"]
 
@@ -107,8 +106,6 @@ def run_infer(args: argparse.Namespace) -> int:
         summary = infer(
             config, args.out, resume=args.resume, overwrite=args.overwrite, progress=not args.quiet
         )
-    except MissingInferExtraError as exc:
-        raise ValueError(str(exc)) from None
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: the points so far are saved in {args.out}; run the same command with --resume "
@@ -147,10 +144,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     from .runner import compare
 
-    try:
-        result = compare(args.run_a, args.run_b, args.out, n_boot=args.bootstrap, seed=args.seed)
-    except MissingInferExtraError as exc:
-        raise ValueError(str(exc)) from None
+    result = compare(args.run_a, args.run_b, args.out, n_boot=args.bootstrap, seed=args.seed)
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
         return 0

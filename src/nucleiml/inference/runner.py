@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._json import finite_json
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
 from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_json, write_samples
@@ -333,7 +334,7 @@ def compare(
         "wall_time_ratio_b_over_a": ratio,
         "samples": {"a": len(a.samples), "b": len(b.samples)},
     }
-    result = _nan_to_none(result)
+    result = finite_json(result)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / COMPARE_JSON, result)
@@ -349,13 +350,3 @@ def compare(
             title="posterior of the NMPs",
         )
     return result
-
-
-def _nan_to_none(obj):
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_nan_to_none(v) for v in obj]
-    return obj

@@ -37,6 +37,10 @@ WRONG_SIGN_TOLERANCE = 1.0 / HBARC_MEV_FM
 N_FIELDS = 4
 """Fields per member in the stacked vector: S, V, R, Vc."""
 
+TYPICAL_SCALAR_DEPTH = 0.38
+"""A typical RMF scalar field depth S / M at the centre of a nucleus: the starting depth of the primary
+iteration and the fallback where uniform matter has no physical scalar field."""
+
 
 @dataclass(frozen=True)
 class SCFProblem:
@@ -116,7 +120,7 @@ def make_problem(
 
 def _matter_fields(green, couplings: dict, Z: int, N: int) -> tuple:
     """Mean fields (S, V, R) in fm^-1 of uniform matter at STARTING_DENSITY with the nucleus' asymmetry,
-    per member (S = 0.38 M where the scalar field has no physical solution)."""
+    per member (S = TYPICAL_SCALAR_DEPTH M where the scalar field has no physical solution)."""
     gs2 = couplings["g_sigma2"]
     M = np.asarray(couplings["M"], dtype=float)
     sc = ScaledCouplings(
@@ -131,7 +135,7 @@ def _matter_fields(green, couplings: dict, Z: int, N: int) -> tuple:
     )
     with np.errstate(all="ignore"):
         matter = matter_state(sc, STARTING_DENSITY, (N - Z) / (N + Z))
-    S0 = np.where(matter.ok & np.isfinite(matter.S), matter.S, 0.38 * M)
+    S0 = np.where(matter.ok & np.isfinite(matter.S), matter.S, TYPICAL_SCALAR_DEPTH * M)
     return S0, matter.V, matter.R
 
 

@@ -20,7 +20,16 @@ import numpy as np
 from ..constants import ALPHA_EM, HBARC_MEV_FM
 from .basis import HOBasis
 from .fields import sine_matrix, yukawa_green
-from .fixed_point import N_FIELDS, MapResult, SCFProblem, _dirac_step, fixed_point_map, make_problem
+from .fixed_point import (
+    N_FIELDS,
+    TYPICAL_SCALAR_DEPTH,
+    MapResult,
+    SCFProblem,
+    _dirac_step,
+    fixed_point_map,
+    make_problem,
+    split_fields,
+)
 from .mixing import AndersonMixer
 
 
@@ -88,7 +97,7 @@ def initial_fields(r: np.ndarray, Z: int, N: int, p: SCFProblem, from_matter: bo
     if from_matter:
         S0, V0, Rf0 = p.matter_fields
     else:
-        S0, V0, Rf0 = 0.38 * p.M, 0.31 * p.M, np.full(p.M.size, -0.5 * (N - Z) / A * 0.05)
+        S0, V0, Rf0 = TYPICAL_SCALAR_DEPTH * p.M, 0.31 * p.M, np.full(p.M.size, -0.5 * (N - Z) / A * 0.05)
     S, V, Rf = np.outer(S0, f), np.outer(V0, f), np.outer(Rf0, f)
     vc = np.where(r < R0, Z * ALPHA_EM / (2 * R0) * (3 - (r / R0) ** 2), Z * ALPHA_EM / r)
     Vc = np.tile(vc, (p.M.size, 1))
@@ -134,6 +143,7 @@ class IterationScheme(NamedTuple):
     semi_implicit: bool  # meson self-interaction slopes on the left-hand side (else explicit)
     guard_sign: bool  # a trial with fields of the wrong sign is backed off (else only refused at the end)
     max_retries: int  # consecutive unphysical trials before a member stops as UNPHYSICAL_FIELDS
+    min_mixing: float  # floor of the mixing fraction reduced by back-offs (BACKOFF)
     recovery: float  # growth factor of a reduced mixing fraction per physical evaluation
     stall_window: int  # stop as STALLED after this many iterations without halving the best residual
     wander_check: int  # at this iteration (0: never) stop as STALLED the members whose smallest residual
@@ -149,6 +159,7 @@ PRIMARY = IterationScheme(
     semi_implicit=False,
     guard_sign=False,
     max_retries=4,
+    min_mixing=0.0,
     recovery=np.inf,
     stall_window=10**9,
     wander_check=20,
@@ -168,6 +179,7 @@ STABILIZED = IterationScheme(
     semi_implicit=True,
     guard_sign=True,
     max_retries=8,
+    min_mixing=0.02,
     recovery=1.25,
     stall_window=80,
     wander_check=0,
@@ -190,10 +202,9 @@ narrowing then follows the solution to sharp filling. Convergence is declared on
 so a result is a sharp-filling self-consistent state."""
 
 BACKOFF = 0.5
-"""After an unphysical trial a member's mixing fraction is multiplied by BACKOFF (for the rest of the solve,
-down to MIN_MIXING) and it steps from its last good fields with it."""
-
-MIN_MIXING = 0.02
+"""After an unphysical trial a member's mixing fraction is multiplied by BACKOFF (down to the scheme's
+``min_mixing``; the primary iteration has none, so its k-th consecutive back-off uses mixing * 0.5^k as the
+original iteration did) and it steps from its last good fields with it."""
 
 
 @dataclass
@@ -253,7 +264,7 @@ class _Progress:
         self.status[give_up] = SolverStatus.UNPHYSICAL_FIELDS
         self.active[give_up] = False
         self.fails[retry] += 1
-        self.alpha[retry] = np.maximum(self.alpha[retry] * BACKOFF, MIN_MIXING)
+        self.alpha[retry] = np.maximum(self.alpha[retry] * BACKOFF, scheme.min_mixing)
         mixer.reset(retry)
         self.x[retry] = self.good_x[retry] + self.alpha[retry][:, None] * self.good_f[retry]
 
@@ -290,7 +301,6 @@ class _Progress:
             self.active[idx] = False
 
     def output(self, n_r: int, level_blocks) -> SCFOutput:
-        x = self.x
         return SCFOutput(
             status=self.status,
             iterations=self.iterations,
@@ -298,12 +308,7 @@ class _Progress:
             rho_p=self.best["rho_p"],
             rho_n=self.best["rho_n"],
             rho_s=self.best["rho_s"],
-            fields={
-                "S": x[:, :n_r],
-                "V": x[:, n_r : 2 * n_r],
-                "R": x[:, 2 * n_r : 3 * n_r],
-                "Vc": x[:, 3 * n_r :],
-            },
+            fields=dict(zip(("S", "V", "R", "Vc"), split_fields(self.x, n_r), strict=True)),
             levels=[(self.best["e_all"][q], self.best["occ"][q]) for q in range(2)],
             level_blocks=list(level_blocks),
             residual=self.residual,
