@@ -242,7 +242,7 @@ def _fig_rmf_vs_nml(ev: dict, nucleus: str, path: Path) -> str:
         ax.set_ylabel(f"${sym}$ from NML ({unit})")
         ax.legend(fontsize=8, loc="upper left")
         cb = sf.colorbar(im, cax=cax, extend="both")
-        cb.set_label(rf"mean $\Delta {sym}/{sym}$ in the bin (%); dashed: median, 95 % interval")
+        cb.set_label(rf"mean $\Delta {sym}/{sym}$ in the bin (%)" "\n" "dashed: median and 95 % interval")
         if dev.size:
             for v in np.quantile(dev, [0.025, 0.5, 0.975]):
                 if -lim <= v <= lim:
