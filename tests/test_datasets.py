@@ -225,6 +225,32 @@ def test_card(tiny):
     assert card["counts"]["total"] == {lab: labels.count(lab) for lab in LABELS}
 
 
+def test_code_fingerprint_follows_result_shaping_code_only(tmp_path):
+    """Editing the solver changes the fingerprint; editing the emulator, the CLI or the shipped model (whose
+    data card records the fingerprint) does not, so a resumed dataset is not flagged for them."""
+    from nucleiml._provenance import fingerprint_tree
+
+    files = {
+        "solver/scf.py": "x = 1\n",
+        "data/experiment.csv": "Z,N,B\n",
+        "emulator/model.py": "y = 1\n",
+        "cli.py": "z = 1\n",
+        "data/emulator/model.json": "{}",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    before = fingerprint_tree(tmp_path)
+    for rel in ("emulator/model.py", "cli.py", "data/emulator/model.json"):
+        (tmp_path / rel).write_text(files[rel] + "# edited\n")
+        assert fingerprint_tree(tmp_path) == before, rel
+    for rel in ("solver/scf.py", "data/experiment.csv"):
+        (tmp_path / rel).write_text(files[rel] + "# edited\n")
+        changed = fingerprint_tree(tmp_path)
+        assert changed != before, rel
+        before = changed
+
+
 # --------------------------------------------------------------------------- determinism
 def test_same_table_with_two_workers(tiny, tmp_path):
     out = tmp_path / "two"
