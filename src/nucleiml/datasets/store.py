@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _extras
+from .._atomic import atomic_write, atomic_write_bytes
 from ..parameters import COUPLING_NAMES, NMP_NAMES
 
 __all__ = [
@@ -116,36 +116,10 @@ def part_path(root: Path, chunk: int) -> Path:
     return Path(root) / PARTS_DIR / f"part-{chunk:06d}.parquet"
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # not supported on every filesystem
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_write(path: Path, write) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
 def write_parquet(path: Path, table) -> Path:
     """Write ``table`` to ``path`` atomically (hidden temp file in the same directory, fsync, rename)."""
     pq = require("pyarrow.parquet")
-    _atomic_write(Path(path), lambda fh: pq.write_table(table, fh, compression="zstd"))
+    atomic_write(path, lambda fh: pq.write_table(table, fh, compression="zstd"))
     return Path(path)
 
 
@@ -156,7 +130,7 @@ def write_part(root: Path, chunk: int, table) -> Path:
 
 def write_json_atomic(path: Path, obj: object) -> None:
     data = (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode()
-    _atomic_write(Path(path), lambda fh: fh.write(data))
+    atomic_write_bytes(path, data)
 
 
 def list_parts(root: Path) -> dict[int, Path]:

@@ -16,15 +16,14 @@ half-written file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write, atomic_write_bytes
 from .forward import MLP
 
 __all__ = [
@@ -66,20 +65,6 @@ def weights_hash(networks: Mapping[str, MLP]) -> str:
     return h.hexdigest()
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 def save_model(
     path: str | Path, metadata: Mapping, networks: Mapping[str, MLP], dataset_card: Mapping | None = None
 ) -> Path:
@@ -111,19 +96,12 @@ def save_model(
         weights_sha256=weights_hash(networks),
     )
     text = json.dumps(meta, indent=1, allow_nan=False, sort_keys=False) + "\n"
-    tmp_npz = path / f".{WEIGHTS_NAME}.{os.getpid()}.tmp.npz"
-    try:
-        np.savez(tmp_npz, **arrays)
-        with open(tmp_npz, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_npz, path / WEIGHTS_NAME)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_npz.unlink()
-        raise
+    atomic_write(path / WEIGHTS_NAME, lambda fh: np.savez(fh, **arrays))
     if dataset_card is not None:
-        _atomic_bytes(path / CARD_NAME, (json.dumps(dataset_card, indent=1, allow_nan=False) + "\n").encode())
-    _atomic_bytes(path / METADATA_NAME, text.encode())  # last: its presence marks a complete model
+        atomic_write_bytes(
+            path / CARD_NAME, (json.dumps(dataset_card, indent=1, allow_nan=False) + "\n").encode()
+        )
+    atomic_write_bytes(path / METADATA_NAME, text.encode())  # last: its presence marks a complete model
     return path
 
 

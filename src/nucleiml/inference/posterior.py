@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write, atomic_write_bytes
 from ..parameters import NMP_NAMES
 from ._deps import require
 
@@ -99,21 +99,10 @@ def marginal_summary(points: np.ndarray, weights: np.ndarray, names=NMP_NAMES) -
     return out
 
 
-def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_json(path: str | Path, data: dict) -> None:
     """Write ``data`` as indented JSON, atomically (non-finite floats are refused)."""
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-    _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def write_samples(out: str | Path, result, names=NMP_NAMES) -> None:
@@ -126,8 +115,8 @@ def write_samples(out: str | Path, result, names=NMP_NAMES) -> None:
     cols = {n: np.ascontiguousarray(result.points[:, i]) for i, n in enumerate(names)}
     cols.update(weight=result.weights, log_likelihood=result.logl)
     weighted = pa.table(cols)
-    _atomic(out / SAMPLES_FILE, lambda p: pq.write_table(equal, p))
-    _atomic(out / WEIGHTED_FILE, lambda p: pq.write_table(weighted, p))
+    atomic_write(out / SAMPLES_FILE, lambda fh: pq.write_table(equal, fh))
+    atomic_write(out / WEIGHTED_FILE, lambda fh: pq.write_table(weighted, fh))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,60 @@
+"""Crash-safe file writes: a file is either complete or absent, never half written.
+
+The content goes to a hidden temporary in the same directory (``.NAME.<pid>.tmp``), is flushed and
+fsynced, and is renamed over the target with ``os.replace`` (atomic on POSIX); the directory is then
+fsynced so that the rename survives a power cut. On any failure (including Ctrl-C) the temporary is
+removed and the exception propagates; an existing target is left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["atomic_write", "atomic_write_bytes", "temporary_name"]
+
+
+def temporary_name(path: Path) -> Path:
+    """The hidden temporary beside ``path`` used while writing it (readers skip names starting with '.')."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not supported on every filesystem
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Create or replace ``path`` with what ``write(fh)`` writes to a binary file handle, atomically.
+
+    Raises
+    ------
+    Whatever ``write`` or the file system raises; the target is then unchanged.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_name(path)
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """:func:`atomic_write` of ``data``."""
+    return atomic_write(path, lambda fh: fh.write(data))
