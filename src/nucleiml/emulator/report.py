@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .._atomic import atomic_write_bytes
 from .evaluation import TARGETS, evaluate_rows
 from .metrics import deviation, finite_json
 
@@ -340,39 +342,69 @@ def _model_size(em) -> int | None:
     return sum(os.path.getsize(p) for p in Path(em.path).iterdir() if p.is_file())
 
 
-def write_report(models: dict, dataset, out, split: str | None = "test", unseen_dataset=None) -> dict:
-    """Evaluate ``models`` ({name: Emulator}; the first is the main model) on ``split`` of ``dataset`` and
-    write ``out/report.md``, PNG figures and ``out/summary.json``. Returns the summary (JSON-ready).
+class _Study(NamedTuple):
+    """Everything the report shows: the models ({name: Emulator}, the first is the main one), their
+    evaluations on the training nuclei (``seen``) and on nuclei none of them was trained on (``unseen``)."""
 
-    The unseen-nuclei study (Fig. 7) uses the nuclei that none of ``models`` was trained on, from the
-    whole of ``unseen_dataset`` if given, else from the evaluated rows of ``dataset``.
-    """
+    models: dict
+    seen: dict
+    unseen: dict
+    unseen_nuclei: list
+    split: str | None
+    info: dict  # the evaluated dataset (load_rows)
+    unseen_info: dict | None  # the unseen-nuclei dataset, if separate
+
+    @property
+    def names(self) -> list:
+        return list(self.models)
+
+    @property
+    def main(self):
+        return self.models[self.names[0]]
+
+    @property
+    def ev(self) -> dict:
+        """The main model's evaluation on the training nuclei."""
+        return self.seen[self.names[0]]
+
+    @property
+    def has_seen(self) -> bool:
+        return self.ev["rows"] > 0
+
+
+def _study(models: dict, dataset, split: str | None, unseen_dataset) -> _Study:
+    """Evaluate every model on ``split`` of ``dataset`` and on the unseen nuclei (see :func:`write_report`)."""
     from .tables import load_rows
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     rows, info = load_rows(dataset, split)
-    urows, uinfo = load_rows(unseen_dataset, None) if unseen_dataset is not None else (rows, info)
-    names = list(models)
-    main = models[names[0]]
-    seen = {n: evaluate_rows(em, rows) for n, em in models.items()}
+    urows, uinfo = load_rows(unseen_dataset, None) if unseen_dataset is not None else (rows, None)
     trained = {nuc for em in models.values() for nuc in em.nuclei}
     unseen_nuclei = [n for n in urows.nuclei if n not in trained]
-    unseen = (
-        {n: evaluate_rows(em, urows.only_nuclei(unseen_nuclei), unseen=True) for n, em in models.items()}
-        if unseen_nuclei
-        else {}
-    )
-    ev = seen[names[0]]
-    has_seen = ev["rows"] > 0
+    seen = {n: evaluate_rows(em, rows) for n, em in models.items()}
+    unseen = {}
+    if unseen_nuclei:
+        u = urows.only_nuclei(unseen_nuclei)
+        unseen = {n: evaluate_rows(em, u, unseen=True) for n, em in models.items()}
+    return _Study(models, seen, unseen, unseen_nuclei, split, info, uinfo)
+
+
+def _rmf_vs_nml_nuclei(ev: dict) -> list[str]:
+    """The nuclei of Fig. 6: 40Ca and 208Pb where evaluated, else the first and last with convergent rows."""
+    arr = ev["arrays"]
+    conv = [n for n in ev["nuclei"] if np.any(arr["nucleus"][arr["convergent"]] == n)]
+    return list(dict.fromkeys([n for n in ("40Ca", "208Pb") if n in conv] or conv[:1] + conv[-1:]))
+
+
+def _figures(st: _Study, out: Path) -> dict[str, str]:
+    """Draw every figure that applies; returns {key: PNG file name}."""
     figs: dict[str, str] = {}
+    main, ev, split = st.main, st.ev, st.split
     hist = main.metadata.get("training", {}).get("history", {})
     if "classifier" in hist:
         figs["cls_curves"] = _fig_classifier_curves(hist["classifier"], out / "fig2_classifier_training.png")
     if "binding_energy" in hist and "charge_radius" in hist:
         figs["reg_curves"] = _fig_regressor_curves(hist, out / "fig4_regressor_training.png")
-    picks: list[str] = []
-    if has_seen:
+    if st.has_seen:
         figs["confusion"] = _fig_confusion(
             ev["classification"], out / "fig3_confusion_matrix.png", f"NML classifier, {split or 'all'} rows"
         )
@@ -382,40 +414,41 @@ def write_report(models: dict, dataset, out, split: str | None = "test", unseen_
                 out / "fig3b_confusion_network_only.png",
                 "four-class network alone (no exact nc_a)",
             )
-        arr = ev["arrays"]
-        conv_nuclei = [n for n in ev["nuclei"] if np.any(arr["nucleus"][arr["convergent"]] == n)]
-        if conv_nuclei:
+        picks = _rmf_vs_nml_nuclei(ev)
+        if picks:
             figs["deviations"] = _fig_deviations(
                 ev,
                 out / "fig5_deviations.png",
                 f"NML regressors on the {split or 'all'} rows of the training nuclei",
             )
-        picks = list(
-            dict.fromkeys(
-                [n for n in ("40Ca", "208Pb") if n in conv_nuclei] or conv_nuclei[:1] + conv_nuclei[-1:]
-            )
-        )
         for n in picks:
             figs[f"rmf_{n}"] = _fig_rmf_vs_nml(ev, n, out / f"fig6_rmf_vs_nml_{n}.png")
-    if unseen:
+    if st.unseen:
         figs["unseen"] = _fig_unseen(
-            {f"{n}: trained on {len(models[n].nuclei)} nuclei": e for n, e in unseen.items()},
+            {f"{n}: trained on {len(st.models[n].nuclei)} nuclei": e for n, e in st.unseen.items()},
             out / "fig7_unseen_nuclei.png",
         )
-        if unseen[names[0]]["regression"]["binding_energy"]["all"]["n"]:
+        first = st.names[0]
+        if st.unseen[first]["regression"]["binding_energy"]["all"]["n"]:
             figs["unseen_dev"] = _fig_deviations(
-                unseen[names[0]],
+                st.unseen[first],
                 out / "fig7b_unseen_per_nucleus.png",
-                f"unseen nuclei, model '{names[0]}'",
+                f"unseen nuclei, model '{first}'",
                 unseen=True,
             )
+    return figs
 
+
+def _md_header(st: _Study) -> list[str]:
+    main, ev, info = st.main, st.ev, st.info
     preset = main.metadata.get("preset", {}).get("name", "?")
-    md = ["# NucleiML emulator evaluation", ""]
-    md += [
+    card = str(main.metadata.get("dataset", {}).get("card_sha256", "?"))[:16]
+    return [
+        "# NucleiML emulator evaluation",
+        "",
         f"Model `{main.path}` (preset `{preset}`, mode `{main.mode}`), trained on {', '.join(main.nuclei)} "
-        f"(training dataset card SHA-256 `{str(main.metadata.get('dataset', {}).get('card_sha256', '?'))[:16]}...`, "
-        f"NucleiML {main.metadata.get('package_version', '?')}). Evaluated on the **{split or 'whole'}** rows of "
+        f"(training dataset card SHA-256 `{card}...`, "
+        f"NucleiML {main.metadata.get('package_version', '?')}). Evaluated on the **{st.split or 'whole'}** rows of "
         f"`{info['dataset']}` (card `{info['card_sha256'][:16]}...`): {ev['rows']} rows of the training nuclei.",
         "",
         "Labels: convergent; nc_a no physical couplings (decided exactly by the couplings inversion); nc_b the "
@@ -425,71 +458,77 @@ def write_report(models: dict, dataset, out, split: str | None = "test", unseen_
         "the 95th percentile of |dX/X|.",
         "",
     ]
-    if has_seen:
-        md += ["## Acceptance figures", "", "| check | target | value | pass |", "|---|---|---|---|"]
-        for k, c in ev["checks"].items():
-            v = c["value"]
-            if isinstance(v, dict):
-                pick = min if k == "recall" else max
-                vtxt = (
-                    "-"
-                    if not v
-                    else (
-                        f"lowest {pick(v.values()):.3f}"
-                        if k == "recall"
-                        else f"worst {100 * pick(v.values()):.3g} %"
-                    )
-                )
-            else:
-                vtxt = f"{v:.4f}"
-            md.append(f"| {k} | {c['target']} | {vtxt} | {'yes' if c['pass'] else '**no**'} |")
-        md += ["", "## Classifier (seed Table II, Fig. 3)", "", *_cls_table(ev["classification"])]
-        md += ["", f"![confusion matrix]({figs['confusion']})", ""]
-        if main.mode == "softmax4":
-            md += [
-                "The four-class network alone, as in the seed (its own nc_a output instead of the exact inversion):",
-                "",
-            ]
-            md += [
-                *_cls_table(ev["classification_network_only"]),
-                "",
-                f"![confusion matrix, network only]({figs['confusion_net']})",
-                "",
-            ]
-        thr = main.nc_b_threshold
-        md += [
-            "Decision threshold for nc_b (labels nc_b wherever P(nc_b) >= t; the model uses "
-            + ("the most probable class" if thr is None else f"t = {thr:.3g}")
-            + "): a lower t finds more non-convergent rows at the cost of convergent and nc_c ones.",
-            "",
-            "| t | nc_b recall | nc_b precision | convergent recall | nc_c recall | accuracy |",
-            "|---:|---:|---:|---:|---:|---:|",
-        ]
-        for r in ev["nc_b_threshold_tradeoff"]:
-            md.append(
-                f"| {r['threshold']:g} | {r['nc_b_recall']:.3f} | {r['nc_b_precision']:.3f} | "
-                f"{r['convergent_recall']:.3f} | {r['nc_c_recall']:.3f} | {r['accuracy']:.4f} |"
-            )
-        md.append("")
-        md += [
-            "Accuracy and recall per nucleus:",
-            "",
-            "| nucleus | accuracy | " + " | ".join(f"recall {_NICE[c]}" for c in main.class_names) + " |",
-            "|---|---:|" + "---:|" * len(main.class_names),
-        ]
-        for nuc, s in ev["classification_by_nucleus"].items():
-            rec = " | ".join(
-                "-" if not np.isfinite(s["recall"][c]) else f"{s['recall'][c]:.3f}" for c in main.class_names
-            )
-            md.append(f"| {nuc} | {s['accuracy']:.4f} | {rec} |")
-        md.append("")
-    else:
-        md += [
+
+
+def _check_value(key: str, value) -> str:
+    """An acceptance check's value as shown: the lowest recall, the worst band, or the number."""
+    if not isinstance(value, dict):
+        return f"{value:.4f}"
+    if not value:
+        return "-"
+    if key == "recall":
+        return f"lowest {min(value.values()):.3f}"
+    return f"worst {100 * max(value.values()):.3g} %"
+
+
+def _md_classifier(st: _Study, figs: dict) -> list[str]:
+    """Acceptance figures and the classifier's tables (seed Table II, Fig. 3)."""
+    main, ev = st.main, st.ev
+    if not st.has_seen:
+        return [
             "The evaluated rows hold none of the model's training nuclei: only the unseen-nuclei study applies.",
             "",
         ]
-    md += ["## Training curves (seed Figs. 2 and 4)", ""]
-    tr = main.metadata.get("training", {})
+    md = ["## Acceptance figures", "", "| check | target | value | pass |", "|---|---|---|---|"]
+    for k, c in ev["checks"].items():
+        md.append(
+            f"| {k} | {c['target']} | {_check_value(k, c['value'])} | {'yes' if c['pass'] else '**no**'} |"
+        )
+    md += ["", "## Classifier (seed Table II, Fig. 3)", "", *_cls_table(ev["classification"])]
+    md += ["", f"![confusion matrix]({figs['confusion']})", ""]
+    if main.mode == "softmax4":
+        md += [
+            "The four-class network alone, as in the seed (its own nc_a output instead of the exact inversion):",
+            "",
+            *_cls_table(ev["classification_network_only"]),
+            "",
+            f"![confusion matrix, network only]({figs['confusion_net']})",
+            "",
+        ]
+    thr = main.nc_b_threshold
+    md += [
+        "Decision threshold for nc_b (labels nc_b wherever P(nc_b) >= t; the model uses "
+        + ("the most probable class" if thr is None else f"t = {thr:.3g}")
+        + "): a lower t finds more non-convergent rows at the cost of convergent and nc_c ones.",
+        "",
+        "| t | nc_b recall | nc_b precision | convergent recall | nc_c recall | accuracy |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in ev["nc_b_threshold_tradeoff"]:
+        md.append(
+            f"| {r['threshold']:g} | {r['nc_b_recall']:.3f} | {r['nc_b_precision']:.3f} | "
+            f"{r['convergent_recall']:.3f} | {r['nc_c_recall']:.3f} | {r['accuracy']:.4f} |"
+        )
+    md += [
+        "",
+        "Accuracy and recall per nucleus:",
+        "",
+        "| nucleus | accuracy | " + " | ".join(f"recall {_NICE[c]}" for c in main.class_names) + " |",
+        "|---|---:|" + "---:|" * len(main.class_names),
+    ]
+    for nuc, s in ev["classification_by_nucleus"].items():
+        rec = " | ".join(
+            "-" if not np.isfinite(s["recall"][c]) else f"{s['recall'][c]:.3f}" for c in main.class_names
+        )
+        md.append(f"| {nuc} | {s['accuracy']:.4f} | {rec} |")
+    md.append("")
+    return md
+
+
+def _md_training(st: _Study, figs: dict) -> list[str]:
+    """Training curves (seed Figs. 2 and 4), wall times and the epochs whose weights were kept."""
+    md = ["## Training curves (seed Figs. 2 and 4)", ""]
+    tr = st.main.metadata.get("training", {})
     for key, alt in (("cls_curves", "classifier training"), ("reg_curves", "regressor training")):
         if key in figs:
             md += [f"![{alt}]({figs[key]})", ""]
@@ -503,99 +542,150 @@ def write_report(models: dict, dataset, out, split: str | None = "test", unseen_
             + ".",
             "",
         ]
-    if "deviations" in figs:
-        md += ["## Regressors on the training nuclei (seed Figs. 5 and 6)", ""]
+    return md
+
+
+def _md_regressors(st: _Study, figs: dict) -> list[str]:
+    """Regressors on the training nuclei (seed Figs. 5 and 6)."""
+    if "deviations" not in figs:
+        return []
+    md = ["## Regressors on the training nuclei (seed Figs. 5 and 6)", ""]
+    for key in ("binding_energy", "charge_radius"):
+        md += [f"### {_OBS[key][0].capitalize()}", "", *_reg_table(st.ev, key), ""]
+    md += [f"![deviations]({figs['deviations']})", ""]
+    for n in _rmf_vs_nml_nuclei(st.ev):
+        md += [f"![RMF vs NML, {n}]({figs[f'rmf_{n}']})", ""]
+    return md
+
+
+def _md_unseen(st: _Study, figs: dict) -> list[str]:
+    """The unseen-nuclei study (seed Fig. 7): every model's bands, then the main model per nucleus."""
+    md = ["## Unseen nuclei (seed Fig. 7)", ""]
+    if not st.unseen:
+        return [*md, "No evaluated nucleus lies outside the training sets of the compared models.", ""]
+    src = f"`{st.unseen_info['dataset']}` (all rows)" if st.unseen_info is not None else "the evaluated rows"
+    md += [
+        f"Nuclei none of the compared models was trained on, from {src}: {', '.join(st.unseen_nuclei)}. "
+        "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch).",
+        "",
+        "| model | trained on | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for n, e in st.unseen.items():
+        b, r = e["regression"]["binding_energy"]["all"], e["regression"]["charge_radius"]["all"]
+        md.append(
+            f"| {n} | {', '.join(st.models[n].nuclei)} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
+        )
+    md += ["", f"![unseen nuclei]({figs['unseen']})", ""]
+    if "unseen_dev" in figs:
+        first = st.names[0]
+        md += [f"Per nucleus, model `{first}`:", ""]
         for key in ("binding_energy", "charge_radius"):
-            md += [f"### {_OBS[key][0].capitalize()}", "", *_reg_table(ev, key), ""]
-        md += [f"![deviations]({figs['deviations']})", ""]
-        for n in picks:
-            md += [f"![RMF vs NML, {n}]({figs[f'rmf_{n}']})", ""]
-    md += ["## Unseen nuclei (seed Fig. 7)", ""]
-    if unseen:
-        src = f"`{uinfo['dataset']}` (all rows)" if unseen_dataset is not None else "the evaluated rows"
-        md += [
-            f"Nuclei none of the compared models was trained on, from {src}: {', '.join(unseen_nuclei)}. "
-            "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch).",
-            "",
-            "| model | trained on | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
-            "|---|---|---:|---:|---:|---:|",
-        ]
-        for n, e in unseen.items():
-            b, r = e["regression"]["binding_energy"]["all"], e["regression"]["charge_radius"]["all"]
-            md.append(
-                f"| {n} | {', '.join(models[n].nuclei)} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
-            )
-        md += ["", f"![unseen nuclei]({figs['unseen']})", ""]
-        if "unseen_dev" in figs:
-            md += [f"Per nucleus, model `{names[0]}`:", ""]
-            for key in ("binding_energy", "charge_radius"):
-                md += [
-                    f"### {_OBS[key][0].capitalize()} (unseen)",
-                    "",
-                    *_reg_table(unseen[names[0]], key),
-                    "",
-                ]
-            md += [f"![unseen per nucleus]({figs['unseen_dev']})", ""]
-    else:
-        md += ["No evaluated nucleus lies outside the training sets of the compared models.", ""]
-    if len(models) > 1 and has_seen:
-        md += [
-            "## Models side by side (same rows, each on its own training nuclei)",
-            "",
-            "| | " + " | ".join(f"`{n}`" for n in names) + " |",
-            "|---|" + "---:|" * len(names),
-        ]
+            md += [f"### {_OBS[key][0].capitalize()} (unseen)", "", *_reg_table(st.unseen[first], key), ""]
+        md += [f"![unseen per nucleus]({figs['unseen_dev']})", ""]
+    return md
 
-        def row(label, fn):
-            md.append(f"| {label} | " + " | ".join(fn(n) for n in names) + " |")
 
-        def band(n, key, worst):
-            per = [s["abs95"] for k, s in seen[n]["regression"][key].items() if k != "all" and s["n"]]
-            return _pct(max(per) if worst and per else seen[n]["regression"][key]["all"]["abs95"])
+def _band(seen: dict, key: str, worst: bool) -> str:
+    """A model's 95 % band of ``key``: the worst training nucleus' or that of all rows together."""
+    per = [s["abs95"] for k, s in seen["regression"][key].items() if k != "all" and s["n"]]
+    return _pct(max(per) if worst and per else seen["regression"][key]["all"]["abs95"])
 
-        row(
+
+def _side_by_side_rows(st: _Study) -> list[tuple[str, object]]:
+    """(row label, function of the model name giving the cell) for the side-by-side table."""
+    models, seen = st.models, st.seen
+    rows: list[tuple[str, object]] = [
+        (
             "preset / mode",
             lambda n: f"{models[n].metadata.get('preset', {}).get('name', '?')} / {models[n].mode}",
-        )
-        row("training nuclei", lambda n: str(len(models[n].nuclei)))
-        row("accuracy", lambda n: f"{seen[n]['classification']['accuracy']:.4f}")
-        for c in main.class_names:
-            row(
+        ),
+        ("training nuclei", lambda n: str(len(models[n].nuclei))),
+        ("accuracy", lambda n: f"{seen[n]['classification']['accuracy']:.4f}"),
+    ]
+    for c in st.main.class_names:
+        rows.append(
+            (
                 f"recall {_NICE[c]}",
                 lambda n, c=c: f"{seen[n]['classification']['per_class'][c]['recall']:.3f}",
             )
-        for key, sym in (("binding_energy", "B"), ("charge_radius", "Rch")):
-            row(f"{sym}: 95 % band, worst nucleus (%)", lambda n, key=key: band(n, key, True))
-            row(f"{sym}: 95 % band, all nuclei (%)", lambda n, key=key: band(n, key, False))
-        row(
+        )
+    for key, sym in (("binding_energy", "B"), ("charge_radius", "Rch")):
+        rows.append((f"{sym}: 95 % band, worst nucleus (%)", lambda n, key=key: _band(seen[n], key, True)))
+        rows.append((f"{sym}: 95 % band, all nuclei (%)", lambda n, key=key: _band(seen[n], key, False)))
+    rows += [
+        (
             "training time (s, one core)",
             lambda n: f"{sum(models[n].metadata.get('training', {}).get('seconds', {}).values()):.0f}",
-        )
-        row("network parameters", lambda n: str(sum(net.n_parameters for net in models[n].networks.values())))
-        row("model size (kB)", lambda n: f"{(_model_size(models[n]) or 0) / 1e3:.0f}")
-        md.append("")
-    (out / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+        ),
+        ("network parameters", lambda n: str(sum(net.n_parameters for net in models[n].networks.values()))),
+        ("model size (kB)", lambda n: f"{(_model_size(models[n]) or 0) / 1e3:.0f}"),
+    ]
+    return rows
 
-    def strip(e):
+
+def _md_side_by_side(st: _Study) -> list[str]:
+    """The compared models on the same rows, each on its own training nuclei."""
+    if len(st.models) < 2 or not st.has_seen:
+        return []
+    names = st.names
+    md = [
+        "## Models side by side (same rows, each on its own training nuclei)",
+        "",
+        "| | " + " | ".join(f"`{n}`" for n in names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for label, cell in _side_by_side_rows(st):
+        md.append(f"| {label} | " + " | ".join(cell(n) for n in names) + " |")
+    md.append("")
+    return md
+
+
+def _summary(st: _Study, figs: dict) -> dict:
+    """The JSON-ready summary: every evaluation without its per-row arrays."""
+
+    def strip(e: dict) -> dict:
         return {k: v for k, v in e.items() if k != "arrays"}
 
-    summary = {
-        "dataset": info["dataset"],
-        "split": split,
-        "card_sha256": info["card_sha256"],
-        "unseen_dataset": uinfo["dataset"] if unseen_dataset is not None else None,
+    return {
+        "dataset": st.info["dataset"],
+        "split": st.split,
+        "card_sha256": st.info["card_sha256"],
+        "unseen_dataset": st.unseen_info["dataset"] if st.unseen_info is not None else None,
         "figures": figs,
         "models": {
             n: {
-                "path": str(models[n].path),
-                "nuclei": list(models[n].nuclei),
-                "seen": strip(seen[n]),
-                "unseen": strip(unseen[n]) if n in unseen else None,
+                "path": str(em.path),
+                "nuclei": list(em.nuclei),
+                "seen": strip(st.seen[n]),
+                "unseen": strip(st.unseen[n]) if n in st.unseen else None,
             }
-            for n in names
+            for n, em in st.models.items()
         },
     }
-    (out / "summary.json").write_text(
-        json.dumps(finite_json(summary), indent=1, allow_nan=False) + "\n", encoding="utf-8"
-    )
+
+
+def write_report(models: dict, dataset, out, split: str | None = "test", unseen_dataset=None) -> dict:
+    """Evaluate ``models`` ({name: Emulator}; the first is the main model) on ``split`` of ``dataset`` and
+    write ``out/report.md``, PNG figures and ``out/summary.json``. Returns the summary (JSON-ready).
+
+    The unseen-nuclei study (Fig. 7) uses the nuclei that none of ``models`` was trained on, from the
+    whole of ``unseen_dataset`` if given, else from the evaluated rows of ``dataset``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    st = _study(models, dataset, split, unseen_dataset)
+    figs = _figures(st, out)
+    md = [
+        *_md_header(st),
+        *_md_classifier(st, figs),
+        *_md_training(st, figs),
+        *_md_regressors(st, figs),
+        *_md_unseen(st, figs),
+        *_md_side_by_side(st),
+    ]
+    atomic_write_bytes(out / "report.md", ("\n".join(md) + "\n").encode("utf-8"))
+    summary = _summary(st, figs)
+    text = json.dumps(finite_json(summary), indent=1, allow_nan=False) + "\n"
+    atomic_write_bytes(out / "summary.json", text.encode("utf-8"))
     return summary
