@@ -174,33 +174,14 @@ def infer(
     run = json.loads(json.dumps(config.to_dict()))
     if out.exists() and not out.is_dir():
         raise InferenceError(f"--out {out} exists and is not a directory")
-    state = _prepare_out(out, run, resume, overwrite)
+    previous = _prepare_out(out, run, resume, overwrite)
     likelihood = Likelihood.from_config(config)
     own_model = model is None
     model = make_model(config) if own_model else model
     out.mkdir(parents=True, exist_ok=True)
-    sessions = list(state.get("sessions", []))
-    session: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "completed": False}
-    sessions.append(session)
-    state = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "run": run,
-        "run_file": config.source,
-        "run_file_text": config.text,
-        "sessions": sessions,
-    }
     counting = _CountingLikelihood(model, likelihood)
-
-    def save_state() -> None:
-        session.update(
-            seconds=round(time.perf_counter() - t0, 3),
-            points_evaluated=counting.points,
-            invalid_points=counting.invalid,
-        )
-        write_json(out / RUN_FILE, state)
-
-    save_state()
+    log = _RunLog(out, config, run, previous.get("sessions", []), counting, t0)
+    log.save()
     try:
         with contextlib.ExitStack() as stack:
             if own_model:
@@ -214,27 +195,72 @@ def infer(
                 progress=progress,
             )
     finally:
-        save_state()
-    wall = sum(float(s.get("seconds", 0.0)) for s in sessions)
-    marginals = marginal_summary(result.points, result.weights, NMP_NAMES)
-    summary: dict[str, Any] = {
+        log.save()
+    summary = _summary(config, run, result, model, counting, log, t0)
+    write_samples(out, result, NMP_NAMES)
+    write_json(out / SUMMARY_FILE, summary)
+    if plot:
+        _corner(config, result, out / CORNER_FILE)
+    log.session["completed"] = True
+    log.save()
+    return summary
+
+
+class _RunLog:
+    """``run.json`` of a run directory: the run as plain data, its run file, and one record per session
+    (start, seconds, points evaluated, whether it completed), saved whenever :meth:`save` is called."""
+
+    def __init__(self, out: Path, config: RunConfig, run: dict, sessions: list, counting, t0: float):
+        self.path, self.counting, self.t0 = out / RUN_FILE, counting, t0
+        self.session: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "completed": False}
+        self.sessions = [*sessions, self.session]
+        self.state = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "run": run,
+            "run_file": config.source,
+            "run_file_text": config.text,
+            "sessions": self.sessions,
+        }
+
+    def save(self) -> None:
+        self.session.update(
+            seconds=round(time.perf_counter() - self.t0, 3),
+            points_evaluated=self.counting.points,
+            invalid_points=self.counting.invalid,
+        )
+        write_json(self.path, self.state)
+
+    @property
+    def wall_seconds(self) -> float:
+        """Seconds over all sessions of the run."""
+        return sum(float(s.get("seconds", 0.0)) for s in self.sessions)
+
+
+def _summary(
+    config: RunConfig, run: dict, result, model, counting, log: _RunLog, t0: float
+) -> dict[str, Any]:
+    """``summary.json`` of a finished run: marginals, evidence, calls, timing, versions and the run."""
+    likelihood = counting.likelihood
+    points = counting.points
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "model": model.describe(),
-        "nmp": marginals,
+        "nmp": marginal_summary(result.points, result.weights, NMP_NAMES),
         "interval": "68 %: 15.87th to 84.13th weighted percentile",
         "log_evidence": result.logz,
         "log_evidence_err": result.logzerr,
         "log_likelihood_normalisation": likelihood.log_normalisation,
         "likelihood_calls": result.ncall,
-        "likelihood_calls_this_session": counting.points,
-        "invalid_fraction_this_session": counting.invalid / counting.points if counting.points else None,
-        "likelihood_calls_per_second_this_session": counting.points / (time.perf_counter() - t0),
-        "wall_seconds": round(wall, 3),
-        "sessions": len(sessions),
+        "likelihood_calls_this_session": points,
+        "invalid_fraction_this_session": counting.invalid / points if points else None,
+        "likelihood_calls_per_second_this_session": points / (time.perf_counter() - t0),
+        "wall_seconds": round(log.wall_seconds, 3),
+        "sessions": len(log.sessions),
         "samples": {"equally_weighted": len(result.samples), "weighted": len(result.points)},
-        "sampler": {"backend": result.backend, "iterations": result.niter, **_finite(result.info)},
+        "sampler": {"backend": result.backend, "iterations": result.niter, **finite_json(result.info)},
         "experiment": {
             n: dict(zip(likelihood.observables, map(float, row)))
             for n, row in zip(likelihood.nuclei, likelihood.experimental)
@@ -244,25 +270,18 @@ def infer(
         "run_file": config.source,
         "run_file_text": config.text,
     }
-    write_samples(out, result, NMP_NAMES)
-    write_json(out / SUMMARY_FILE, summary)
-    if plot:
-        from .plots import corner_plot
-
-        corner_plot(
-            result.points,
-            out / CORNER_FILE,
-            weights=result.weights,
-            title=f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
-            f"{100 * config.likelihood.tolerance:g} %  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})",
-        )
-    session["completed"] = True
-    save_state()
-    return summary
 
 
-def _finite(d: dict) -> dict:
-    return {k: (v if not isinstance(v, float) or np.isfinite(v) else None) for k, v in d.items()}
+def _corner(config: RunConfig, result, path: Path) -> None:
+    from .plots import corner_plot
+
+    corner_plot(
+        result.points,
+        path,
+        weights=result.weights,
+        title=f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
+        f"{100 * config.likelihood.tolerance:g} %  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})",
+    )
 
 
 def compare(
