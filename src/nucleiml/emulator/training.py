@@ -143,109 +143,137 @@ def fit_network(
         torch.set_num_threads(threads)
 
 
-def _fit(torch, spec, x_train, y_train, x_val, y_val, seed, target_scaler, progress, desc, checkpoints):
-    gen = torch.Generator().manual_seed(seed)
-    kind = spec.loss
-    n_out = int(y_train.max()) + 1 if kind == "cross_entropy" else 1
-    if kind == "cross_entropy":
-        n_out = max(n_out, 4)
-    model = _build(torch, x_train.shape[1], spec, n_out, gen)
-    opt = torch.optim.Adam(model.parameters(), lr=spec.learning_rate, weight_decay=spec.weight_decay)
-    xt = torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32))
-    if kind == "cross_entropy":
-        yt = torch.from_numpy(np.asarray(y_train, dtype=np.int64))
-    else:
-        yt = torch.from_numpy(np.asarray(y_train, dtype=np.float32).reshape(-1, 1))
-    has_val = x_val is not None and len(x_val) > 0
-    if has_val:
-        xv = torch.from_numpy(np.ascontiguousarray(x_val, dtype=np.float32))
-        yv = (
-            torch.from_numpy(np.asarray(y_val, dtype=np.int64))
-            if kind == "cross_entropy"
-            else torch.from_numpy(np.asarray(y_val, dtype=np.float32).reshape(-1, 1))
-        )
-    if kind == "mape":
-        if target_scaler is None:
-            raise ValueError("loss 'mape' needs the target scaler")
-        t_mean = float(target_scaler.mean[0])
-        t_scale = float(target_scaler.scale[0])
+CLASSIFIER_LOSSES = ("cross_entropy", "binary_cross_entropy")
+OUTPUT_OF_LOSS = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
+"""Output activation of the exported network per loss (regression losses: linear)."""
 
-    def loss_fn(out, y):
-        if kind == "cross_entropy":
-            return torch.nn.functional.cross_entropy(out, y)
-        if kind == "binary_cross_entropy":
-            return torch.nn.functional.binary_cross_entropy_with_logits(out, y)
-        if kind == "mse":
-            return torch.mean((out - y) ** 2)
-        t_true = y * t_scale + t_mean
-        return 100.0 * torch.mean(torch.abs((out - y) * t_scale) / torch.abs(t_true))
 
-    def n_correct(out, y) -> int:
-        if kind == "cross_entropy":
+class _Objective:
+    """The loss of a network spec and, for classifiers, the count of correct predictions (torch tensors).
+
+    For ``mape`` the standardised targets are mapped back with ``target_scaler``, so that the loss is the
+    mean relative error of the (transformed) observable in per cent."""
+
+    def __init__(self, torch, kind: str, target_scaler: Scaler | None):
+        self.torch, self.kind = torch, kind
+        self.classifier = kind in CLASSIFIER_LOSSES
+        self.output = OUTPUT_OF_LOSS.get(kind, "linear")
+        if kind == "mape":
+            if target_scaler is None:
+                raise ValueError("loss 'mape' needs the target scaler")
+            self.t_mean = float(target_scaler.mean[0])
+            self.t_scale = float(target_scaler.scale[0])
+
+    def n_outputs(self, y_train: np.ndarray) -> int:
+        if self.kind == "cross_entropy":
+            return max(int(y_train.max()) + 1, 4)
+        return 1
+
+    def targets(self, y: np.ndarray):
+        if self.kind == "cross_entropy":
+            return self.torch.from_numpy(np.asarray(y, dtype=np.int64))
+        return self.torch.from_numpy(np.asarray(y, dtype=np.float32).reshape(-1, 1))
+
+    def loss(self, out, y):
+        F = self.torch.nn.functional
+        if self.kind == "cross_entropy":
+            return F.cross_entropy(out, y)
+        if self.kind == "binary_cross_entropy":
+            return F.binary_cross_entropy_with_logits(out, y)
+        if self.kind == "mse":
+            return self.torch.mean((out - y) ** 2)
+        t_true = y * self.t_scale + self.t_mean
+        return 100.0 * self.torch.mean(self.torch.abs((out - y) * self.t_scale) / self.torch.abs(t_true))
+
+    def n_correct(self, out, y) -> int:
+        if self.kind == "cross_entropy":
             return int((out.argmax(dim=1) == y).sum())
         return int(((out > 0).float() == y).sum())
 
-    classifier = kind in ("cross_entropy", "binary_cross_entropy")
+
+def _progress_bar(progress: bool, epochs: int, desc: str):
+    """A tqdm bar over the epochs, or None (no progress wanted, or tqdm missing)."""
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=epochs, desc=desc or "training", unit="epoch", leave=True)
+
+
+def _train_epoch(torch, model, opt, objective: _Objective, xt, yt, batch_size: int, gen) -> tuple[float, int]:
+    """One pass over the shuffled training rows; returns (mean loss, correct predictions)."""
+    model.train()
+    n = xt.shape[0]
+    perm = torch.randperm(n, generator=gen)
+    xs, ys = xt[perm], yt[perm]
+    total, correct = 0.0, 0
+    for start in range(0, n, batch_size):
+        xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
+        opt.zero_grad(set_to_none=True)
+        out = model(xb)
+        loss = objective.loss(out, yb)
+        loss.backward()
+        opt.step()
+        total += float(loss.detach()) * xb.shape[0]
+        if objective.classifier:
+            correct += objective.n_correct(out.detach(), yb)
+    return total / n, correct
+
+
+def _validate(torch, model, objective: _Objective, xv, yv, hist: History) -> float:
+    """Validation loss (and accuracy, for classifiers) recorded in ``hist``; returns the loss."""
+    model.eval()
+    with torch.no_grad():
+        out = model(xv)
+        vloss = float(objective.loss(out, yv))
+        if objective.classifier:
+            hist.val_accuracy.append(objective.n_correct(out, yv) / len(xv))
+    hist.val_loss.append(vloss)
+    return vloss
+
+
+def _fit(torch, spec, x_train, y_train, x_val, y_val, seed, target_scaler, progress, desc, checkpoints):
+    gen = torch.Generator().manual_seed(seed)
+    objective = _Objective(torch, spec.loss, target_scaler)
+    model = _build(torch, x_train.shape[1], spec, objective.n_outputs(y_train), gen)
+    opt = torch.optim.Adam(model.parameters(), lr=spec.learning_rate, weight_decay=spec.weight_decay)
+    xt = torch.from_numpy(np.ascontiguousarray(x_train, dtype=np.float32))
+    yt = objective.targets(y_train)
+    has_val = x_val is not None and len(x_val) > 0
+    if has_val:
+        xv = torch.from_numpy(np.ascontiguousarray(x_val, dtype=np.float32))
+        yv = objective.targets(y_val)
+    classifier = objective.classifier
     hist = History(
-        loss_name=kind, train_accuracy=[] if classifier else None, val_accuracy=[] if classifier else None
+        loss_name=spec.loss,
+        train_accuracy=[] if classifier else None,
+        val_accuracy=[] if classifier else None,
     )
-    output = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(kind, "linear")
     best, best_state = math.inf, None
     saved: dict[int, MLP] = {}
-    n = xt.shape[0]
-    bs = spec.batch_size
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=spec.epochs, desc=desc or "training", unit="epoch", leave=True)
-        except ImportError:
-            bar = None
+    bar = _progress_bar(progress, spec.epochs, desc)
     t0 = time.perf_counter()
     try:
         for epoch in range(spec.epochs):
             lr = _lr(spec, epoch)
             for g in opt.param_groups:
                 g["lr"] = lr
-            model.train()
-            perm = torch.randperm(n, generator=gen)
-            xs, ys = xt[perm], yt[perm]
-            total, correct = 0.0, 0
-            for start in range(0, n, bs):
-                xb, yb = xs[start : start + bs], ys[start : start + bs]
-                opt.zero_grad(set_to_none=True)
-                out = model(xb)
-                loss = loss_fn(out, yb)
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * xb.shape[0]
-                if classifier:
-                    correct += n_correct(out.detach(), yb)
-            hist.train_loss.append(total / n)
+            loss, correct = _train_epoch(torch, model, opt, objective, xt, yt, spec.batch_size, gen)
+            hist.train_loss.append(loss)
             hist.learning_rate.append(lr)
             if classifier:
-                hist.train_accuracy.append(correct / n)
-            if has_val:
-                model.eval()
-                with torch.no_grad():
-                    out = model(xv)
-                    vloss = float(loss_fn(out, yv))
-                    if classifier:
-                        hist.val_accuracy.append(n_correct(out, yv) / len(xv))
-                hist.val_loss.append(vloss)
-            else:
-                vloss = hist.train_loss[-1]
+                hist.train_accuracy.append(correct / xt.shape[0])
+            vloss = _validate(torch, model, objective, xv, yv, hist) if has_val else loss
             if spec.restore_best and vloss < best:
                 best = vloss
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 hist.kept_epoch = epoch + 1
             if epoch + 1 in checkpoints:
-                saved[epoch + 1] = _export(model, spec, output)
+                saved[epoch + 1] = _export(model, spec, objective.output)
             if bar is not None:
-                post = {"loss": f"{hist.train_loss[-1]:.4g}"}
-                if has_val:
-                    post["val"] = f"{vloss:.4g}"
+                post = {"loss": f"{loss:.4g}", **({"val": f"{vloss:.4g}"} if has_val else {})}
                 bar.set_postfix(post, refresh=False)
                 bar.update(1)
     finally:
@@ -256,7 +284,7 @@ def _fit(torch, spec, x_train, y_train, x_val, y_val, seed, target_scaler, progr
     else:
         hist.kept_epoch = spec.epochs
     hist.seconds = time.perf_counter() - t0
-    return _export(model, spec, output), hist, saved
+    return _export(model, spec, objective.output), hist, saved
 
 
 # ---------------------------------------------------------------------------------------------- orchestration
