@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -378,104 +379,148 @@ def train_emulator(
     ``nuclei``: train on these nuclei of the dataset only (e.g. ``"paper"`` for the unseen-nuclei study);
     default all. ``log``: callable receiving progress lines (default: none).
     """
-    from ..experiment import experiment
-    from .evaluation import evaluate_rows
-    from .model import Emulator
-    from .tables import load_rows
-
     require_torch()
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     preset = get_preset(preset)
     say = log or (lambda *_: None)
+    data = _training_data(dataset, nuclei, preset)
+    say(
+        f"training preset {preset.name!r} on {len(data.train)} rows ({', '.join(data.nuclei)}), "
+        f"validating on {len(data.val)}"
+    )
+    trained = [_train_network(name, preset, data, seed, progress, say) for name in NETWORK_NAMES]
+    networks = {t.name: t.network for t in trained}
+    meta = _metadata(preset, data, trained, seed)
+    em = _calibrated(meta, networks, data, preset, say)
+    if out is not None:
+        from .format import save_model
+
+        save_model(out, meta, networks, data.info["card"])
+        em.path = Path(out)
+    return em
+
+
+class _TrainingData(NamedTuple):
+    """The train and validation rows of the nuclei trained on, and their scaled network inputs."""
+
+    train: object  # tables.Rows
+    val: object
+    info: dict  # load_rows' description of the dataset (card, hashes, split card)
+    nuclei: tuple[str, ...]
+    x_scaler: Scaler
+    z_train: np.ndarray
+    z_val: np.ndarray
+
+
+def _training_data(dataset, nuclei, preset: Preset) -> _TrainingData:
+    """Load the splits, keep ``nuclei`` (None: all; NucleusError for one the dataset lacks) and scale the
+    inputs with statistics of the training rows."""
+    from .tables import load_rows
+
     train, info = load_rows(dataset, "train")
     val, _ = load_rows(dataset, "validation")
-    card = info["card"]
     available = train.nuclei
+    names = available
     if nuclei is not None:
-        wanted = [n.name for n in parse_nuclei(nuclei)]
-        missing = [n for n in wanted if n not in available]
+        names = tuple(n.name for n in parse_nuclei(nuclei))
+        missing = [n for n in names if n not in available]
         if missing:
             raise NucleusError(
                 f"nuclei {', '.join(missing)} are not in the training data of {dataset} "
                 f"(it has {', '.join(available)})"
             )
-        train, val = train.only_nuclei(wanted), val.only_nuclei(wanted)
-        names = tuple(wanted)
-    else:
-        names = available
-    say(
-        f"training preset {preset.name!r} on {len(train)} rows ({', '.join(names)}), validating on {len(val)}"
-    )
-    masses = card["prior"]["masses"]
+        train, val = train.only_nuclei(list(names)), val.only_nuclei(list(names))
+    masses = info["card"]["prior"]["masses"]
     x_tr = features_of(train, preset.features, masses)
     x_va = features_of(val, preset.features, masses)
     x_scaler = Scaler.fit(x_tr)
-    z_tr, z_va = scaled(x_scaler, x_tr), scaled(x_scaler, x_va)
+    return _TrainingData(train, val, info, names, x_scaler, scaled(x_scaler, x_tr), scaled(x_scaler, x_va))
 
-    networks: dict[str, MLP] = {}
-    histories: dict[str, dict] = {}
-    net_meta: dict[str, dict] = {}
-    rows_used: dict[str, int] = {}
-    for name in NETWORK_NAMES:
-        spec = preset.network(name)
-        if name == "classifier":
-            m_tr, y_tr = classifier_targets(preset.mode, train.label)
-            m_va, y_va = classifier_targets(preset.mode, val.label)
-            scaler = None
-        else:
-            m_tr, values_tr = regressor_data(train, name, preset)
-            m_va, values_va = regressor_data(val, name, preset)
-            tt = TargetTransform.fit(spec.target_transform, values_tr, train.Z[m_tr], train.N[m_tr])
-            y_tr = tt.forward(values_tr, train.Z[m_tr], train.N[m_tr])
-            y_va = tt.forward(values_va, val.Z[m_va], val.N[m_va])
-            scaler = tt.scaler
-            net_meta[name] = {"target_transform": tt.to_dict(), "rows": getattr(preset, f"{name}_rows")}
-        if not m_tr.any():
-            raise ValueError(f"no training rows for the {name} network in {dataset}")
-        rows_used[name] = int(m_tr.sum())
-        net, hist, _ = fit_network(
-            spec,
-            z_tr[m_tr],
-            y_tr,
-            z_va[m_va],
-            y_va,
-            seed=network_seed(seed, name),
-            target_scaler=scaler,
-            progress=progress,
-            desc=name,
-        )
-        networks[name] = net
-        histories[name] = hist.to_dict()
-        say(
-            f"  {name}: {rows_used[name]} rows, {spec.epochs} epochs in {hist.seconds:.1f} s, kept epoch "
-            f"{hist.kept_epoch}, validation loss {hist.val_loss[hist.kept_epoch - 1] if hist.val_loss else float('nan'):.4g}"
-        )
-    net_meta["classifier"] = {"target": "converged vs nc_b" if preset.mode == "hybrid" else "four classes"}
 
-    prior = card["prior"]
-    nuc_meta = []
+class _Trained(NamedTuple):
+    name: str
+    network: MLP
+    history: dict
+    rows: int  # training rows used
+    meta: dict  # per-network metadata (target transform and rows for regressors)
+
+
+def _train_network(name: str, preset: Preset, data: _TrainingData, seed: int, progress, say) -> _Trained:
+    """Targets of network ``name`` (classifier classes, or transformed regressor targets) and its training."""
+    spec = preset.network(name)
+    train, val = data.train, data.val
+    if name == "classifier":
+        m_tr, y_tr = classifier_targets(preset.mode, train.label)
+        m_va, y_va = classifier_targets(preset.mode, val.label)
+        scaler = None
+        meta = {"target": "converged vs nc_b" if preset.mode == "hybrid" else "four classes"}
+    else:
+        m_tr, values_tr = regressor_data(train, name, preset)
+        m_va, values_va = regressor_data(val, name, preset)
+        tt = TargetTransform.fit(spec.target_transform, values_tr, train.Z[m_tr], train.N[m_tr])
+        y_tr = tt.forward(values_tr, train.Z[m_tr], train.N[m_tr])
+        y_va = tt.forward(values_va, val.Z[m_va], val.N[m_va])
+        scaler = tt.scaler
+        meta = {"target_transform": tt.to_dict(), "rows": getattr(preset, f"{name}_rows")}
+    if not m_tr.any():
+        raise ValueError(f"no training rows for the {name} network in {data.info['dataset']}")
+    net, hist, _ = fit_network(
+        spec,
+        data.z_train[m_tr],
+        y_tr,
+        data.z_val[m_va],
+        y_va,
+        seed=network_seed(seed, name),
+        target_scaler=scaler,
+        progress=progress,
+        desc=name,
+    )
+    rows = int(m_tr.sum())
+    vloss = hist.val_loss[hist.kept_epoch - 1] if hist.val_loss else float("nan")
+    say(
+        f"  {name}: {rows} rows, {spec.epochs} epochs in {hist.seconds:.1f} s, kept epoch "
+        f"{hist.kept_epoch}, validation loss {vloss:.4g}"
+    )
+    return _Trained(name, net, hist.to_dict(), rows, meta)
+
+
+def _nucleus_metadata(names) -> list[dict]:
+    """Z, N and experimental binding energy of the nuclei trained on (the relative error of the binding
+    energy, used by the soft nc_c rule, is set by :func:`_calibrated`)."""
+    from ..experiment import experiment
+
+    out = []
     for nm in names:
         nuc = parse_nucleus(nm)
-        nuc_meta.append(
+        out.append(
             {
                 "name": nuc.name,
                 "Z": nuc.Z,
                 "N": nuc.N,
                 "binding_energy_exp": float(experiment(nuc).binding_energy),
-                "binding_energy_rel_error": 0.01,  # replaced below from the validation rows
+                "binding_energy_rel_error": 0.01,  # replaced from the validation rows
             }
         )
-    meta = {
+    return out
+
+
+def _metadata(preset: Preset, data: _TrainingData, trained: list[_Trained], seed: int) -> dict:
+    """The model's metadata (before calibration): inputs, scalers, classes, nuclei, prior box, networks,
+    provenance and training curves."""
+    card, info = data.info["card"], data.info
+    prior = card["prior"]
+    histories = {t.name: t.history for t in trained}
+    return {
         "mode": preset.mode,
         "features": list(preset.features),
-        "feature_scaler": x_scaler.to_dict(),
+        "feature_scaler": data.x_scaler.to_dict(),
         "class_names": list(LABELS),
-        "nuclei": nuc_meta,
+        "nuclei": _nucleus_metadata(data.nuclei),
         "prior_box": {k: [float(prior["nmp"][k]["low"]), float(prior["nmp"][k]["high"])] for k in NMP_NAMES},
         "masses": {k: float(v) for k, v in prior["masses"].items()},
         "nc_c_threshold": float(card.get("nc_c_threshold", 0.2)),
-        "networks": net_meta,
+        "networks": {t.name: t.meta for t in sorted(trained, key=lambda t: t.name == "classifier")},
         "package_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seed": seed,
@@ -484,19 +529,28 @@ def train_emulator(
             "path": info["dataset"],
             "card_sha256": info["card_sha256"],
             "split": info["split_card"],
-            "train_rows": len(train),
-            "validation_rows": len(val),
-            "rows_per_network": rows_used,
+            "train_rows": len(data.train),
+            "validation_rows": len(data.val),
+            "rows_per_network": {t.name: t.rows for t in trained},
         },
         "training": {"seconds": {k: h["seconds"] for k, h in histories.items()}, "history": histories},
     }
+
+
+def _calibrated(meta: dict, networks: dict, data: _TrainingData, preset: Preset, say):
+    """The emulator after the calibrations that need its own predictions, recorded in ``meta``: per
+    nucleus the relative error of the binding energy (soft nc_c rule), the nc_b threshold (if the preset
+    asks for an nc_b recall) and the scores on the validation rows."""
+    from .evaluation import evaluate_rows
+    from .model import Emulator
+
+    train, val = data.train, data.val
     em = Emulator(meta, networks)
-    # the per-nucleus relative error of the binding energy, used by the soft nc_c rule (convergent
-    # validation rows: the error near the threshold, not that of the clipped far-away solutions)
+    # convergent validation rows: the error near the threshold, not that of the clipped far-away solutions
     conv_va = regressor_mask(val.label, "convergent")
     ref = val if conv_va.any() else train
     ref_mask = conv_va if conv_va.any() else regressor_mask(train.label, "convergent")
-    for d in nuc_meta:
+    for d in meta["nuclei"]:
         m = ref_mask & (ref.nucleus == d["name"])
         if m.any():
             pred = em.predict(ref.nmp[m], d["name"], couplings_ok=True, mask_nonconvergent=False)
@@ -510,9 +564,4 @@ def train_emulator(
     if len(val):
         meta["validation"] = finite_json(evaluate_rows(em, val, summary_only=True))
         em = Emulator(meta, networks)
-    if out is not None:
-        from .format import save_model
-
-        save_model(out, meta, networks, card)
-        em.path = Path(out)
     return em
