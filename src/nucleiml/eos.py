@@ -45,6 +45,12 @@ def fermi_momentum(rho_species):
     return np.cbrt(3.0 * PI2 * np.asarray(rho_species, dtype=float))
 
 
+def symmetric_fermi_momentum(rho):
+    """Fermi momentum (fm^-1) of symmetric nuclear matter at baryon density ``rho`` (fm^-3): each species
+    holds rho / 2."""
+    return fermi_momentum(0.5 * np.asarray(rho, dtype=float))
+
+
 def scalar_density_species(kf, m):
     """Scalar density (fm^-3) of one species: (1/pi^2) int_0^kf k^2 m / sqrt(k^2+m^2) dk."""
     e = np.sqrt(kf * kf + m * m)

@@ -52,7 +52,6 @@ from .constants import (
     HBARC_MEV_FM,
 )
 from .eos import (
-    PI2,
     ScaledCouplings,
     d2scalar_density_dm2_species,
     dscalar_density_dm_species,
@@ -60,6 +59,7 @@ from .eos import (
     matter_state,
     scalar_density_species,
     scalar_energy_density,
+    symmetric_fermi_momentum,
 )
 from .parameters import COUPLING_NAMES, NMP, NMP_NAMES, Couplings, ParameterError, check_array_ranges
 
@@ -97,7 +97,7 @@ def _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S):
 def _saturation_quantities(rho, Mstar, S, V, Sp, alpha, C, b, c, F_S, beta, lam):
     """K, Q, J, L, Ksym (fm^-1) of symmetric matter at density rho where the fields are S, V and
     dS/drho = Sp. Exact at the saturation point (P = 0); J, L, Ksym are valid at any density."""
-    kf = np.cbrt(1.5 * PI2 * rho)
+    kf = symmetric_fermi_momentum(rho)
     x = kf * kf
     E = np.sqrt(x + Mstar * Mstar)
     xp = 2.0 * x / (3.0 * rho)
@@ -146,7 +146,7 @@ def _symmetric_point(sc: ScaledCouplings, rho):
     st = matter_state(sc, rho, 0.0)
     S = st.S
     Mstar = sc.M - S
-    kf = np.cbrt(1.5 * PI2 * rho)
+    kf = symmetric_fermi_momentum(rho)
     E = np.sqrt(kf * kf + Mstar * Mstar)
     F_S = sc.a + 2 * sc.b * S + 3 * sc.c * S * S + 2.0 * dscalar_density_dm_species(kf, Mstar)
     Sp = (Mstar / E) / F_S
@@ -224,7 +224,7 @@ def symmetry_energy(couplings: Couplings, rho):
     rho = np.asarray(rho, dtype=float)
     st = matter_state(sc, rho, 0.0)
     Mstar = sc.M - st.S
-    kf = np.cbrt(1.5 * PI2 * rho)
+    kf = symmetric_fermi_momentum(rho)
     J = kf * kf / (6.0 * np.sqrt(kf * kf + Mstar * Mstar)) + rho / (8.0 * (sc.beta + sc.Lambda_v * st.V**2))
     return np.where(st.ok, J * HBARC_MEV_FM, np.nan)
 
@@ -322,7 +322,7 @@ def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M):
 
     Returns alpha, a, b, c, Sp, F_S, Q (the skewness the trial C produces) and a failure code array.
     """
-    kf = np.cbrt(1.5 * PI2 * rho)
+    kf = symmetric_fermi_momentum(rho)
     x = kf * kf
     E = np.sqrt(x + Mstar * Mstar)
     S = M - Mstar
@@ -367,7 +367,7 @@ def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
     Returns mr = m_rho*^2/g_rho^2 = beta + Lambda_v V^2 at saturation, z = Lambda_v V^2 / mr, and a
     failure code array; the caller converts to g_rho and Lambda_v with the physical m_rho.
     """
-    kf = np.cbrt(1.5 * PI2 * rho)
+    kf = symmetric_fermi_momentum(rho)
     x = kf * kf
     E = np.sqrt(x + Mstar * Mstar)
     Vp = 1.0 / (alpha + 3.0 * C * V * V)
@@ -434,7 +434,7 @@ _MIN_CHECK_RTOL = 1e-12
 def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=_MIN_CHECK_N_SCAN):
     """True where the scalar field at saturation is the global minimum of the energy density over
     S in [0, M) at fixed densities (i.e. the sigma potential does not run away to a deeper state)."""
-    kf = np.cbrt(1.5 * PI2 * rho)
+    kf = symmetric_fermi_momentum(rho)
     e0 = scalar_energy_density(M - Mstar, kf, kf, a, b, c, M)
     t = np.linspace(0.0, _MIN_CHECK_T_END, n_scan)[:, None]
     with np.errstate(invalid="ignore", over="ignore"):
@@ -565,7 +565,7 @@ def _saturation_input(cols: dict, M: float) -> tuple[_SaturationInput, np.ndarra
     rho = cols["rho0"]
     E0 = cols["E0"] / h
     Mstar = cols["mstar"] * Mf
-    kf = np.cbrt(1.5 * PI2 * rho)
+    kf = symmetric_fermi_momentum(rho)
     V = E0 + Mf - np.sqrt(kf * kf + Mstar * Mstar)
     code = np.where(V > 0, InversionFailure.OK, InversionFailure.NONPOSITIVE_VECTOR_FIELD).astype(np.int8)
     sat = _SaturationInput(
