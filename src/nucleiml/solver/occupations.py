@@ -68,9 +68,20 @@ def occupations(
 
 def _count(energies, degeneracy, mu, T):
     """Particle number at chemical potential ``mu`` (B,)."""
-    return (degeneracy / (1.0 + np.exp(np.clip((energies - mu[:, None]) / T, -EXP_CLIP, EXP_CLIP)))).sum(
-        axis=-1
-    )
+    return _count_into(np.empty_like(energies), energies, degeneracy, mu, T)
+
+
+def _count_into(work, energies, degeneracy, mu, T):
+    """:func:`_count` computed in the preallocated array ``work`` (same shape as ``energies``, overwritten):
+    sum of degeneracy / (1 + exp(clip((e - mu) / T, -EXP_CLIP, EXP_CLIP))) over the levels."""
+    np.subtract(energies, mu[:, None], out=work)
+    np.divide(work, T, out=work)
+    np.minimum(work, EXP_CLIP, out=work)  # = np.clip(work, -EXP_CLIP, EXP_CLIP), NaN kept
+    np.maximum(work, -EXP_CLIP, out=work)
+    np.exp(work, out=work)
+    np.add(work, 1.0, out=work)
+    np.divide(degeneracy, work, out=work)
+    return work.sum(axis=-1)
 
 
 def _bracket_mu(energies, degeneracy, n_particles, T):
@@ -95,8 +106,8 @@ def _bisect_mu(energies, degeneracy, n_particles, T, lo, hi):
     batch-mates).
 
     Only the members still bisecting are carried, in compact arrays, and each step reuses one work
-    array: the arithmetic is exactly that of :func:`_count`, with fewer temporaries, because a narrow
-    bracket takes ~40 steps and at small batch sizes their cost is the per-call overhead."""
+    array (:func:`_count_into`), because a narrow bracket takes ~40 steps and at small batch sizes their
+    cost is the per-call overhead."""
     lo_out, hi_out = lo.copy(), hi.copy()
     live = np.arange(lo.size)
     lo, hi, e, t = lo.copy(), hi.copy(), energies, T
@@ -104,14 +115,7 @@ def _bisect_mu(energies, degeneracy, n_particles, T, lo, hi):
     number_tol = 1e-12 * n_particles
     for _ in range(MU_BISECTIONS):
         mu = 0.5 * (lo + hi)
-        np.subtract(e, mu[:, None], out=work)
-        np.divide(work, t, out=work)
-        np.minimum(work, EXP_CLIP, out=work)  # = np.clip(work, -EXP_CLIP, EXP_CLIP), NaN kept
-        np.maximum(work, -EXP_CLIP, out=work)
-        np.exp(work, out=work)
-        np.add(work, 1.0, out=work)
-        np.divide(degeneracy, work, out=work)
-        count = work.sum(axis=-1)
+        count = _count_into(work, e, degeneracy, mu, t)
         go = (hi - lo >= MU_STEP_TOL) & (np.abs(count - n_particles) > number_tol)
         if not go.all():  # members done: record their bracket, carry on with the rest
             done = ~go
