@@ -137,7 +137,8 @@ def max_occupied_l(Z: int, N: int) -> int:
 
 
 class IterationScheme(NamedTuple):
-    """How :func:`run_scf` iterates (see :data:`PRIMARY` and :data:`STABILIZED`)."""
+    """How :func:`run_scf` iterates (see :data:`PRIMARY`, :data:`STABILIZED` and :data:`ANNEALED`); fields
+    and widths in fm^-1, like everything in the kernel."""
 
     from_matter: bool  # starting field depths from uniform matter (else fixed typical depths)
     semi_implicit: bool  # meson self-interaction slopes on the left-hand side (else explicit)
@@ -150,7 +151,7 @@ class IterationScheme(NamedTuple):
     wander_residual: float  # over the previous WANDER_WINDOW iterations exceeds this (fm^-1)
     mixing: float | None  # linear mixing fraction and Anderson history (None: the caller's)
     history: int | None
-    smearing_start: float | None = None  # initial Fermi-Dirac width (MeV) and its decay per iteration
+    smearing_start: float | None = None  # initial Fermi-Dirac width (fm^-1) and its decay per iteration
     smearing_decay: float | None = None  # (None: the caller's)
 
 
@@ -192,7 +193,7 @@ fields, the meson equations are semi-implicit in their self-interactions (the sa
 strong sigma^3/sigma^4 or omega^4 term no longer makes the iteration oscillate and diverge), and an
 unphysical trial reduces the member's mixing, which then recovers gradually."""
 
-ANNEALED = STABILIZED._replace(smearing_start=3.0, smearing_decay=0.93)
+ANNEALED = STABILIZED._replace(smearing_start=3.0 / HBARC_MEV_FM, smearing_decay=0.93)
 """For members the stabilized iteration does not converge either: the same iteration, but the occupations
 start as Fermi-Dirac functions 3 MeV wide, narrowed by 7 % per iteration to the final width (0.05 MeV by
 default, reached after ~56 iterations). Sets with m* ~ 0.5 and K0 < 220 MeV give very compact, strongly
@@ -349,7 +350,7 @@ def run_scf(
     mixing = mixing if scheme.mixing is None else scheme.mixing
     history = history if scheme.history is None else scheme.history
     if scheme.smearing_start is not None:
-        smearing_start = max(smearing, scheme.smearing_start / HBARC_MEV_FM)
+        smearing_start = max(smearing, scheme.smearing_start)
     if scheme.smearing_decay is not None:
         smearing_decay = scheme.smearing_decay
     p = make_problem(basis, green, couplings, Z, N, coulomb, l_max, scheme.semi_implicit, scheme.from_matter)
