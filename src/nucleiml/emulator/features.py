@@ -129,6 +129,16 @@ def check_feature_names(names: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+def nucleus_feature(name: str, Z, N):
+    """The nucleus feature ``name`` ("Z", "N" or one of :data:`DERIVED_FEATURES`) for proton and neutron
+    numbers ``Z``, ``N`` (float64 scalars or arrays)."""
+    if name == "Z":
+        return Z
+    if name == "N":
+        return N
+    return DERIVED_FEATURES[name](Z, N)
+
+
 def nucleus_columns(names: Sequence[str]) -> np.ndarray:
     """Indices of the features that depend on the nucleus only (Z, N and the derived nucleus features)."""
     return np.array([j for j, n in enumerate(names) if n in ("Z", "N") or n in DERIVED_FEATURES], dtype=int)
@@ -167,7 +177,7 @@ def assemble(
         raise ValueError("these features include couplings: pass couplings=")
     for j, name in enumerate(names[len(BASE_FEATURES) :], start=len(BASE_FEATURES)):
         if name in DERIVED_FEATURES:
-            out[:, j] = DERIVED_FEATURES[name](Z, N)
+            out[:, j] = nucleus_feature(name, Z, N)
         else:
             out[:, j] = COUPLING_FEATURES[name](couplings)
     return out

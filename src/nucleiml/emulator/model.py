@@ -39,12 +39,12 @@ from ..nuclei import Nucleus, NucleusError, parse_nucleus
 from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError
 from .features import (
     COUPLING_FEATURES,
-    DERIVED_FEATURES,
     Scaler,
     TargetTransform,
     check_feature_names,
     couplings_of,
     nucleus_columns,
+    nucleus_feature,
 )
 from .format import ModelFormatError, load_model, read_dataset_card, save_model
 from .forward import MLP
@@ -395,15 +395,8 @@ class Emulator:
         nets = self._folded.get(nuc)
         if nets is None:
             cols = self._nucleus_cols
-            values = {"Z": float(nuc.Z), "N": float(nuc.N)}
-            const = np.array(
-                [
-                    values[f]
-                    if f in values
-                    else float(DERIVED_FEATURES[f](np.float64(nuc.Z), np.float64(nuc.N)))
-                    for f in (self.features[j] for j in cols)
-                ]
-            )
+            Z, N = np.float64(nuc.Z), np.float64(nuc.N)
+            const = np.array([float(nucleus_feature(self.features[j], Z, N)) for j in cols])
             zc = (const - self._x_scaler.mean[cols]) / self._x_scaler.scale[cols]
             nets = {}
             for name, net in self._networks.items():
