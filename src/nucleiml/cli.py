@@ -26,7 +26,16 @@ from .constants import (
     DEFAULT_M_SIGMA_MEV,
     DEFAULT_NUCLEON_MASS_MEV,
 )
-from .parameters import COUPLING_NAMES, MASS_NAMES, NMP, NMP_NAMES, Couplings, ParameterError
+from .parameters import (
+    COUPLING_INFO,
+    COUPLING_NAMES,
+    MASS_NAMES,
+    NMP,
+    NMP_INFO,
+    NMP_NAMES,
+    Couplings,
+    ParameterError,
+)
 from .presets import PRESETS, get_preset
 
 __all__ = ["SUBCOMMANDS", "Subcommand", "build_parser", "main"]
@@ -37,31 +46,7 @@ EXIT_USAGE = 2
 
 # --------------------------------------------------------------------------- quantities, units, ranges
 
-NMP_INFO: dict[str, tuple[str, str]] = {
-    "rho0": ("fm^-3", "saturation density"),
-    "E0": ("MeV", "energy per nucleon at rho0 (minus M)"),
-    "K0": ("MeV", "incompressibility"),
-    "Q0": ("MeV", "skewness"),
-    "mstar": ("", "Dirac effective mass M*/M"),
-    "J0": ("MeV", "symmetry energy"),
-    "L0": ("MeV", "slope of the symmetry energy"),
-    "Ksym": ("MeV", "curvature of the symmetry energy"),
-}
 NMP_DECIMALS = {"rho0": 5, "mstar": 4}  # others: 3 decimals (MeV)
-
-COUPLING_INFO: dict[str, tuple[str, str]] = {
-    "g_sigma": ("", "sigma-nucleon coupling"),
-    "g_omega": ("", "omega-nucleon coupling"),
-    "g_rho": ("", "rho-nucleon coupling"),
-    "A": ("fm^-1", "cubic sigma self-coupling"),
-    "B": ("", "quartic sigma self-coupling"),
-    "C": ("", "quartic omega self-coupling"),
-    "Lambda_v": ("", "omega-rho cross coupling"),
-    "m_sigma": ("MeV", "sigma mass"),
-    "m_omega": ("MeV", "omega mass"),
-    "m_rho": ("MeV", "rho mass"),
-    "M": ("MeV", "nucleon mass"),
-}
 
 DEFAULT_MASSES = {
     "m_sigma": DEFAULT_M_SIGMA_MEV,

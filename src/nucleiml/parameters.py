@@ -162,3 +162,35 @@ class NMP(_RangeChecked):
 
 
 NMP_NAMES = ("rho0", "E0", "K0", "Q0", "mstar", "J0", "L0")
+
+NMP_INFO = MappingProxyType(
+    {
+        "rho0": ("fm^-3", "saturation density"),
+        "E0": ("MeV", "energy per nucleon at rho0 (minus M)"),
+        "K0": ("MeV", "incompressibility"),
+        "Q0": ("MeV", "skewness"),
+        "mstar": ("", "Dirac effective mass M*/M"),
+        "J0": ("MeV", "symmetry energy"),
+        "L0": ("MeV", "slope of the symmetry energy"),
+        "Ksym": ("MeV", "curvature of the symmetry energy"),
+    }
+)
+"""(unit, description) of each nuclear-matter parameter (and of Ksym, derived from the couplings): the one
+table the command line, the prior, the dataset columns, posterior files and plots read ('' = dimensionless)."""
+
+COUPLING_INFO = MappingProxyType(
+    {
+        "g_sigma": ("", "sigma-nucleon coupling"),
+        "g_omega": ("", "omega-nucleon coupling"),
+        "g_rho": ("", "rho-nucleon coupling"),
+        "A": ("fm^-1", "cubic sigma self-coupling"),
+        "B": ("", "quartic sigma self-coupling"),
+        "C": ("", "quartic omega self-coupling"),
+        "Lambda_v": ("", "omega-rho cross coupling"),
+        "m_sigma": ("MeV", "sigma mass"),
+        "m_omega": ("MeV", "omega mass"),
+        "m_rho": ("MeV", "rho mass"),
+        "M": ("MeV", "nucleon mass"),
+    }
+)
+"""(unit, description) of each Lagrangian coupling and mass, in this package's conventions."""

@@ -43,7 +43,7 @@ from ..constants import (
     DEFAULT_M_SIGMA_MEV,
     DEFAULT_NUCLEON_MASS_MEV,
 )
-from ..parameters import MASS_NAMES, NMP, NMP_NAMES, Couplings, ParameterError
+from ..parameters import MASS_NAMES, NMP, NMP_INFO, NMP_NAMES, Couplings, ParameterError
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -57,7 +57,6 @@ __all__ = [
 DISTRIBUTIONS = ("uniform", "gaussian")
 """Allowed values of ``distribution``."""
 
-_UNITS = {"rho0": "fm^-3", "E0": "MeV", "K0": "MeV", "Q0": "MeV", "mstar": "", "J0": "MeV", "L0": "MeV"}
 _DEFAULT_FILE = "default_prior.toml"
 
 
@@ -140,7 +139,7 @@ class Prior:
             d = self.nmp[name]
             lo, hi, lo_open = NMP.RANGES[name]
             if (d.low <= lo if lo_open else d.low < lo) or d.high > hi:
-                unit = f" {_UNITS[name]}" if _UNITS[name] else ""
+                unit = f" {NMP_INFO[name][0]}" if NMP_INFO[name][0] else ""
                 raise PriorError(
                     f"nmp.{name}: range [{d.low:g}, {d.high:g}] leaves the allowed range "
                     f"{'(' if lo_open else '['}{lo:g}, {hi:g}]{unit}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .._argtypes import integer, real
-from ..parameters import NMP, NMP_NAMES, ParameterError
+from ..parameters import NMP, NMP_INFO, NMP_NAMES, ParameterError
 from .metrics import finite_json
 
 __all__ = [
@@ -28,9 +28,7 @@ __all__ = [
 
 
 def _nmp_help(name: str) -> str:
-    """``--name`` help from the one table of NMP units and descriptions (:data:`nucleiml.cli.NMP_INFO`)."""
-    from ..cli import NMP_INFO
-
+    """``--name`` help from the one table of NMP units and descriptions (:data:`nucleiml.parameters.NMP_INFO`)."""
     unit, description = NMP_INFO[name]
     return f"{description} [{unit}]" if unit else description
 

@@ -10,25 +10,17 @@ Figures are drawn with the non-interactive Agg backend and written to PNG.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
-from ..parameters import NMP_NAMES
+from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
 from .posterior import weighted_quantile
 
 __all__ = ["LABELS", "compare_corner_plot", "corner_plot"]
 
-LABELS = {
-    "rho0": r"$\rho_0$ (fm$^{-3}$)",
-    "E0": r"$E_0$ (MeV)",
-    "K0": r"$K_0$ (MeV)",
-    "Q0": r"$Q_0$ (MeV)",
-    "mstar": r"$M^*/M$",
-    "J0": r"$J_0$ (MeV)",
-    "L0": r"$L_0$ (MeV)",
-}
 SYMBOLS = {
     "rho0": r"\rho_0",
     "E0": "E_0",
@@ -38,6 +30,18 @@ SYMBOLS = {
     "J0": "J_0",
     "L0": "L_0",
 }
+
+
+def _tex_unit(unit: str) -> str:
+    """A unit of :data:`nucleiml.parameters.NMP_INFO` in mathtext, e.g. fm^-3 -> fm$^{-3}$."""
+    return re.sub(r"\^(-?\d+)", r"$^{\1}$", unit)
+
+
+LABELS = {
+    name: f"${SYMBOLS[name]}$" + (f" ({_tex_unit(NMP_INFO[name][0])})" if NMP_INFO[name][0] else "")
+    for name in NMP_NAMES
+}
+"""Axis label of each NMP: symbol and unit."""
 COLORS = ("#1f5fa8", "#d2561b")
 _QUANTILES = (0.158655, 0.5, 0.841345)
 _CONTOURS = (0.393, 0.865)  # 1 and 2 sigma of a 2-D Gaussian

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write, atomic_write_bytes
-from ..parameters import NMP_NAMES
+from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
 
 __all__ = [
@@ -43,7 +43,8 @@ __all__ = [
 SAMPLES_FILE = "posterior.parquet"
 WEIGHTED_FILE = "weighted.parquet"
 SUMMARY_FILE = "summary.json"
-UNITS = {"rho0": "fm^-3", "E0": "MeV", "K0": "MeV", "Q0": "MeV", "mstar": "", "J0": "MeV", "L0": "MeV"}
+UNITS = {name: NMP_INFO[name][0] for name in NMP_NAMES}
+"""Unit of each NMP column (from :data:`nucleiml.parameters.NMP_INFO`)."""
 
 
 class PosteriorError(ValueError):
