@@ -138,6 +138,11 @@ def _fig_confusion(cls: dict, path: Path, title: str) -> str:
     return _save(fig, path)
 
 
+NOTE_HEADROOM = 1.25
+"""The deviation histograms' y-axis reaches this multiple of the highest bin, so that the note in the
+upper-left corner never hides a peak."""
+
+
 def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> str:
     arr = ev["arrays"]
     conv = arr["convergent"]
@@ -181,6 +186,7 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
         note = "dashed: 95 % interval, all nuclei" + (
             f"\n{_rows(outside)} beyond the axis" if outside else ""
         )
+        ax.set_ylim(top=ax.get_ylim()[1] * NOTE_HEADROOM)  # room for the note above the histograms
         ax.text(
             0.02,
             0.97,
