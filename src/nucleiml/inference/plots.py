@@ -151,6 +151,76 @@ def corner_plot(
     return _save(plt, fig, path)
 
 
+def _overlay(corner, runs, common: dict):
+    """Both runs' corner plots in one figure, each weighted 1/n so that both marginals are probabilities
+    per bin, comparable whatever the sample sizes (corner writes the colour into hist_kwargs: each call
+    gets its own dict)."""
+    fig = None
+    for s, color in zip(runs, COLORS, strict=False):
+        fig = corner.corner(
+            s,
+            fig=fig,
+            color=color,
+            weights=np.full(len(s), 1.0 / len(s)),
+            hist_kwargs={"color": color, "linewidth": 1.5},
+            **common,
+        )
+    return fig
+
+
+def _annotate_marginal(ax, name: str, columns, span, bins, jsd) -> None:
+    """One diagonal panel of :func:`compare_corner_plot`: common y-scale, each run's 16/50/84th percentiles
+    as lines and as text above the panel, and the JSD (bits) to its right."""
+    top = max(np.histogram(c, bins=bins, range=span)[0].max() / len(c) for c in columns)
+    ax.set_ylim(0.0, 1.1 * top)  # corner scales the diagonal to the last set drawn only
+    texts = []
+    for c, color in zip(columns, COLORS, strict=False):
+        lo, med, hi = weighted_quantile(c, np.ones(len(c)), list(_QUANTILES))
+        for v, ls in ((lo, "--"), (med, "-"), (hi, "--")):
+            ax.axvline(v, color=color, ls=ls, lw=1.0)
+        texts.append((_fmt(name, lo, med, hi), color))
+    sym = SYMBOLS.get(name, name)
+    ax.set_title("")
+    ax.text(0.5, 1.30, f"${sym}$", transform=ax.transAxes, ha="center", va="bottom", fontsize=11)
+    for y, (text, color) in zip((1.16, 1.02), texts, strict=True):
+        ax.text(0.5, y, text, color=color, transform=ax.transAxes, ha="center", va="bottom", fontsize=9)
+    if jsd is not None and name in jsd:
+        ax.text(
+            1.04,
+            0.5,
+            f"JSD = {jsd[name]:.3f}",
+            transform=ax.transAxes,
+            rotation=90,
+            ha="left",
+            va="center",
+            fontsize=9,
+        )
+
+
+def _compare_legend(plt, fig, labels, title: str) -> None:
+    """The runs' legend and a key to the panels, top right."""
+    handles = [plt.Line2D([], [], color=c, lw=2, label=lab) for c, lab in zip(COLORS, labels, strict=False)]
+    fig.legend(
+        handles=handles,
+        loc="upper right",
+        bbox_to_anchor=(0.98, 0.98),
+        fontsize=12,
+        title=(title or None),
+        title_fontsize=12,
+        frameon=False,
+    )
+    fig.text(
+        0.98,
+        0.80,
+        "diagonal: marginals, solid = median, dashed = 68 % interval\n"
+        "JSD: Jensen-Shannon divergence (bits), Gaussian KDE\n"
+        "contours: 39 % and 86 % (1 and 2 sigma in 2-D)",
+        ha="right",
+        va="top",
+        fontsize=10,
+    )
+
+
 def compare_corner_plot(
     samples_a: np.ndarray,
     samples_b: np.ndarray,
@@ -187,73 +257,13 @@ def compare_corner_plot(
         If matplotlib or corner is not installed.
     """
     plt, corner = _libs()
-    a = np.asarray(samples_a, dtype=float)
-    b = np.asarray(samples_b, dtype=float)
-    d = a.shape[1]
-    rng = _ranges([a, b])
+    runs = (np.asarray(samples_a, dtype=float), np.asarray(samples_b, dtype=float))
+    d = runs[0].shape[1]
+    rng = _ranges(list(runs))
     common = {"labels": [LABELS.get(n, n) for n in names], "range": rng, "plot_density": False, **_STYLE}
-    # weights 1/n: both marginals are probabilities per bin, comparable whatever the sample sizes
-    # (corner writes the colour into hist_kwargs: each call gets its own dict)
-    fig = corner.corner(
-        a,
-        color=COLORS[0],
-        weights=np.full(len(a), 1.0 / len(a)),
-        hist_kwargs={"color": COLORS[0], "linewidth": 1.5},
-        **common,
-    )
-    corner.corner(
-        b,
-        fig=fig,
-        color=COLORS[1],
-        weights=np.full(len(b), 1.0 / len(b)),
-        hist_kwargs={"color": COLORS[1], "linewidth": 1.5},
-        **common,
-    )
+    fig = _overlay(corner, runs, common)
     axes = np.asarray(fig.axes).reshape(d, d)
     for i, name in enumerate(names):
-        ax = axes[i, i]
-        top = max(np.histogram(s[:, i], bins=common["bins"], range=rng[i])[0].max() / len(s) for s in (a, b))
-        ax.set_ylim(0.0, 1.1 * top)  # corner scales the diagonal to the last set drawn only
-        texts = []
-        for s, color in ((a, COLORS[0]), (b, COLORS[1])):
-            lo, med, hi = weighted_quantile(s[:, i], np.ones(len(s)), list(_QUANTILES))
-            for v, ls in ((lo, "--"), (med, "-"), (hi, "--")):
-                ax.axvline(v, color=color, ls=ls, lw=1.0)
-            texts.append((_fmt(name, lo, med, hi), color))
-        sym = SYMBOLS.get(name, name)
-        ax.set_title("")
-        ax.text(0.5, 1.30, f"${sym}$", transform=ax.transAxes, ha="center", va="bottom", fontsize=11)
-        for y, (text, color) in zip((1.16, 1.02), texts, strict=True):
-            ax.text(0.5, y, text, color=color, transform=ax.transAxes, ha="center", va="bottom", fontsize=9)
-        if jsd is not None and name in jsd:
-            ax.text(
-                1.04,
-                0.5,
-                f"JSD = {jsd[name]:.3f}",
-                transform=ax.transAxes,
-                rotation=90,
-                ha="left",
-                va="center",
-                fontsize=9,
-            )
-    handles = [plt.Line2D([], [], color=c, lw=2, label=lab) for c, lab in zip(COLORS, labels)]
-    fig.legend(
-        handles=handles,
-        loc="upper right",
-        bbox_to_anchor=(0.98, 0.98),
-        fontsize=12,
-        title=(title or None),
-        title_fontsize=12,
-        frameon=False,
-    )
-    fig.text(
-        0.98,
-        0.80,
-        "diagonal: marginals, solid = median, dashed = 68 % interval\n"
-        "JSD: Jensen-Shannon divergence (bits), Gaussian KDE\n"
-        "contours: 39 % and 86 % (1 and 2 sigma in 2-D)",
-        ha="right",
-        va="top",
-        fontsize=10,
-    )
+        _annotate_marginal(axes[i, i], name, [s[:, i] for s in runs], rng[i], common["bins"], jsd)
+    _compare_legend(plt, fig, labels, title)
     return _save(plt, fig, path)
