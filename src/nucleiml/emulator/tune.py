@@ -31,6 +31,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -142,103 +143,152 @@ def _scores(name: str, net, z: np.ndarray, y: np.ndarray, target: TargetTransfor
 def grid_search(dataset, grid: Grid, out: str | Path, *, progress: bool = False, log=None) -> list[dict]:
     """Run ``grid`` on the train split of ``dataset``; write ``out/grid.csv`` and ``out/grid.md``; return the
     rows (one per network and setting, averaged over folds)."""
-    from .tables import load_rows
-    from .training import classifier_targets, features_of, fit_network, network_seed, regressor_data, scaled
+    from .training import features_of
 
     say = log or (lambda *_: None)
+    rows, info = _grid_rows(dataset, grid)
+    preset = grid.preset
+    fold = np.minimum((_uniform_hash(rows.sample_id, grid.seed + 1) * grid.folds).astype(int), grid.folds - 1)
+    x_all = features_of(rows, preset.features, info["card"]["prior"]["masses"])
+    results = []
+    t_start = time.perf_counter()
+    for name in grid.networks:
+        for layers, neurons in itertools.product(grid.layers, grid.neurons):
+            setting = _Setting(name, layers, neurons)
+            scores, seconds = _cross_validate(setting, grid, rows, x_all, fold, progress)
+            for e in grid.epochs:
+                row = _grid_row(setting, e, grid.folds, scores[e], seconds[e])
+                results.append(row)
+                say(_row_line(row))
+    _write(results, Path(out), grid, info, time.perf_counter() - t_start)
+    return results
+
+
+def _grid_rows(dataset, grid: Grid):
+    """The train split of ``dataset``, restricted to ``grid.nuclei`` and to ``grid.max_samples`` samples
+    drawn with ``grid.seed``; and the dataset's info."""
+    from .tables import load_rows
+
     rows, info = load_rows(dataset, "train")
     if grid.nuclei is not None:
         missing = [n for n in grid.nuclei if n not in rows.nuclei]
         if missing:
             raise ParameterError(f"grid: nuclei {', '.join(missing)} are not in the train split of {dataset}")
         rows = rows.only_nuclei(grid.nuclei)
-    preset = grid.preset
     if grid.max_samples is not None:
         ids = np.unique(rows.sample_id)
         if ids.size > grid.max_samples:
-            rng = np.random.default_rng(grid.seed)
-            keep = rng.choice(ids, grid.max_samples, replace=False)
+            keep = np.random.default_rng(grid.seed).choice(ids, grid.max_samples, replace=False)
             rows = rows.subset(np.isin(rows.sample_id, keep))
-    fold = np.minimum((_uniform_hash(rows.sample_id, grid.seed + 1) * grid.folds).astype(int), grid.folds - 1)
-    x_all = features_of(rows, preset.features, info["card"]["prior"]["masses"])
-    results = []
-    t_start = time.perf_counter()
-    for name in grid.networks:
-        base = preset.network(name)
-        if name == "classifier":
-            mask, y_all = classifier_targets(preset.mode, rows.label)
-        else:
-            mask, y_all = regressor_data(rows, name, preset)
-        idx = np.flatnonzero(mask)
-        f = fold[idx]
-        for layers, neurons in itertools.product(grid.layers, grid.neurons):
-            spec0 = base.replace(hidden=(neurons,) * layers)
-            shared = spec0.schedule == "constant" and not spec0.restore_best
-            runs = [max(grid.epochs)] if shared else list(grid.epochs)
-            per_epoch: dict[int, list[dict]] = {e: [] for e in grid.epochs}
-            seconds = {e: 0.0 for e in grid.epochs}
-            for k in range(grid.folds):
-                tr, va = idx[f != k], idx[f == k]
-                if tr.size == 0 or va.size == 0:
-                    raise ParameterError(
-                        f"fold {k} of {name} is empty: too few samples for {grid.folds} folds"
-                    )
-                scaler = Scaler.fit(x_all[tr])
-                z_tr, z_va = scaled(scaler, x_all[tr]), scaled(scaler, x_all[va])
-                if name == "classifier":
-                    y_tr, y_va, tt = y_all[f != k], y_all[f == k], None
-                    obs_va = None
-                else:
-                    vals_tr, vals_va = y_all[f != k], y_all[f == k]
-                    tt = TargetTransform.fit(spec0.target_transform, vals_tr, rows.Z[tr], rows.N[tr])
-                    y_tr = tt.forward(vals_tr, rows.Z[tr], rows.N[tr])
-                    y_va = tt.forward(vals_va, rows.Z[va], rows.N[va])
-                    obs_va = vals_va
-                for epochs in runs:
-                    spec = spec0.replace(epochs=epochs)
-                    t0 = time.perf_counter()
-                    net, _, saved = fit_network(
-                        spec,
-                        z_tr,
-                        y_tr,
-                        None,
-                        None,
-                        seed=network_seed(grid.seed, f"{name}/{k}"),
-                        target_scaler=None if tt is None else tt.scaler,
-                        progress=progress,
-                        desc=f"{name} {layers}x{neurons} fold {k + 1}/{grid.folds}",
-                        checkpoints=grid.epochs if shared else (),
-                    )
-                    dt = time.perf_counter() - t0
-                    nets = saved if shared else {epochs: net}
-                    for e, m in nets.items():
-                        per_epoch[e].append(_scores(name, m, z_va, y_va, tt, rows.Z[va], rows.N[va], obs_va))
-                        seconds[e] += dt * (e / epochs if shared else 1.0)
-            for e in grid.epochs:
-                s = per_epoch[e]
-                row = {
-                    "network": name,
-                    "layers": layers,
-                    "neurons": neurons,
-                    "epochs": e,
-                    "folds": grid.folds,
-                    "loss_mean": float(np.mean([v["loss"] for v in s])),
-                    "loss_std": float(np.std([v["loss"] for v in s])),
-                    "accuracy_mean": float(np.mean([v["accuracy"] for v in s])),
-                    "abs95_mean": float(np.mean([v["abs95"] for v in s])),
-                    "train_seconds_per_fold": seconds[e] / grid.folds,
-                }
-                results.append(row)
-                say(
-                    f"{name:>15} {layers} x {neurons:<4} {e:>5} epochs: loss {row['loss_mean']:.4g} +- {row['loss_std']:.2g}"
-                    + (
-                        f", accuracy {row['accuracy_mean']:.4f}"
-                        if name == "classifier"
-                        else f", 95 % band {100 * row['abs95_mean']:.3g} %"
-                    )
-                )
-    _write(results, Path(out), grid, info, time.perf_counter() - t_start)
-    return results
+    return rows, info
+
+
+class _Setting(NamedTuple):
+    network: str
+    layers: int
+    neurons: int
+
+
+class _Fold(NamedTuple):
+    """Scaled inputs and (transformed) targets of one fold; ``va`` indexes the validation rows, ``obs_va``
+    holds their untransformed regression targets (None for the classifier)."""
+
+    z_tr: np.ndarray
+    y_tr: np.ndarray
+    z_va: np.ndarray
+    y_va: np.ndarray
+    target: TargetTransform | None
+    va: np.ndarray
+    obs_va: np.ndarray | None
+
+
+def _fold_data(name: str, spec, rows, x_all, idx, y_all, in_va) -> _Fold:
+    """Training and validation data of one fold: rows ``idx[~in_va]`` and ``idx[in_va]``."""
+    from .training import scaled
+
+    tr, va = idx[~in_va], idx[in_va]
+    scaler = Scaler.fit(x_all[tr])
+    z_tr, z_va = scaled(scaler, x_all[tr]), scaled(scaler, x_all[va])
+    if name == "classifier":
+        return _Fold(z_tr, y_all[~in_va], z_va, y_all[in_va], None, va, None)
+    vals_tr, vals_va = y_all[~in_va], y_all[in_va]
+    tt = TargetTransform.fit(spec.target_transform, vals_tr, rows.Z[tr], rows.N[tr])
+    y_tr = tt.forward(vals_tr, rows.Z[tr], rows.N[tr])
+    y_va = tt.forward(vals_va, rows.Z[va], rows.N[va])
+    return _Fold(z_tr, y_tr, z_va, y_va, tt, va, vals_va)
+
+
+def _cross_validate(setting: _Setting, grid: Grid, rows, x_all, fold, progress: bool):
+    """Validation scores per epoch count (a list over folds) and training seconds per epoch count (summed
+    over folds) of one network and size. With a constant learning rate and no best-epoch restore, one run
+    per fold to the largest epoch count gives every smaller one as a checkpoint."""
+    from .training import classifier_targets, fit_network, network_seed, regressor_data
+
+    name, layers, neurons = setting
+    preset = grid.preset
+    if name == "classifier":
+        mask, y_all = classifier_targets(preset.mode, rows.label)
+    else:
+        mask, y_all = regressor_data(rows, name, preset)
+    idx = np.flatnonzero(mask)
+    f = fold[idx]
+    spec0 = preset.network(name).replace(hidden=(neurons,) * layers)
+    shared = spec0.schedule == "constant" and not spec0.restore_best
+    runs = [max(grid.epochs)] if shared else list(grid.epochs)
+    scores: dict[int, list[dict]] = {e: [] for e in grid.epochs}
+    seconds = {e: 0.0 for e in grid.epochs}
+    for k in range(grid.folds):
+        if not np.any(f != k) or not np.any(f == k):
+            raise ParameterError(f"fold {k} of {name} is empty: too few samples for {grid.folds} folds")
+        d = _fold_data(name, spec0, rows, x_all, idx, y_all, f == k)
+        for epochs in runs:
+            t0 = time.perf_counter()
+            net, _, saved = fit_network(
+                spec0.replace(epochs=epochs),
+                d.z_tr,
+                d.y_tr,
+                None,
+                None,
+                seed=network_seed(grid.seed, f"{name}/{k}"),
+                target_scaler=None if d.target is None else d.target.scaler,
+                progress=progress,
+                desc=f"{name} {layers}x{neurons} fold {k + 1}/{grid.folds}",
+                checkpoints=grid.epochs if shared else (),
+            )
+            dt = time.perf_counter() - t0
+            for e, m in (saved if shared else {epochs: net}).items():
+                Z, N = rows.Z[d.va], rows.N[d.va]
+                scores[e].append(_scores(name, m, d.z_va, d.y_va, d.target, Z, N, d.obs_va))
+                seconds[e] += dt * (e / epochs if shared else 1.0)
+    return scores, seconds
+
+
+def _grid_row(setting: _Setting, epochs: int, folds: int, scores: list[dict], seconds: float) -> dict:
+    """One row of the grid table: the fold scores' mean (and the loss's spread)."""
+    return {
+        "network": setting.network,
+        "layers": setting.layers,
+        "neurons": setting.neurons,
+        "epochs": epochs,
+        "folds": folds,
+        "loss_mean": float(np.mean([v["loss"] for v in scores])),
+        "loss_std": float(np.std([v["loss"] for v in scores])),
+        "accuracy_mean": float(np.mean([v["accuracy"] for v in scores])),
+        "abs95_mean": float(np.mean([v["abs95"] for v in scores])),
+        "train_seconds_per_fold": seconds / folds,
+    }
+
+
+def _row_line(row: dict) -> str:
+    score = (
+        f", accuracy {row['accuracy_mean']:.4f}"
+        if row["network"] == "classifier"
+        else f", 95 % band {100 * row['abs95_mean']:.3g} %"
+    )
+    return (
+        f"{row['network']:>15} {row['layers']} x {row['neurons']:<4} {row['epochs']:>5} epochs: "
+        f"loss {row['loss_mean']:.4g} +- {row['loss_std']:.2g}" + score
+    )
 
 
 def _write(results: list[dict], out: Path, grid: Grid, info: dict, seconds: float) -> None:
