@@ -1,5 +1,6 @@
 """Training datasets: priors, labels, Parquet output, determinism across workers and Dask, resume, splits."""
 
+import dataclasses
 import json
 import math
 import os
@@ -28,6 +29,8 @@ from nucleiml.datasets import (  # noqa: E402
     label_nucleus,
     load_prior,
     read_table,
+    solve_chunk,
+    solve_chunks,
     split,
     split_of,
 )
@@ -256,6 +259,42 @@ def test_same_table_with_two_workers(tiny, tmp_path):
     out = tmp_path / "two"
     generate(out, SAMPLES, NUCLEI, seed=SEED, workers=2, chunk_size=CHUNK)
     assert same_rows(read_table(out), read_table(tiny))
+
+
+def test_grouped_chunks_give_the_rows_of_single_chunks(tiny, tmp_path, monkeypatch):
+    """Chunks sent to a worker together are solved with one solver call per nucleus: same rows bit for bit."""
+    gen = sys.modules["nucleiml.datasets.generate"]
+    tasks = gen._plan_chunks(
+        tmp_path / "plan",
+        gen._validated_request(tmp_path / "plan", SAMPLES, NUCLEI, None, SEED, 1, None, CHUNK, None, 0.2),
+    ).todo
+    assert len(tasks) == 3
+    alone = [solve_chunk(t) for t in tasks]
+    together = solve_chunks(tasks)
+    for a, b in zip(alone, together, strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            if k not in ("solve_seconds", "_code"):
+                assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+    # through generate: with fewer groups per executor slot, chunks 0 and 1 go to the worker together
+    monkeypatch.setattr(gen, "GROUPS_PER_SLOT", 1)
+    assert [len(g) for g in gen._group_tasks(tasks, CHUNK, 2)] == [2, 1]
+    out = tmp_path / "grouped"
+    generate(out, SAMPLES, NUCLEI, seed=SEED, workers=1, chunk_size=CHUNK)
+    assert sorted(list_parts(out)) == [0, 1, 2]
+    assert same_rows(read_table(out), read_table(tiny))
+
+
+def test_solve_chunks_refuses_chunks_of_different_datasets(tiny, tmp_path):
+    gen = sys.modules["nucleiml.datasets.generate"]
+    task = gen._plan_chunks(
+        tmp_path / "plan",
+        gen._validated_request(tmp_path / "plan", CHUNK, NUCLEI, None, SEED, 1, None, CHUNK, None, 0.2),
+    ).todo[0]
+    with pytest.raises(DatasetError, match="one dataset"):
+        solve_chunks([task, dataclasses.replace(task, seed=SEED + 1)])
+    with pytest.raises(DatasetError, match="at least one"):
+        solve_chunks([])
 
 
 def test_other_seed_gives_other_samples(tiny, tmp_path):

@@ -10,7 +10,7 @@ pyarrow, dask and tqdm come with the ``data`` extra (``pip install "nucleiml[dat
 only when needed.
 """
 
-from .generate import DEFAULT_CHUNK_SIZE, ChunkTask, GenerateResult, generate, solve_chunk
+from .generate import DEFAULT_CHUNK_SIZE, ChunkTask, GenerateResult, generate, solve_chunk, solve_chunks
 from .labels import CONVERGENT, DEFAULT_THRESHOLD, LABELS, NC_A, NC_B, NC_C, label_nucleus
 from .prior import DISTRIBUTIONS, Distribution, Prior, PriorError, default_prior, load_prior
 from .store import COLUMNS, DatasetError, MissingExtraError, read_card, read_table
@@ -43,6 +43,7 @@ __all__ = [
     "read_card",
     "read_table",
     "solve_chunk",
+    "solve_chunks",
     "split",
     "split_of",
 ]

@@ -3,9 +3,10 @@
 Work is cut into chunks of ``chunk_size`` consecutive samples. Chunk ``c`` holds samples
 ``c * chunk_size ..`` and draws them from ``numpy.random.default_rng(SeedSequence([seed, c]))``, so the
 table depends on the seed and the chunk size only -- not on the number of workers, the scheduler or the
-order in which chunks finish. A chunk is solved batched per nucleus in one worker (a local process or a
-Dask worker) and returned to the driver, which writes it atomically as its own part; a finished part is
-never recomputed, so an interrupted run (Ctrl-C, kill -9) resumes where it stopped with the same command.
+order in which chunks finish. Consecutive chunks go to one worker (a local process or a Dask worker) in a
+group of up to ``GROUP_SAMPLES`` samples, solved batched with one solver call per nucleus (the solver's
+results do not depend on batch-mates); the driver writes each chunk atomically as its own part. A finished
+part is never recomputed, so an interrupted run (Ctrl-C, kill -9) resumes where it stopped with the same command.
 Asking for more samples extends a dataset (a last partial chunk is recomputed whole and replaced).
 
 Every column is reproducible bit for bit except ``solve_seconds`` (a wall time). Worker processes run
@@ -21,8 +22,8 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,7 +38,7 @@ from .labels import DEFAULT_THRESHOLD, LABELS, label_nucleus
 from .prior import Prior, default_prior, load_prior
 from .store import DatasetError
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "ChunkTask", "GenerateResult", "generate", "solve_chunk"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "ChunkTask", "GenerateResult", "generate", "solve_chunk", "solve_chunks"]
 
 FORMAT = "nucleiml-dataset"
 FORMAT_VERSION = 1
@@ -70,63 +71,166 @@ def chunk_generator(seed: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(chunk)]))
 
 
-def solve_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
-    """Rows of one chunk as a dict of numpy arrays (dataset columns), sample-major, nuclei in task order;
-    key ``"_code"`` holds the :func:`code_fingerprint` of the worker that computed them."""
+class _Drawn(NamedTuple):
+    """A chunk's NMP draws (columns of ``n`` values), their couplings inversion and its ``ok`` mask."""
+
+    nmp: dict
+    inv: object
+    ok: np.ndarray
+
+
+class _Solved(NamedTuple):
+    """One nucleus's solver output for the members of one chunk with physical couplings."""
+
+    observables: dict
+    status: np.ndarray
+    iterations: np.ndarray
+    seconds_per_member: float
+
+
+def _draw(task: ChunkTask) -> _Drawn:
     from ..nuclear_matter import couplings_from_nmp_array
-    from ..solver import SolverConfig, SolverStatus, solve_batch
 
     prior = Prior.from_dict(task.prior)
-    rng = chunk_generator(task.seed, task.chunk)
-    nmp = {k: v[: task.n] for k, v in prior.sample(task.chunk_size, rng).items()}
+    nmp = {
+        k: v[: task.n]
+        for k, v in prior.sample(task.chunk_size, chunk_generator(task.seed, task.chunk)).items()
+    }
     inv = couplings_from_nmp_array(nmp, **prior.masses)
-    ok = np.asarray(inv.ok, dtype=bool)
-    inv_reason = inv.reason
-    cfg = SolverConfig(**task.solver)
-    mapping = {k: np.asarray(inv.couplings[k])[ok] for k in COUPLING_NAMES}
-    mapping.update(prior.masses)
+    return _Drawn(nmp, inv, np.asarray(inv.ok, dtype=bool))
+
+
+def _solve_nucleus(drawn: list[_Drawn], nucleus: Nucleus, cfg, masses: dict) -> list[_Solved | None]:
+    """Solve ``nucleus`` for the members with physical couplings of all chunks ``drawn`` in one solver call
+    and cut the result back into chunks (None for a chunk without such members). The solver's results do
+    not depend on batch-mates, so they equal those of one call per chunk bit for bit."""
+    from ..solver import solve_batch
+
+    counts = [int(d.ok.sum()) for d in drawn]
+    if not sum(counts):
+        return [None] * len(drawn)
+    mapping = {
+        k: np.concatenate([np.asarray(d.inv.couplings[k])[d.ok] for d in drawn]) for k in COUPLING_NAMES
+    }
+    mapping.update(masses)
+    res = solve_batch(mapping, nucleus, cfg)
+    per_member = res.seconds / len(res)
+    out: list[_Solved | None] = []
+    for start, count in zip(np.cumsum([0, *counts[:-1]]), counts, strict=True):
+        part = slice(int(start), int(start) + count)
+        out.append(
+            _Solved(
+                {k: getattr(res, k)[part] for k in store.OBSERVABLES},
+                res.status[part],
+                res.iterations[part],
+                per_member,
+            )
+            if count
+            else None
+        )
+    return out
+
+
+def _nucleus_columns(task: ChunkTask, drawn: _Drawn, solved: _Solved | None, b_exp: float) -> dict:
+    """Observables, label, reason, iterations and solve time of one nucleus for the ``task.n`` samples."""
+    from ..solver import SolverStatus
+
+    n, ok = task.n, drawn.ok
+    obs = {k: np.full(n, np.nan) for k in store.OBSERVABLES}
+    converged = np.zeros(n, dtype=bool)
+    solver_reason = np.full(n, "", dtype=object)
+    iterations = np.full(n, -1, dtype=np.int32)
+    seconds = np.full(n, np.nan)
+    if solved is not None:
+        for k in store.OBSERVABLES:
+            obs[k][ok] = solved.observables[k]
+        converged[ok] = solved.status == SolverStatus.CONVERGED
+        solver_reason[ok] = [SolverStatus(int(s)).message for s in solved.status]
+        iterations[ok] = solved.iterations
+        seconds[ok] = solved.seconds_per_member
+    label, reason = label_nucleus(
+        ok, drawn.inv.reason, converged, solver_reason, obs["binding_energy"], b_exp, task.threshold
+    )
+    return {**obs, "label": label, "reason": reason, "iterations": iterations, "solve_seconds": seconds}
+
+
+def _chunk_columns(task: ChunkTask, drawn: _Drawn, per_nucleus: list[dict]) -> dict[str, np.ndarray]:
+    """The rows of one chunk: sample-major, nuclei in task order."""
     n, n_nuc = task.n, len(task.nuclei)
-    obs_names = store.OBSERVABLES
-    per_nuc: list[dict[str, np.ndarray]] = []
-    for (Z, N), b_exp in zip(task.nuclei, task.b_exp):
-        obs = {k: np.full(n, np.nan) for k in obs_names}
-        converged = np.zeros(n, dtype=bool)
-        solver_reason = np.full(n, "", dtype=object)
-        iterations = np.full(n, -1, dtype=np.int32)
-        seconds = np.full(n, np.nan)
-        if ok.any():
-            res = solve_batch(mapping, Nucleus(Z, N), cfg)
-            for k in obs_names:
-                obs[k][ok] = getattr(res, k)
-            converged[ok] = res.converged
-            solver_reason[ok] = [SolverStatus(int(s)).message for s in res.status]
-            iterations[ok] = res.iterations
-            seconds[ok] = res.seconds / max(len(res), 1)
-        label, reason = label_nucleus(
-            ok, inv_reason, converged, solver_reason, obs["binding_energy"], b_exp, task.threshold
-        )
-        per_nuc.append(
-            {**obs, "label": label, "reason": reason, "iterations": iterations, "solve_seconds": seconds}
-        )
     cols: dict[str, np.ndarray] = {
         "sample_id": np.repeat(np.arange(task.start, task.start + n, dtype=np.int64), n_nuc)
     }
     for k in NMP_NAMES:
-        cols[k] = np.repeat(nmp[k], n_nuc)
+        cols[k] = np.repeat(drawn.nmp[k], n_nuc)
     for k in COUPLING_NAMES:
-        cols[k] = np.repeat(np.asarray(inv.couplings[k], dtype=float), n_nuc)
+        cols[k] = np.repeat(np.asarray(drawn.inv.couplings[k], dtype=float), n_nuc)
     cols["Z"] = np.tile(np.array([z for z, _ in task.nuclei], dtype=np.int16), n)
     cols["N"] = np.tile(np.array([nn for _, nn in task.nuclei], dtype=np.int16), n)
     cols["nucleus"] = np.tile(np.array([Nucleus(z, nn).name for z, nn in task.nuclei], dtype=object), n)
-    for k in per_nuc[0]:
-        cols[k] = np.stack([d[k] for d in per_nuc], axis=1).reshape(-1)  # (n, n_nuc) row-major
+    for k in per_nucleus[0]:
+        cols[k] = np.stack([d[k] for d in per_nucleus], axis=1).reshape(-1)  # (n, n_nuc) row-major
     cols["_code"] = code_fingerprint()
     return cols
 
 
-def _chunk_key(task: ChunkTask) -> str:
-    """Dask key of a chunk task (unique per driver process)."""
-    return f"nucleiml-chunk-{task.chunk}-{os.getpid()}"
+def solve_chunks(tasks: Sequence[ChunkTask]) -> list[dict[str, np.ndarray]]:
+    """Rows of several chunks of one dataset (see :func:`solve_chunk`), solved with one solver call per
+    nucleus for all of them: the solver's few slow members then run together instead of alone in each
+    chunk. Every column equals :func:`solve_chunk`'s bit for bit, except ``solve_seconds`` (the call's
+    average per member).
+
+    Raises
+    ------
+    DatasetError
+        If ``tasks`` is empty or its chunks differ in anything but their extent.
+    """
+    from ..solver import SolverConfig
+
+    tasks = list(tasks)
+    if not tasks:
+        raise DatasetError("solve_chunks needs at least one ChunkTask")
+    shared = [replace(t, chunk=0, start=0, n=0) for t in tasks]
+    if any(s != shared[0] for s in shared):
+        raise DatasetError(
+            "solve_chunks: the chunks must come from one dataset (same seed, prior, nuclei, solver)"
+        )
+    first = tasks[0]
+    drawn = [_draw(t) for t in tasks]
+    cfg = SolverConfig(**first.solver)
+    masses = Prior.from_dict(first.prior).masses
+    per_chunk: list[list[dict]] = [[] for _ in tasks]
+    for (Z, N), b_exp in zip(first.nuclei, first.b_exp, strict=True):
+        solved = _solve_nucleus(drawn, Nucleus(Z, N), cfg, masses)
+        for cols, task, d, s in zip(per_chunk, tasks, drawn, solved, strict=True):
+            cols.append(_nucleus_columns(task, d, s, b_exp))
+    return [_chunk_columns(t, d, p) for t, d, p in zip(tasks, drawn, per_chunk, strict=True)]
+
+
+def solve_chunk(task: ChunkTask) -> dict[str, np.ndarray]:
+    """Rows of one chunk as a dict of numpy arrays (dataset columns), sample-major, nuclei in task order;
+    key ``"_code"`` holds the :func:`code_fingerprint` of the worker that computed them."""
+    return solve_chunks([task])[0]
+
+
+GROUP_SAMPLES = 1000
+"""Consecutive chunks to compute are sent to a worker together, up to this many samples (about 380 members
+with physical couplings on the default prior), and solved with one solver call per nucleus
+(:func:`solve_chunks`); each chunk is still written as its own part."""
+
+GROUPS_PER_SLOT = 2
+"""...but chunks are grouped less where that would leave fewer than this many groups per task slot of the
+executor, so that the work stays spread over the workers to the end."""
+
+
+def _group_tasks(todo: list[ChunkTask], chunk_size: int, capacity: int) -> list[tuple[ChunkTask, ...]]:
+    """``todo`` cut into runs of consecutive tasks, the work units sent to the executor."""
+    size = max(1, min(GROUP_SAMPLES // chunk_size, math.ceil(len(todo) / (GROUPS_PER_SLOT * capacity))))
+    return [tuple(todo[i : i + size]) for i in range(0, len(todo), size)]
+
+
+def _group_key(group: tuple[ChunkTask, ...]) -> str:
+    """Dask key of a group of chunk tasks (unique per driver process)."""
+    return f"nucleiml-chunks-{group[0].chunk}-{group[-1].chunk}-{os.getpid()}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -431,8 +535,8 @@ class _CardWriter:
 def _run_chunks(
     executor, plan: _Plan, req: _Request, tally: _Tally, writer: _CardWriter, progress, bar_class
 ) -> None:
-    """Compute the chunks of ``plan.todo`` on ``executor``, at most its capacity at a time, writing each part
-    and the card as it arrives (``tally`` is updated in place); an interruption recounts the parts on disk
+    """Compute the chunks of ``plan.todo`` on ``executor`` in groups (:func:`_group_tasks`), at most its
+    capacity at a time, writing each part and the card as its group arrives (``tally`` is updated in place); an interruption recounts the parts on disk
     before it propagates. ``bar_class``: tqdm's bar class when ``progress`` is True."""
     bar = None
     aborted = True
@@ -443,23 +547,24 @@ def _run_chunks(
             )
             bar.set_description(f"{req.root.name}: {len(req.nuclei)} nuclei")
         pending: dict = {}
-        queue = iter(plan.todo)
-        for task in queue:
-            pending[executor.submit(solve_chunk, task, key=_chunk_key(task))] = task
+        queue = iter(_group_tasks(plan.todo, req.chunk_size, executor.capacity))
+        for group in queue:
+            pending[executor.submit(solve_chunks, group, key=_group_key(group))] = group
             if len(pending) >= executor.capacity:
                 break
         while pending:
             for fut in executor.wait_any(pending):
-                task = pending.pop(fut)
-                _store_part(req, task, fut.result(), tally)
+                group = pending.pop(fut)
+                for task, cols in zip(group, fut.result(), strict=True):
+                    _store_part(req, task, cols, tally)
                 writer.save(tally, complete=False)
                 if bar is not None:
-                    bar.update(task.n)
+                    bar.update(sum(task.n for task in group))
                 elif callable(progress):
                     progress(tally.done, req.samples)
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending[executor.submit(solve_chunk, nxt, key=_chunk_key(nxt))] = nxt
+                    pending[executor.submit(solve_chunks, nxt, key=_group_key(nxt))] = nxt
         aborted = False
     finally:
         if bar is not None:
