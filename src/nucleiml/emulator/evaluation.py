@@ -66,37 +66,60 @@ def evaluate_rows(em, rows, *, unseen: bool = False, summary_only: bool = False)
     ``summary_only``: JSON-ready numbers only; otherwise ``arrays`` holds per-row truth and predictions
     for the figures.
     """
-    present = rows.nuclei
-    nuclei = [n for n in present if (n in em.nuclei) != unseen]
+    nuclei = [n for n in rows.nuclei if (n in em.nuclei) != unseen]
     sub, label, probs, raw, net_label = _predict_all(em, rows, nuclei, allow_unseen=unseen)
     true = sub.label
+    conv = true == "convergent"
+    tol = {k: TARGETS[f"{k}_unseen" if unseen else k] for k in _OBS}
     result: dict = {"rows": len(sub), "nuclei": nuclei, "unseen": unseen}
-    result["classification"] = classification_scores(true, label, em.class_names)
+    result.update(_classification(em.class_names, sub.nucleus, true, label, net_label, nuclei))
+    result["regression"] = _regression(sub, raw, conv, nuclei, tol)
+    result["checks"] = _checks(result["classification"], result["regression"], nuclei, tol, unseen)
+    result["nc_b_threshold_tradeoff"] = _nc_b_tradeoff(true, label, probs)
+    if not summary_only:
+        result["arrays"] = {
+            "nucleus": sub.nucleus,
+            "true_label": true,
+            "label": label,
+            "probabilities": probs,
+            "convergent": conv,
+            **{f"{k}_true": getattr(sub, k) for k in _OBS},
+            **{f"{k}_pred": raw[k] for k in _OBS},
+        }
+    return result
+
+
+def _classification(class_names, nucleus, true, label, net_label, nuclei) -> dict:
+    """Scores of the labels overall, of the classifier network alone (where exact rules override it) and
+    per nucleus (accuracy and recall)."""
+    out = {"classification": classification_scores(true, label, class_names)}
     if net_label is not None:
-        result["classification_network_only"] = classification_scores(
-            true, net_label.astype(str), em.class_names
-        )
-    result["classification_by_nucleus"] = {}
+        out["classification_network_only"] = classification_scores(true, net_label.astype(str), class_names)
+    out["classification_by_nucleus"] = {}
     for nuc in nuclei:
-        m = sub.nucleus == nuc
-        s = classification_scores(true[m], label[m], em.class_names)
-        result["classification_by_nucleus"][nuc] = {
+        m = nucleus == nuc
+        s = classification_scores(true[m], label[m], class_names)
+        out["classification_by_nucleus"][nuc] = {
             "accuracy": s["accuracy"],
             "recall": {c: v["recall"] for c, v in s["per_class"].items()},
         }
-    conv = true == "convergent"
-    tol = {k: TARGETS[f"{k}_unseen" if unseen else k] for k in _OBS}
+    return out
+
+
+def _regression(sub, raw, conv, nuclei, tol) -> dict:
+    """Deviation summaries of the regressors on the convergent rows, per nucleus and over all."""
     reg: dict = {}
-    devs: dict = {}
     for k in _OBS:
         reg[k] = {}
-        devs[k] = deviation(getattr(sub, k)[conv], raw[k][conv])
+        devs = deviation(getattr(sub, k)[conv], raw[k][conv])
         for nuc in nuclei:
-            m = sub.nucleus[conv] == nuc
-            reg[k][nuc] = deviation_summary(devs[k][m], tol[k])
-        reg[k]["all"] = deviation_summary(devs[k], tol[k])
-    result["regression"] = reg
-    cls = result["classification"]
+            reg[k][nuc] = deviation_summary(devs[sub.nucleus[conv] == nuc], tol[k])
+        reg[k]["all"] = deviation_summary(devs, tol[k])
+    return reg
+
+
+def _checks(cls: dict, reg: dict, nuclei, tol, unseen: bool) -> dict:
+    """The issue's targets, each with its value and pass flag (accuracy and recall on training nuclei only)."""
     recalls = {c: v["recall"] for c, v in cls["per_class"].items() if v["support"] > 0}
     checks = {}
     if not unseen:
@@ -117,36 +140,31 @@ def evaluate_rows(em, rows, *, unseen: bool = False, summary_only: bool = False)
             "target": f"95 % within +-{100 * tol[k]:g} % for every nucleus",
             "pass": bool(per) and all(v <= tol[k] for v in per.values()),
         }
-    result["checks"] = checks
-    # the trade-off behind Emulator.nc_b_threshold: label nc_b wherever P(nc_b) >= t
-    tradeoff = []
-    is_b = true == "nc_b"
-    is_c = true == "nc_c"
+    return checks
 
-    def share(mask, values, what):
-        return float(np.mean(values[mask] == what)) if mask.any() else float("nan")
 
-    for t in (0.5, 0.3, 0.2, 0.1, 0.05):
+TRADEOFF_THRESHOLDS = (0.5, 0.3, 0.2, 0.1, 0.05)
+"""Thresholds t on P(nc_b) of the trade-off table (label nc_b wherever P(nc_b) >= t)."""
+
+
+def _share(mask, values, what) -> float:
+    return float(np.mean(values[mask] == what)) if mask.any() else float("nan")
+
+
+def _nc_b_tradeoff(true, label, probs) -> list[dict]:
+    """The trade-off behind ``Emulator.nc_b_threshold``: recall and precision when nc_b is labelled
+    wherever P(nc_b) >= t, for each t of :data:`TRADEOFF_THRESHOLDS`."""
+    rows = []
+    for t in TRADEOFF_THRESHOLDS:
         lab = np.where(probs[:, 2] >= t, "nc_b", label)
-        tradeoff.append(
+        rows.append(
             {
                 "threshold": t,
-                "nc_b_recall": share(is_b, lab, "nc_b"),
-                "nc_b_precision": share(lab == "nc_b", true, "nc_b"),
-                "nc_c_recall": share(is_c, lab, "nc_c"),
-                "convergent_recall": share(conv, lab, "convergent"),
+                "nc_b_recall": _share(true == "nc_b", lab, "nc_b"),
+                "nc_b_precision": _share(lab == "nc_b", true, "nc_b"),
+                "nc_c_recall": _share(true == "nc_c", lab, "nc_c"),
+                "convergent_recall": _share(true == "convergent", lab, "convergent"),
                 "accuracy": float(np.mean(lab == true)) if true.size else float("nan"),
             }
         )
-    result["nc_b_threshold_tradeoff"] = tradeoff
-    if not summary_only:
-        result["arrays"] = {
-            "nucleus": sub.nucleus,
-            "true_label": true,
-            "label": label,
-            "probabilities": probs,
-            "convergent": conv,
-            **{f"{k}_true": getattr(sub, k) for k in _OBS},
-            **{f"{k}_pred": raw[k] for k in _OBS},
-        }
-    return result
+    return rows
