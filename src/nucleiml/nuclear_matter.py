@@ -61,7 +61,15 @@ from .eos import (
     scalar_energy_density,
     symmetric_fermi_momentum,
 )
-from .parameters import COUPLING_NAMES, NMP, NMP_NAMES, Couplings, ParameterError, check_array_ranges
+from .parameters import (
+    COUPLING_NAMES,
+    NMP,
+    NMP_NAMES,
+    Couplings,
+    ParameterError,
+    as_nmp_matrix,
+    check_array_ranges,
+)
 
 __all__ = [
     "CouplingsArrays",
@@ -491,26 +499,10 @@ class CouplingsResult:
 
 
 def _as_nmp_columns(table) -> dict:
-    """Accept a dict of arrays keyed by NMP names, a sequence of NMP objects or an (n, 7) array."""
-    if isinstance(table, dict):
-        missing = [k for k in NMP_NAMES if k not in table]
-        if missing:
-            raise ParameterError(f"NMP table lacks column(s) {missing}; need {list(NMP_NAMES)}")
-        cols = {k: np.atleast_1d(np.asarray(table[k], dtype=float)) for k in NMP_NAMES}
-    elif isinstance(table, NMP):
-        cols = {k: np.atleast_1d(float(getattr(table, k))) for k in NMP_NAMES}
-    elif len(table) > 0 and isinstance(table[0], NMP):
-        cols = {k: np.array([getattr(t, k) for t in table], dtype=float) for k in NMP_NAMES}
-    else:
-        arr = np.asarray(table, dtype=float)
-        if arr.ndim != 2 or arr.shape[1] != 7:
-            raise ParameterError(
-                f"NMP array must have shape (n, 7) in the order {NMP_NAMES}, got {arr.shape}"
-            )
-        cols = {k: arr[:, i] for i, k in enumerate(NMP_NAMES)}
-    n = {v.shape for v in cols.values()}
-    if len(n) != 1:
-        raise ParameterError(f"NMP columns have different shapes: {n}")
+    """NMP columns (contiguous (n,) float arrays) of anything :func:`~nucleiml.parameters.as_nmp_matrix`
+    accepts, each checked against the NMP ranges."""
+    arr = as_nmp_matrix(table)
+    cols = {k: np.ascontiguousarray(arr[:, i]) for i, k in enumerate(NMP_NAMES)}
     check_array_ranges(cols, NMP.RANGES, NMP_NAMES)
     return cols
 

@@ -26,7 +26,7 @@ Binding energy and charge radius come from two regressors; they are NaN where th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -36,7 +36,7 @@ import numpy as np
 
 from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
-from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError
+from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, as_nmp_matrix
 from .features import (
     COUPLING_FEATURES,
     Scaler,
@@ -58,55 +58,6 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 """Where the shipped default model lives inside the package (``nucleiml/data/emulator/``)."""
 
 _OUT_OF_DOMAIN = ("flag", "raise")
-
-
-def as_nmp_matrix(nmp) -> np.ndarray:
-    """NMP rows as an (n, 7) float64 array in the order ``rho0, E0, K0, Q0, mstar, J0, L0``.
-
-    Accepts an (n, 7) array (or one row of 7), a mapping of equal-length arrays keyed by the NMP names
-    (other keys are ignored), an :class:`~nucleiml.NMP` or a sequence of them. Raises
-    :class:`~nucleiml.ParameterError` for a wrong shape, missing names, non-numbers, NaN or infinities.
-    """
-    if isinstance(nmp, NMP):
-        return np.array([[getattr(nmp, k) for k in NMP_NAMES]], dtype=np.float64)
-    if isinstance(nmp, Mapping):
-        missing = [k for k in NMP_NAMES if k not in nmp]
-        if missing:
-            raise ParameterError(
-                f"NMP mapping lacks {', '.join(missing)}; need all of {', '.join(NMP_NAMES)}"
-            )
-        try:
-            cols = [np.atleast_1d(np.asarray(nmp[k], dtype=np.float64)) for k in NMP_NAMES]
-        except (TypeError, ValueError):
-            raise ParameterError("NMP mapping values must be real numbers or 1-D arrays of them") from None
-        shapes = {c.shape for c in cols}
-        if len(shapes) != 1 or cols[0].ndim != 1:
-            raise ParameterError(
-                "NMP mapping values must be 1-D arrays of one length, got shapes "
-                + ", ".join(f"{k} {c.shape}" for k, c in zip(NMP_NAMES, cols))
-            )
-        arr = np.stack(cols, axis=1)
-    elif isinstance(nmp, Sequence) and len(nmp) > 0 and all(isinstance(v, NMP) for v in nmp):
-        arr = np.array([[getattr(v, k) for k in NMP_NAMES] for v in nmp], dtype=np.float64)
-    else:
-        try:
-            arr = np.asarray(nmp, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ParameterError(
-                f"nmp must be an (n, 7) array in the order {', '.join(NMP_NAMES)}, a mapping of arrays or NMP "
-                f"objects; got {type(nmp).__name__}"
-            ) from None
-        if arr.ndim == 1 and arr.shape[0] == 7:
-            arr = arr[None, :]
-        if arr.ndim != 2 or arr.shape[1] != 7:
-            raise ParameterError(
-                f"nmp array must have shape (n, 7) with columns {', '.join(NMP_NAMES)}, got shape {arr.shape}"
-            )
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ParameterError(f"{NMP_NAMES[j]}[{i}] = {float(arr[i, j])!r} is not a finite number")
-    return arr
 
 
 class Inversion(NamedTuple):
