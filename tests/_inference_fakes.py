@@ -1,10 +1,9 @@
 """Test doubles for the inference tests: a small analytic emulator with the interface of
-``nucleiml.emulator.Emulator`` (the real one is built elsewhere and not imported here)."""
+``nucleiml.emulator.Emulator``, fast and exactly known, standing in for a trained model."""
 
 from __future__ import annotations
 
 import importlib
-import sys
 import types
 
 import numpy as np
@@ -92,12 +91,6 @@ class InvertingEmulator(FakeEmulator):
 
 
 def install_emulator_loader(monkeypatch, load):
-    """Make ``nucleiml.emulator.Emulator.load`` call ``load(path)``: patched on the real module when it can be
-    imported (its other commands stay intact), else provided by a stand-in module."""
-    try:
-        module = importlib.import_module("nucleiml.emulator")
-    except ImportError:
-        module = types.ModuleType("nucleiml.emulator")
-        module.Emulator = type("Emulator", (), {})
-        monkeypatch.setitem(sys.modules, "nucleiml.emulator", module)
-    monkeypatch.setattr(module.Emulator, "load", staticmethod(load), raising=False)
+    """Make ``nucleiml.emulator.Emulator.load`` call ``load(path)`` (its other methods stay intact)."""
+    module = importlib.import_module("nucleiml.emulator")
+    monkeypatch.setattr(module.Emulator, "load", staticmethod(load))

@@ -1,7 +1,5 @@
 """Likelihood against hand computation, the floor of non-convergent points, and the models behind it."""
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -221,12 +219,6 @@ def test_nml_model_refuses_uncovered_nuclei_and_wider_priors():
         ModelError, match=r"prior of K0, \[150, 320\], leaves the emulator's training domain \[180, 320\]"
     ):
         EmulatorModel(FakeEmulator(), ("40Ca",), prior_box=box)
-
-
-def test_nml_model_missing_emulator_module_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "nucleiml.emulator", None)  # import fails
-    with pytest.raises(ModelError, match=r"nml model needs the NucleiML emulator.*--model rmf"):
-        make_model(CFG)
 
 
 def test_nml_model_loads_through_the_emulator_interface(monkeypatch):

@@ -120,16 +120,10 @@ class EmulatorModel:
         Raises
         ------
         ModelError
-            If :mod:`nucleiml.emulator` (or its dependencies) cannot be imported, the emulator cannot be
-            loaded, or it does not cover the run's nuclei and prior.
+            If the emulator cannot be loaded, or it does not cover the run's nuclei and prior.
         """
-        try:
-            from ...emulator import Emulator
-        except ImportError as exc:
-            raise ModelError(
-                f"the nml model needs the NucleiML emulator (nucleiml.emulator), which cannot be imported "
-                f'({exc}); install the ml extra (pip install "nucleiml[ml,infer]") or use --model rmf'
-            ) from None
+        from ...emulator import Emulator  # here, not at the top: runs with the rmf model never load it
+
         path = config.model.emulator
         try:
             em = Emulator.load(path)
