@@ -197,6 +197,13 @@ COUPLING_INFO = MappingProxyType(
 """(unit, description) of each Lagrangian coupling and mass, in this package's conventions."""
 
 
+def described(name: str) -> str:
+    """``"description [unit]"`` of an NMP, coupling or mass name (the description alone if dimensionless),
+    from :data:`NMP_INFO` / :data:`COUPLING_INFO`."""
+    unit, description = NMP_INFO[name] if name in NMP_INFO else COUPLING_INFO[name]
+    return f"{description} [{unit}]" if unit else description
+
+
 def as_nmp_matrix(nmp) -> np.ndarray:
     """NMP rows as an (n, 7) float64 array in the order ``rho0, E0, K0, Q0, mstar, J0, L0``.
 

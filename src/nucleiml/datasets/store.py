@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import _extras
 from .._atomic import atomic_write, atomic_write_bytes
-from ..parameters import COUPLING_INFO, COUPLING_NAMES, NMP_INFO, NMP_NAMES
+from ..parameters import COUPLING_NAMES, NMP_NAMES, described
 
 __all__ = [
     "CARD_NAME",
@@ -53,15 +53,10 @@ _TMP_RE = re.compile(r"^\..+\.tmp$")
 OBSERVABLES = ("binding_energy", "charge_radius", "proton_radius", "neutron_radius")
 
 
-def _described(info: tuple[str, str]) -> str:
-    unit, description = info
-    return f"{description} [{unit}]" if unit else description
-
-
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("sample_id", "int64", "index of the NMP sample (chunk * chunk_size + position in the chunk)"),
-    *((n, "float64", f"sampled {_described(NMP_INFO[n])}") for n in NMP_NAMES),
-    *((n, "float64", f"{_described(COUPLING_INFO[n])} from the NMPs; NaN for nc_a") for n in COUPLING_NAMES),
+    *((n, "float64", f"sampled {described(n)}") for n in NMP_NAMES),
+    *((n, "float64", f"{described(n)} from the NMPs; NaN for nc_a") for n in COUPLING_NAMES),
     ("Z", "int16", "proton number"),
     ("N", "int16", "neutron number"),
     ("nucleus", "string", "nucleus name, e.g. 208Pb"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .._argtypes import integer, real
-from ..parameters import NMP, NMP_INFO, NMP_NAMES, ParameterError
+from ..parameters import NMP, NMP_NAMES, ParameterError, described
 from .metrics import finite_json
 
 __all__ = [
@@ -25,12 +25,6 @@ __all__ = [
     "run_train",
     "run_tune",
 ]
-
-
-def _nmp_help(name: str) -> str:
-    """``--name`` help from the one table of NMP units and descriptions (:data:`nucleiml.parameters.NMP_INFO`)."""
-    unit, description = NMP_INFO[name]
-    return f"{description} [{unit}]" if unit else description
 
 
 # ----------------------------------------------------------------------------------------------- train
@@ -231,7 +225,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("nuclear-matter parameters (one set; or --file)")
     for name in NMP_NAMES:
-        group.add_argument(f"--{name}", type=real(f"--{name}"), metavar="X", help=_nmp_help(name))
+        group.add_argument(f"--{name}", type=real(f"--{name}"), metavar="X", help=described(name))
     parser.add_argument("--file", metavar="FILE", help="CSV (header with the NMP names) or .npy (n, 7)")
     parser.add_argument(
         "--out", metavar="CSV", help="write the predictions to a CSV file instead of printing them"
