@@ -88,10 +88,10 @@ class _Solved(NamedTuple):
     seconds_per_member: float
 
 
-def _draw(task: ChunkTask) -> _Drawn:
+def _draw(task: ChunkTask, prior: Prior) -> _Drawn:
+    """The chunk's samples from ``prior`` (the task's, parsed once per group) and their inversion."""
     from ..nuclear_matter import couplings_from_nmp_array
 
-    prior = Prior.from_dict(task.prior)
     nmp = {
         k: v[: task.n]
         for k, v in prior.sample(task.chunk_size, chunk_generator(task.seed, task.chunk)).items()
@@ -195,12 +195,12 @@ def solve_chunks(tasks: Sequence[ChunkTask]) -> list[dict[str, np.ndarray]]:
             "solve_chunks: the chunks must come from one dataset (same seed, prior, nuclei, solver)"
         )
     first = tasks[0]
-    drawn = [_draw(t) for t in tasks]
+    prior = Prior.from_dict(first.prior)
+    drawn = [_draw(t, prior) for t in tasks]
     cfg = SolverConfig(**first.solver)
-    masses = Prior.from_dict(first.prior).masses
     per_chunk: list[list[dict]] = [[] for _ in tasks]
     for (Z, N), b_exp in zip(first.nuclei, first.b_exp, strict=True):
-        solved = _solve_nucleus(drawn, Nucleus(Z, N), cfg, masses)
+        solved = _solve_nucleus(drawn, Nucleus(Z, N), cfg, prior.masses)
         for cols, task, d, s in zip(per_chunk, tasks, drawn, solved, strict=True):
             cols.append(_nucleus_columns(task, d, s, b_exp))
     return [_chunk_columns(t, d, p) for t, d, p in zip(tasks, drawn, per_chunk, strict=True)]

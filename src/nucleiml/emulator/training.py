@@ -520,6 +520,7 @@ def _metadata(preset: Preset, data: _TrainingData, trained: list[_Trained], seed
         "prior_box": {k: [float(prior["nmp"][k]["low"]), float(prior["nmp"][k]["high"])] for k in NMP_NAMES},
         "masses": {k: float(v) for k, v in prior["masses"].items()},
         "nc_c_threshold": float(card.get("nc_c_threshold", 0.2)),
+        # the regressors first, then the classifier: the key order model.json has always had
         "networks": {t.name: t.meta for t in sorted(trained, key=lambda t: t.name == "classifier")},
         "package_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
