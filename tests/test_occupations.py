@@ -1,0 +1,93 @@
+"""Occupations of single-particle levels: particle-number conservation, the sharp limit, and the fast
+chemical-potential search giving bit for bit the plain bisection's result."""
+
+import numpy as np
+import pytest
+
+from nucleiml.solver import occupations as occ_mod
+from nucleiml.solver.occupations import occupations, sharp_occupations
+
+
+def _levels(rng, n_rows, n_levels, crossings=False):
+    """Level schemes (energies in fm^-1, like the kernel's) with degeneracies 2j + 1."""
+    deg = rng.choice([2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0], size=n_levels)
+    e = np.sort(rng.uniform(-0.3, 0.05, size=(n_rows, n_levels)), axis=1)
+    if crossings:  # pairs of levels a hair apart at many places, as at a level crossing
+        k = e[:, 1::4].shape[1]
+        e[:, 1::4] = e[:, ::4][:, :k] + rng.normal(0.0, 1e-6, size=(n_rows, k))
+    n = rng.integers(1, int(deg.sum()), size=n_rows)
+    return e, deg, n
+
+
+def _plain(e, deg, n, T):
+    lo, hi = occ_mod._bracket_mu(e, deg, n, T)
+    budget = np.full(lo.size, occ_mod.MU_BISECTIONS)
+    lo, hi = occ_mod._bisect_plain(e, deg, n, T, lo, hi, budget)
+    return 0.5 * (lo + hi)
+
+
+@pytest.mark.parametrize("crossings", [False, True])
+@pytest.mark.parametrize("width", [1e-4, 1e-3, 2e-2])
+def test_fast_chemical_potential_is_the_plain_bisection_bit_for_bit(crossings, width):
+    rng = np.random.default_rng(7)
+    for n_rows in (1, 3, 40):  # scalar and array replay of the known steps
+        e, deg, n = _levels(rng, n_rows, 60, crossings)
+        T = np.full((n_rows, 1), width)
+        T[::2] *= 0.37  # members of one call at different widths
+        lo, hi = occ_mod._bracket_mu(e, deg, n, T)
+        fast = occ_mod._bisect_mu(e, deg, n, T, lo, hi)
+        assert np.array_equal(fast, _plain(e, deg, n, T))
+
+
+def test_unphysical_levels_give_the_plain_result_too():
+    rng = np.random.default_rng(3)
+    e, deg, n = _levels(rng, 12, 30)
+    e[2] = np.nan
+    e[5, 7] = np.nan
+    T = np.full((12, 1), 1e-3)
+    lo, hi = occ_mod._bracket_mu(e, deg, n, T)
+    fast = occ_mod._bisect_mu(e, deg, n, T, lo, hi)
+    assert np.array_equal(fast, _plain(e, deg, n, T), equal_nan=True)
+
+
+def test_particle_number_is_exact_and_occupations_lie_in_0_1():
+    rng = np.random.default_rng(11)
+    e, deg, n = _levels(rng, 50, 80, crossings=True)
+    v = occupations(e, deg, n, 2e-3)
+    assert np.all((v >= 0.0) & (v <= 1.0))
+    np.testing.assert_allclose((v * deg).sum(axis=1), n, rtol=1e-12)
+
+
+def test_narrow_width_gives_the_sharp_filling():
+    # levels 1 MeV apart (0.005 fm^-1), width 1e-3 MeV: the Fermi-Dirac tails vanish
+    e = np.arange(12)[None, :] * 0.005 + np.zeros((3, 1))
+    deg = np.array([2.0, 4.0, 2.0, 6.0, 4.0, 2.0, 8.0, 6.0, 4.0, 2.0, 10.0, 8.0])
+    n = np.array([8, 11, 20])  # a closed shell, a partly filled level, another one
+    sharp = sharp_occupations(e, deg, n)
+    np.testing.assert_allclose(occupations(e, deg, n, 5e-6), sharp, atol=1e-12)
+    assert sharp[1, 3] == pytest.approx(3.0 / 6.0)  # 11 = 2 + 4 + 2 + 3 of 6: half filled
+
+
+def test_both_species_in_one_call_equal_separate_calls():
+    rng = np.random.default_rng(5)
+    e, deg, _ = _levels(rng, 8, 50)
+    T = np.full(4, 1.5e-3)
+    Z, N = 40, 62
+    together = occupations(e, deg, np.repeat([Z, N], 4), np.tile(T, 2))
+    assert np.array_equal(together[:4], occupations(e[:4], deg, Z, T))
+    assert np.array_equal(together[4:], occupations(e[4:], deg, N, T))
+
+
+def test_fast_search_counts_far_fewer_particle_numbers(monkeypatch):
+    rng = np.random.default_rng(13)
+    e, deg, n = _levels(rng, 20, 60, crossings=True)
+    T = np.full((20, 1), 1e-3)
+    lo, hi = occ_mod._bracket_mu(e, deg, n, T)
+    calls = []
+    real = occ_mod._count_into
+    monkeypatch.setattr(occ_mod, "_count_into", lambda *a: calls.append(1) or real(*a))
+    occ_mod._bisect_mu(e, deg, n, T, lo, hi)
+    fast = len(calls)
+    calls.clear()
+    _plain(e, deg, n, T)
+    assert fast < 0.5 * (len(calls) - 2)  # the plain search: ~40 counts (+2 for the bracket)
