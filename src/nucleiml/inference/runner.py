@@ -320,39 +320,11 @@ def compare(
     PosteriorError
         If a run directory holds no finished run.
     """
-    from .compare import GRID_POINTS, jsd_bootstrap, self_jsd
-
     if not isinstance(n_boot, int) or isinstance(n_boot, bool) or not 0 <= n_boot <= 100000:
         raise ValueError(f"n_boot must be an integer in [0, 100000], got {n_boot!r}")
     a, b = read_posterior(run_a), read_posterior(run_b)
-    rng = np.random.default_rng(seed)
-    per = {}
-    for i, name in enumerate(NMP_NAMES):
-        res = jsd_bootstrap(a.samples[:, i], b.samples[:, i], rng, n_boot=n_boot)
-        res["noise_floor_a"] = self_jsd(a.samples[:, i], rng)
-        res["noise_floor_b"] = self_jsd(b.samples[:, i], rng)
-        per[name] = res
-    wall_a = a.summary.get("wall_seconds")
-    wall_b = b.summary.get("wall_seconds")
-    ratio = wall_b / wall_a if wall_a and wall_b else None
-    result = {
-        "runs": {
-            "a": {"path": str(a.path), "model": a.summary.get("model", {}), "wall_seconds": wall_a},
-            "b": {"path": str(b.path), "model": b.summary.get("model", {}), "wall_seconds": wall_b},
-        },
-        "estimator": (
-            f"Jensen-Shannon divergence in bits (base 2, in [0, 1]) of the 1-D marginals of the equally "
-            f"weighted samples; densities by Gaussian KDE (Scott's bandwidth sigma n^-1/5, linear binning, "
-            f"{GRID_POINTS}-node common grid padded by 5 bandwidths); bootstrap over both sets with "
-            f"{n_boot} replicates (median, 16th-84th percentiles), seed {seed}; noise_floor_*: median JSD "
-            f"between random halves of one set"
-        ),
-        "jsd": {k: v["jsd"] for k, v in per.items()},
-        "max_jsd": max(v["jsd"] for v in per.values()),
-        "per_nmp": per,
-        "wall_time_ratio_b_over_a": ratio,
-        "samples": {"a": len(a.samples), "b": len(b.samples)},
-    }
+    per = _per_nmp_jsd(a.samples, b.samples, np.random.default_rng(seed), n_boot)
+    result = _comparison_record(a, b, per, n_boot, seed)
     result = finite_json(result)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -369,3 +341,42 @@ def compare(
             title="posterior of the NMPs",
         )
     return result
+
+
+def _per_nmp_jsd(samples_a: np.ndarray, samples_b: np.ndarray, rng: np.random.Generator, n_boot: int) -> dict:
+    """Bootstrap JSD (bits) of each NMP's 1-D marginals, with each set's own noise floor."""
+    from .compare import jsd_bootstrap, self_jsd
+
+    per = {}
+    for i, name in enumerate(NMP_NAMES):
+        res = jsd_bootstrap(samples_a[:, i], samples_b[:, i], rng, n_boot=n_boot)
+        res["noise_floor_a"] = self_jsd(samples_a[:, i], rng)
+        res["noise_floor_b"] = self_jsd(samples_b[:, i], rng)
+        per[name] = res
+    return per
+
+
+def _comparison_record(a, b, per: dict, n_boot: int, seed: int) -> dict[str, Any]:
+    """The content of ``jsd.json``: the two runs, the estimator, the JSDs and the wall-time ratio."""
+    from .compare import GRID_POINTS
+
+    wall_a = a.summary.get("wall_seconds")
+    wall_b = b.summary.get("wall_seconds")
+    return {
+        "runs": {
+            "a": {"path": str(a.path), "model": a.summary.get("model", {}), "wall_seconds": wall_a},
+            "b": {"path": str(b.path), "model": b.summary.get("model", {}), "wall_seconds": wall_b},
+        },
+        "estimator": (
+            f"Jensen-Shannon divergence in bits (base 2, in [0, 1]) of the 1-D marginals of the equally "
+            f"weighted samples; densities by Gaussian KDE (Scott's bandwidth sigma n^-1/5, linear binning, "
+            f"{GRID_POINTS}-node common grid padded by 5 bandwidths); bootstrap over both sets with "
+            f"{n_boot} replicates (median, 16th-84th percentiles), seed {seed}; noise_floor_*: median JSD "
+            f"between random halves of one set"
+        ),
+        "jsd": {k: v["jsd"] for k, v in per.items()},
+        "max_jsd": max(v["jsd"] for v in per.values()),
+        "per_nmp": per,
+        "wall_time_ratio_b_over_a": wall_b / wall_a if wall_a and wall_b else None,
+        "samples": {"a": len(a.samples), "b": len(b.samples)},
+    }
