@@ -22,7 +22,7 @@ def _levels(rng, n_rows, n_levels, crossings=False):
 def _plain(e, deg, n, T):
     lo, hi = occ_mod._bracket_mu(e, deg, n, T)
     budget = np.full(lo.size, occ_mod.MU_BISECTIONS)
-    lo, hi = occ_mod._bisect_plain(e, deg, n, T, lo, hi, budget)
+    lo, hi = occ_mod._bisect_plain(e, deg, n, occ_mod.NUMBER_TOL * n, T, lo, hi, budget)
     return 0.5 * (lo + hi)
 
 

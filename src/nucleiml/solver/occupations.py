@@ -139,6 +139,7 @@ def _bisect_mu(energies, degeneracy, n_particles, T, lo, hi):
             energies[todo],
             degeneracy,
             n_particles[todo],
+            number_tol[todo],
             T[todo],
             lo[todo],
             hi[todo],
@@ -147,26 +148,26 @@ def _bisect_mu(energies, degeneracy, n_particles, T, lo, hi):
     return 0.5 * (lo + hi)
 
 
-def _bisect_plain(energies, degeneracy, n_particles, T, lo, hi, budget):
+def _bisect_plain(energies, degeneracy, n_particles, number_tol, T, lo, hi, budget):
     """The plain bisection: final brackets (lo, hi) of each member after at most ``budget`` (B,) steps.
 
     A step halves [lo, hi] at mu = (lo + hi) / 2; a member stops at the step where the bracket is below
-    ``MU_STEP_TOL`` or its particle number at mu is exact to ``NUMBER_TOL`` (relative).
+    ``MU_STEP_TOL`` or its particle number at mu is within ``number_tol`` (B,) of ``n_particles``.
     Only the members still bisecting are carried, in compact arrays, and each step reuses one work
     array (:func:`_count_into`), because at small batch sizes the cost is the per-call overhead."""
     lo_out, hi_out = lo.copy(), hi.copy()
     live = np.arange(lo.size)
-    lo, hi, e, t, n, budget = lo.copy(), hi.copy(), energies, T, n_particles, budget
+    lo, hi, e, t, n, tol = lo.copy(), hi.copy(), energies, T, n_particles, number_tol
     work = np.empty_like(e)
     for step in range(int(budget.max(initial=0))):
         mu = 0.5 * (lo + hi)
         count = _count_into(work, e, degeneracy, mu, t)
-        go = (step < budget) & (hi - lo >= MU_STEP_TOL) & (np.abs(count - n) > NUMBER_TOL * n)
+        go = (step < budget) & (hi - lo >= MU_STEP_TOL) & (np.abs(count - n) > tol)
         if not go.all():  # members done: record their bracket, carry on with the rest
             done = ~go
             lo_out[live[done]], hi_out[live[done]] = lo[done], hi[done]
             live, lo, hi, mu, count = live[go], lo[go], hi[go], mu[go], count[go]
-            e, t, n, budget = e[go], t[go], n[go], budget[go]
+            e, t, n, tol, budget = e[go], t[go], n[go], tol[go], budget[go]
             work = work[: live.size]
             if live.size == 0:
                 break
