@@ -172,6 +172,40 @@ def _couplings_from_args(args: argparse.Namespace) -> tuple[Couplings, str]:
     return Couplings(**{n: getattr(args, n) for n in given}), "explicit couplings"
 
 
+def _nmp_from_args(args: argparse.Namespace) -> NMP | None:
+    """The seven NMPs given on the command line, or None if none was; an error if only some were or
+    couplings were given as well."""
+    given = [n for n in NMP_NAMES if getattr(args, n, None) is not None]
+    if not given:
+        return None
+    clash = [n for n in COUPLING_NAMES if getattr(args, n) is not None]
+    if args.preset is not None or clash:
+        what = "--preset" if args.preset is not None else ", ".join(map(_flag, clash))
+        raise ParameterError(
+            f"give either couplings or nuclear-matter parameters, not both ({what} with --{given[0]})"
+        )
+    missing = [n for n in NMP_NAMES if n not in given]
+    if missing:
+        raise ParameterError(
+            f"missing nuclear-matter parameter(s) {', '.join('--' + n for n in missing)}: give all seven of "
+            f"{', '.join('--' + n for n in NMP_NAMES)}"
+        )
+    return NMP(**{n: getattr(args, n) for n in NMP_NAMES})
+
+
+def _couplings_of_nmp(args: argparse.Namespace, nmp: NMP) -> tuple[Couplings | None, str, str | None]:
+    """(couplings or None, a label, None or the reason there are no physical couplings) of ``nmp`` with the
+    masses given on the command line (defaults otherwise)."""
+    from . import nuclear_matter as nm
+
+    masses = {n: DEFAULT_MASSES[n] if getattr(args, n) is None else getattr(args, n) for n in MASS_NAMES}
+    result = nm.couplings_from_nmp(nmp, **masses)
+    if not result.ok:
+        return None, "no physical couplings", str(result.reason)
+    values = ", ".join(f"{n} {v:.6g}" for n, v in nmp.to_dict().items())
+    return result.couplings, f"the couplings of the NMPs given ({values})", None
+
+
 # --------------------------------------------------------------------------- nmp
 
 
@@ -205,18 +239,22 @@ def _run_nmp(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- couplings
 
 
-def _add_couplings_from_nmp_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("nuclear-matter parameters (all required)")
+def _add_nmp_options(group, required: bool) -> None:
+    """``--rho0 ... --L0`` (units and allowed ranges from :data:`NMP_INFO` and ``NMP.RANGES``)."""
     for name in NMP_NAMES:
         unit, desc = NMP_INFO[name]
         group.add_argument(
             f"--{name}",
             dest=name,
-            required=True,
+            required=required,
             type=_real(NMP, name, unit),
             metavar="X",
             help=f"{desc}, in {_range_text(NMP, name, unit)}",
         )
+
+
+def _add_couplings_from_nmp_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_nmp_options(parser.add_argument_group("nuclear-matter parameters (all required)"), required=True)
     masses = parser.add_argument_group("masses (optional)")
     for name in MASS_NAMES:
         unit, desc = COUPLING_INFO[name]
@@ -306,6 +344,14 @@ def _run_experiment(args: argparse.Namespace) -> int:
 
 def _add_solve_arguments(parser: argparse.ArgumentParser) -> None:
     _add_couplings_arguments(parser)
+    _add_nmp_options(
+        parser.add_argument_group(
+            "nuclear-matter parameters",
+            "or all seven of --rho0 --E0 --K0 --Q0 --mstar --J0 --L0 instead of couplings: the couplings are "
+            "those of the NMP -> couplings map (with the masses above, default or given)",
+        ),
+        required=False,
+    )
     parser.add_argument(
         "--nuclei",
         required=True,
@@ -324,9 +370,28 @@ def _run_solve(args: argparse.Namespace) -> int:
     from .nuclei import parse_nuclei
     from .solver import SolverConfig, solve
 
-    couplings, label = _couplings_from_args(args)
     nuclei = parse_nuclei(args.nuclei)
     config = SolverConfig(n_shells=args.shells)
+    nmp = _nmp_from_args(args)
+    if nmp is None:
+        couplings, label = _couplings_from_args(args)
+        source = {"couplings": label}
+    else:
+        couplings, label, reason = _couplings_of_nmp(args, nmp)
+        source = {
+            "couplings": label,
+            "nmp": nmp.to_dict(),
+            "derived_couplings": None if couplings is None else couplings.to_dict(),
+            "reason": reason,
+        }
+        if couplings is None:  # Non-convergent A: a result, not an input error
+            if args.json:
+                _print_json({**source, "results": []})
+            else:
+                print(
+                    f"no physical couplings for these nuclear-matter parameters (Non-convergent A): {reason}"
+                )
+            return EXIT_OK
     results = [solve(couplings, nuc, config) for nuc in nuclei]
     if args.json:
         payload = []
@@ -335,7 +400,7 @@ def _run_solve(args: argparse.Namespace) -> int:
             if args.levels:
                 d["levels"] = [dataclasses.asdict(lv) for lv in res.levels]
             payload.append(d)
-        _print_json({"couplings": label, "results": finite_json(payload)})
+        _print_json({**source, "results": finite_json(payload)})
         return EXIT_OK
     print(
         f"RMF ground states for {label} (B includes E_cm = -(3/4) 41 A^(-1/3) MeV; Rch^2 = Rp^2 + 0.64 fm^2)"
