@@ -1,7 +1,7 @@
 """Benchmark of the spherical RMF solver: milliseconds per solve per core, single and batched, near
 FSUGold2 and on draws from the default prior (non-convergence rate and cost per draw), in one run.
 
-Run:  python benchmarks/bench_solver.py [--batch 128] [--prior-draws 1500] [--pooled 384]
+Run:  python benchmarks/bench_solver.py [--batch 128] [--prior-draws 1500] [--pooled 384] [--rounds 3]
                                        [--out benchmarks/results/solver.json]
 
 BLAS and OpenMP are pinned to one thread so the figures are per core. Parameter sets are drawn around
@@ -129,6 +129,34 @@ def bench_pooled(name: str, prior: dict, members: int, rng: np.random.Generator,
     }
 
 
+def bench_paired(name: str, prior: dict, near: dict, batch: int, rounds: int) -> dict:
+    """The cost ratio measured in ``rounds`` back-to-back pairs (near-FSUGold2 sets, then the prior draws,
+    both in batches of ``batch``), so that both sides of each ratio see the same machine load: per-round
+    ratios, their median and range."""
+
+    def per_draw(cols: dict) -> float:
+        n = cols["g_sigma"].size
+        t = time.perf_counter()
+        for s in range(0, n, batch):
+            solve_batch({k: (v[s : s + batch] if np.ndim(v) else v) for k, v in cols.items()}, name)
+        return 1e3 * (time.perf_counter() - t) / n
+
+    near_ms, prior_ms = [], []
+    for _ in range(rounds):
+        near_ms.append(per_draw(near))
+        prior_ms.append(per_draw(prior))
+    ratios = np.array(prior_ms) / np.array(near_ms)
+    return {
+        "rounds": rounds,
+        "near_FSUGold2_ms_per_set": near_ms,
+        "prior_ms_per_draw": prior_ms,
+        "cost_ratios": ratios.tolist(),
+        "cost_ratio_median": float(np.median(ratios)),
+        "cost_ratio_min": float(ratios.min()),
+        "cost_ratio_max": float(ratios.max()),
+    }
+
+
 def prior_sets(n_draws: int, rng: np.random.Generator) -> dict:
     inv = couplings_from_nmp_array(default_prior().sample(n_draws, rng))
     cols = {k: v[inv.ok] for k, v in inv.couplings.items()}
@@ -151,6 +179,13 @@ def main() -> None:
         default=384,
         help="also time both kinds of draws in solver calls of this many members, as dataset generation "
         "makes them (groups of 1,000 samples, ~380 with physical couplings; 0: skip)",
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="also measure the cost ratio in this many back-to-back pairs of runs (near FSUGold2, then the "
+        "prior draws) and report the median and range (0: skip)",
     )
     ap.add_argument("--out", default="benchmarks/results/solver.json")
     args = ap.parse_args()
@@ -184,6 +219,8 @@ def main() -> None:
                 r["cost_ratio_to_near_FSUGold2"] = r["ms_per_draw_batched"] / near["ms_per_solve_batched"]
             if args.pooled:
                 r["pooled"] = bench_pooled(name, prior, args.pooled, rng, args.repeat)
+            if args.rounds:
+                r["paired"] = bench_paired(name, prior, cols, args.batch, args.rounds)
             report["default_prior"][name] = r
             print(
                 f"{name:>6}: default prior {r['ms_per_draw_batched']:8.2f} ms/draw  nc_b {r['nc_b_rate']:.3%}  "
@@ -191,6 +228,14 @@ def main() -> None:
                 f"{r['status_counts']}",
                 flush=True,
             )
+            if args.rounds:
+                q = r["paired"]
+                print(
+                    f"{name:>6}: {args.rounds} back-to-back rounds: cost ratio median {q['cost_ratio_median']:.2f} "
+                    f"(range {q['cost_ratio_min']:.2f}-{q['cost_ratio_max']:.2f}; per round "
+                    f"{', '.join(f'{x:.2f}' for x in q['cost_ratios'])})",
+                    flush=True,
+                )
             if args.pooled:
                 p = r["pooled"]
                 print(
