@@ -85,7 +85,10 @@ class SolverConfig:
     primary_iterations : iterations of the primary (original, fast) iteration before members it has not
         converged are solved again with the stabilized iteration (nuclear-matter start, semi-implicit meson
         self-interactions, guarded against wrong-sign fields) and, if that fails too, the annealed one
-        (occupations narrowed from 3 MeV); see :mod:`nucleiml.solver.scf`.
+        (occupations narrowed from 3 MeV); see :mod:`nucleiml.solver.scf`. 0: no primary phase, every
+        member starts in the stabilized iteration (faster on the default prior and near published sets, but
+        results differ from the primary's within the tolerance, and some wandering members land on another
+        configuration; see the README's solver section).
     tolerance : convergence threshold on the largest change of any field in one iteration, MeV.
     mixing : linear mixing fraction; history: Anderson history length (0 = plain linear mixing).
     coulomb : include the Coulomb field (False only for symmetry tests).
@@ -137,9 +140,9 @@ class SolverConfig:
             "an integer in [1, 100000]",
         )
         need(
-            isinstance(self.primary_iterations, int) and 1 <= self.primary_iterations <= 100000,
+            isinstance(self.primary_iterations, int) and 0 <= self.primary_iterations <= 100000,
             "primary_iterations",
-            "an integer in [1, 100000]",
+            "an integer in [0, 100000]",
         )
         need(finite(self.tolerance) and 1e-10 <= self.tolerance <= 1.0, "tolerance", "in [1e-10, 1] MeV")
         need(finite(self.mixing) and 0.0 < self.mixing <= 1.0, "mixing", "in (0, 1]")
@@ -406,19 +409,20 @@ def _phases(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: float, 
     converge, with the rest of each member's own ``max_iterations`` budget (batch-mates do not matter);
     a member's iterations are summed over its phases."""
     settings = _kernel_settings(cfg)
+    first, *rest = PHASES if cfg.primary_iterations else PHASES[1:]
     out = run_scf(
         basis,
         green,
         kc,
         nuc.Z,
         nuc.N,
-        max_iter=min(cfg.primary_iterations, cfg.max_iterations),
+        max_iter=min(cfg.primary_iterations, cfg.max_iterations) if first is PRIMARY else cfg.max_iterations,
         time_budget=_remaining(cfg, t0),
         l_max=l_max,
-        scheme=PRIMARY,
+        scheme=first,
         **settings,
     )
-    for scheme in PHASES[1:]:
+    for scheme in rest:
         retry = np.isin(out.status, RESTARTED)
         budget = cfg.max_iterations - out.iterations[retry]
         if not np.any(budget > 0):
