@@ -86,9 +86,10 @@ class SolverConfig:
         converged are solved again with the stabilized iteration (nuclear-matter start, semi-implicit meson
         self-interactions, guarded against wrong-sign fields) and, if that fails too, the annealed one
         (occupations narrowed from 3 MeV); see :mod:`nucleiml.solver.scf`. 0: no primary phase, every
-        member starts in the stabilized iteration (faster on the default prior and near published sets, but
-        results differ from the primary's within the tolerance, and some wandering members land on another
-        configuration; see the README's solver section).
+        member starts in the stabilized iteration: faster on the default prior and near published sets, but
+        results differ from the primary's within the tolerance, and some members the primary iteration
+        converges land on another self-consistent configuration (13 of 335 such 208Pb prior draws); see the
+        README's solver section.
     tolerance : convergence threshold on the largest change of any field in one iteration, MeV.
     mixing : linear mixing fraction; history: Anderson history length (0 = plain linear mixing).
     coulomb : include the Coulomb field (False only for symmetry tests).
@@ -407,7 +408,8 @@ def _phases(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: float, 
     """The primary iteration for ``min(primary_iterations, max_iterations)`` iterations, then the
     stabilized and the annealed one (:data:`PHASES`), each for the members the previous phases did not
     converge, with the rest of each member's own ``max_iterations`` budget (batch-mates do not matter);
-    a member's iterations are summed over its phases."""
+    a member's iterations are summed over its phases. With ``primary_iterations`` 0 the stabilized
+    iteration comes first, with the whole budget."""
     settings = _kernel_settings(cfg)
     first, *rest = PHASES if cfg.primary_iterations else PHASES[1:]
     out = run_scf(
