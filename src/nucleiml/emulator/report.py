@@ -37,7 +37,10 @@ _COLORS = [
     "tab:brown",
     "tab:pink",
     "tab:gray",
+    "tab:olive",
+    "tab:cyan",
 ]
+"""One colour per nucleus or model: the ten of matplotlib's tab10, so that the ten set2 nuclei are told apart."""
 
 
 def _rows(n: int) -> str:
@@ -168,7 +171,7 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
                 density=True,
                 histtype="step",
                 lw=1.3,
-                color=_COLORS[k % 8],
+                color=_COLORS[k % len(_COLORS)],
                 label=_nucleus_tex(n),
             )
         if dev.size:
@@ -202,7 +205,9 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
             d = dev[nuc == n]
             med = np.median(d)
             q = np.quantile(d, [0.025, 0.975])
-            ax.errorbar(k, med, yerr=[[med - q[0]], [q[1] - med]], fmt="o", color=_COLORS[k % 8], capsize=4)
+            ax.errorbar(
+                k, med, yerr=[[med - q[0]], [q[1] - med]], fmt="o", color=_COLORS[k % len(_COLORS)], capsize=4
+            )
         ax.axhspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} %")
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xticks(range(len(nuclei)), [_nucleus_tex(n) for n in nuclei])
@@ -289,7 +294,7 @@ def _fig_unseen(studies: dict, path: Path) -> str:
             if d.size == 0:
                 continue
             beyond = int(np.sum(np.abs(d) > span))
-            color = _COLORS[k % 8]
+            color = _COLORS[k % len(_COLORS)]
             shown = d[np.abs(d) <= span]
             entry = label + (f" ({_rows(beyond)} beyond the axis)" if beyond else "")
             if shown.size == 0:  # every row off the axis: only the legend entry and the median line
