@@ -81,7 +81,7 @@ class SolverConfig:
     oscillator_length : b in fm (None: hbar c / sqrt(M hbar omega), hbar omega = 41 A^(-1/3) MeV).
     grid_step : radial grid step in fm.
     box_padding : box radius beyond the outermost classical turning point sqrt(2 N_F + 3) b, in units of b.
-    max_iterations : iteration budget of the self-consistent loop (both phases together).
+    max_iterations : iteration budget of the self-consistent loop (all phases together).
     primary_iterations : iterations of the primary (original, fast) iteration before members it has not
         converged are solved again with the stabilized iteration (nuclear-matter start, semi-implicit meson
         self-interactions, guarded against wrong-sign fields) and, if that fails too, the annealed one
@@ -408,23 +408,23 @@ def _phases(basis, green, kc: dict, nuc: Nucleus, cfg: SolverConfig, t0: float, 
     """The primary iteration for ``min(primary_iterations, max_iterations)`` iterations, then the
     stabilized and the annealed one (:data:`PHASES`), each for the members the previous phases did not
     converge, with the rest of each member's own ``max_iterations`` budget (batch-mates do not matter);
-    a member's iterations are summed over its phases. With ``primary_iterations`` 0 the stabilized
-    iteration comes first, with the whole budget."""
+    a member's iterations are summed over its phases (with ``primary_iterations`` 0 the primary phase
+    leaves every member MAX_ITERATIONS after no iteration, so the stabilized one starts with the whole
+    budget)."""
     settings = _kernel_settings(cfg)
-    first, *rest = PHASES if cfg.primary_iterations else PHASES[1:]
     out = run_scf(
         basis,
         green,
         kc,
         nuc.Z,
         nuc.N,
-        max_iter=min(cfg.primary_iterations, cfg.max_iterations) if first is PRIMARY else cfg.max_iterations,
+        max_iter=min(cfg.primary_iterations, cfg.max_iterations),
         time_budget=_remaining(cfg, t0),
         l_max=l_max,
-        scheme=first,
+        scheme=PRIMARY,
         **settings,
     )
-    for scheme in rest:
+    for scheme in PHASES[1:]:
         retry = np.isin(out.status, RESTARTED)
         budget = cfg.max_iterations - out.iterations[retry]
         if not np.any(budget > 0):

@@ -41,6 +41,10 @@ TYPICAL_SCALAR_DEPTH = 0.38
 """A typical RMF scalar field depth S / M at the centre of a nucleus: the starting depth of the primary
 iteration and the fallback where uniform matter has no physical scalar field."""
 
+TYPICAL_VECTOR_DEPTH = 0.31
+"""A typical RMF vector field depth V / M at the centre of a nucleus: the starting depth of the primary
+iteration."""
+
 
 @dataclass(frozen=True)
 class SCFProblem:

@@ -23,6 +23,7 @@ from .fields import sine_matrix, yukawa_green
 from .fixed_point import (
     N_FIELDS,
     TYPICAL_SCALAR_DEPTH,
+    TYPICAL_VECTOR_DEPTH,
     MapResult,
     SCFProblem,
     _dirac_step,
@@ -90,14 +91,18 @@ def initial_fields(r: np.ndarray, Z: int, N: int, p: SCFProblem, from_matter: bo
     """Starting fields (fm^-1): Woods-Saxon profiles of radius 1.2 A^(1/3) fm and diffuseness 0.6 fm, and the
     Coulomb potential of a uniformly charged sphere. Depths: with ``from_matter`` the mean fields S, V, R of
     uniform matter of the nucleus' asymmetry at 0.15 fm^-3 for each member's couplings; otherwise typical
-    RMF depths (S = 0.38 M, V = 0.31 M)."""
+    RMF depths (TYPICAL_SCALAR_DEPTH and TYPICAL_VECTOR_DEPTH times M)."""
     A = Z + N
     R0 = 1.2 * A ** (1.0 / 3.0)
     f = 1.0 / (1.0 + np.exp((r - R0) / 0.6))
     if from_matter:
         S0, V0, Rf0 = p.matter_fields
     else:
-        S0, V0, Rf0 = TYPICAL_SCALAR_DEPTH * p.M, 0.31 * p.M, np.full(p.M.size, -0.5 * (N - Z) / A * 0.05)
+        S0, V0, Rf0 = (
+            TYPICAL_SCALAR_DEPTH * p.M,
+            TYPICAL_VECTOR_DEPTH * p.M,
+            np.full(p.M.size, -0.5 * (N - Z) / A * 0.05),
+        )
     S, V, Rf = np.outer(S0, f), np.outer(V0, f), np.outer(Rf0, f)
     vc = np.where(r < R0, Z * ALPHA_EM / (2 * R0) * (3 - (r / R0) ** 2), Z * ALPHA_EM / r)
     Vc = np.tile(vc, (p.M.size, 1))
