@@ -298,7 +298,7 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     assert "missing --E0" in capsys.readouterr().err
     assert main(["predict", "--model", str(m), "--nuclei", "208Pb", *args]) == 2
     err = capsys.readouterr().err
-    assert "208Pb: not among the nuclei" in err and "--allow-unseen" in err  # the CLI flag, not the API's
+    assert "208Pb is not among the nuclei" in err and "--allow-unseen" in err  # names the CLI flag too
     assert main(["predict", "--model", str(m), "--nuclei", "16O", *args[:-1], "1000"]) == 2
     assert "L0 = 1000.0 is outside the allowed range [-200.0, 400.0]" in capsys.readouterr().err
     assert main(["predict", "--model", str(m), "--nuclei", "16O", *args[:-1], "130"]) == 0

@@ -1,7 +1,7 @@
 """Where batched work runs: local worker processes or a Dask cluster, behind one small interface.
 
-Used by dataset generation (:mod:`nucleiml.datasets.generate`, chunks submitted one by one and collected as
-they finish) and by the ``rmf`` inference model (:mod:`nucleiml.inference.models.rmf`, an ordered ``map``).
+Used by dataset generation (:mod:`nucleiml.datasets.generate`, groups of consecutive chunks submitted as
+tasks and collected as they finish) and by the ``rmf`` inference model (:mod:`nucleiml.inference.models.rmf`, an ordered ``map``).
 Both executors offer ``capacity`` (tasks worth keeping in flight), ``description``, ``submit(fn, arg, key=)``,
 ``wait_any(futures)``, ``map(fn, args)`` and ``close(abort=)``. Local workers are ``spawn``-ed processes
 with single-threaded BLAS (results do not depend on thread counts) that leave Ctrl-C to the driver and exit

@@ -178,9 +178,10 @@ def _nmp_from_args(args: argparse.Namespace) -> NMP | None:
     given = [n for n in NMP_NAMES if getattr(args, n, None) is not None]
     if not given:
         return None
-    clash = [n for n in COUPLING_NAMES if getattr(args, n) is not None]
-    if args.preset is not None or clash:
-        what = "--preset" if args.preset is not None else ", ".join(map(_flag, clash))
+    preset = getattr(args, "preset", None)
+    clash = [n for n in COUPLING_NAMES if getattr(args, n, None) is not None]
+    if preset is not None or clash:
+        what = "--preset" if preset is not None else ", ".join(map(_flag, clash))
         raise ParameterError(
             f"give either couplings or nuclear-matter parameters, not both ({what} with --{given[0]})"
         )
@@ -193,17 +194,17 @@ def _nmp_from_args(args: argparse.Namespace) -> NMP | None:
     return NMP(**{n: getattr(args, n) for n in NMP_NAMES})
 
 
-def _couplings_of_nmp(args: argparse.Namespace, nmp: NMP) -> tuple[Couplings | None, str, str | None]:
-    """(couplings or None, a label, None or the reason there are no physical couplings) of ``nmp`` with the
-    masses given on the command line (defaults otherwise)."""
+NO_COUPLINGS = "no physical couplings for these nuclear-matter parameters"
+
+
+def _invert(args: argparse.Namespace, nmp: NMP) -> tuple[Couplings | None, str | None]:
+    """(couplings, None) of ``nmp`` with the masses given on the command line (the library's defaults
+    otherwise), or (None, the reason there are no physical couplings)."""
     from . import nuclear_matter as nm
 
-    masses = {n: DEFAULT_MASSES[n] if getattr(args, n) is None else getattr(args, n) for n in MASS_NAMES}
+    masses = {n: getattr(args, n) for n in MASS_NAMES if getattr(args, n) is not None}
     result = nm.couplings_from_nmp(nmp, **masses)
-    if not result.ok:
-        return None, "no physical couplings", str(result.reason)
-    values = ", ".join(f"{n} {v:.6g}" for n, v in nmp.to_dict().items())
-    return result.couplings, f"the couplings of the NMPs given ({values})", None
+    return (result.couplings, None) if result.ok else (None, str(result.reason))
 
 
 # --------------------------------------------------------------------------- nmp
@@ -270,20 +271,17 @@ def _add_couplings_from_nmp_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_couplings(args: argparse.Namespace) -> int:
-    from . import nuclear_matter as nm
-
-    nmp = NMP(**{n: getattr(args, n) for n in NMP_NAMES})
-    masses = {n: getattr(args, n) for n in MASS_NAMES}
-    result = nm.couplings_from_nmp(nmp, **masses)
-    couplings = result.couplings.to_dict() if result.ok else None
-    reason = None if result.ok else str(result.reason)
+    nmp = _nmp_from_args(args)
+    couplings, reason = _invert(args, nmp)
+    values = None if couplings is None else couplings.to_dict()
     if args.json:
-        _print_json({"nmp": nmp.to_dict(), "masses": masses, "couplings": couplings, "reason": reason})
-    elif couplings is None:
-        print(f"no physical couplings for these nuclear-matter parameters: {reason}")
+        masses = {n: getattr(args, n) for n in MASS_NAMES}
+        _print_json({"nmp": nmp.to_dict(), "masses": masses, "couplings": values, "reason": reason})
+    elif values is None:
+        print(f"{NO_COUPLINGS}: {reason}")
     else:
         print("Couplings (Lagrangian convention of Dutra et al., PRC 90, 055203 (2014)):")
-        print(_aligned(_couplings_rows(couplings)))
+        print(_aligned(_couplings_rows(values)))
     return EXIT_OK
 
 
@@ -377,7 +375,13 @@ def _run_solve(args: argparse.Namespace) -> int:
         couplings, label = _couplings_from_args(args)
         source = {"couplings": label}
     else:
-        couplings, label, reason = _couplings_of_nmp(args, nmp)
+        couplings, reason = _invert(args, nmp)
+        values = ", ".join(f"{n} {v:.6g}" for n, v in nmp.to_dict().items())
+        label = (
+            f"the couplings of the NMPs given ({values})"
+            if couplings is not None
+            else "no physical couplings"
+        )
         source = {
             "couplings": label,
             "nmp": nmp.to_dict(),
@@ -388,9 +392,7 @@ def _run_solve(args: argparse.Namespace) -> int:
             if args.json:
                 _print_json({**source, "results": []})
             else:
-                print(
-                    f"no physical couplings for these nuclear-matter parameters (Non-convergent A): {reason}"
-                )
+                print(f"{NO_COUPLINGS} (Non-convergent A): {reason}")
             return EXIT_OK
     results = [solve(couplings, nuc, config) for nuc in nuclei]
     if args.json:

@@ -290,12 +290,6 @@ def run_predict(args: argparse.Namespace) -> int:
         nmp = NMP(**{k: getattr(args, k) for k in NMP_NAMES})
     em = Emulator.load(args.model)
     nuclei = parse_nuclei(args.nuclei)
-    unseen = [nuc.name for nuc in nuclei if nuc.name not in em.nuclei]
-    if unseen and not args.allow_unseen:
-        raise ParameterError(
-            f"{', '.join(unseen)}: not among the nuclei this emulator was trained on ({', '.join(em.nuclei)}); "
-            "add --allow-unseen to extrapolate (less accurate, see the evaluation report)"
-        )
     results = em.predict_nuclei(
         nmp,
         nuclei,

@@ -5,11 +5,11 @@ or pyarrow. What is computed exactly and what is learned:
 
 - ``nc_a`` (no physical couplings) is *exact*: the NMPs are inverted with
   :func:`nucleiml.couplings_from_nmp_array` using the meson and nucleon masses of the training prior, and
-  ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. Callers that already know (e.g. a
-  sampler that inverted the NMPs itself, or several nuclei of the same NMPs) pass ``couplings_ok`` and skip
-  this cost, which dominates a prediction (``benchmarks/bench_emulator.py``, one core: 1.5e5 inversions per
-  second, about 7 microseconds per row, against 1.0e6 rows per second, about 1 microsecond, through the
-  networks).
+  ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. The inversion dominates a prediction
+  (``benchmarks/bench_emulator.py``, one core: 1.5e5 inversions per second, about 7 microseconds per row,
+  against 1.0e6 rows per second, about 1 microsecond, through the networks). Callers that predict several
+  nuclei of the same NMPs invert once (:meth:`Emulator.invert`) and pass ``inversion``; ``couplings_ok``
+  skips the inversion only for a model without coupling features (the shipped one has them).
 - In the default model (``mode = "hybrid"``), a network gives the probability that the solver converges
   (``1 - P(nc_b)``) where couplings exist, and ``nc_c`` is the seed's rule applied to the *predicted*
   binding energy B of a regressor trained on all converged rows (far-off energies clipped to
@@ -192,7 +192,8 @@ class Emulator:
         if nuc not in self._b_exp and not allow_unseen:
             raise NucleusError(
                 f"{nuc.name} is not among the nuclei this emulator was trained on ({', '.join(self.nuclei)}); "
-                "pass allow_unseen=True to extrapolate (less accurate, see the evaluation report)"
+                "pass allow_unseen=True (on the command line: --allow-unseen) to extrapolate (less accurate, see the "
+                "evaluation report)"
             )
         return nuc
 
@@ -265,10 +266,11 @@ class Emulator:
         nucleus : "208Pb", (82, 126) or a Nucleus. Must be a training nucleus unless ``allow_unseen``.
         couplings_ok : None (default) to decide nc_a exactly by inverting the NMPs; or an (n,) bool array
             (True where physical couplings exist) computed before, e.g. once for several nuclei; or True to
-            assume they exist for every row (then no row is nc_a). Skipping the inversion makes a
-            prediction several times faster (bench_emulator.py: 1.0e6 against 1.35e5 rows per second) -- except for a model with coupling features
-            (``uses_couplings``), which needs the couplings themselves: it always inverts (or takes
-            ``inversion``), and rows without physical couplings are nc_a whatever ``couplings_ok`` says.
+            assume they exist for every row (then no row is nc_a). For a model without coupling features
+            this skips the inversion. A model with them (``uses_couplings``, the shipped one) needs the
+            couplings themselves: it always inverts (or takes ``inversion``), and rows without physical
+            couplings are nc_a whatever ``couplings_ok`` says. To skip the inversion, pass ``inversion``
+            (bench_emulator.py: 1.0e6 against 1.35e5 rows per second).
         inversion : the :class:`Inversion` of these rows from :meth:`invert` (computed once for several
             nuclei); None to invert here when needed.
         allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its

@@ -198,7 +198,7 @@ def infer(
         log.save()
     summary = _summary(config, run, result, model, counting, log, t0)
     write_samples(out, result, NMP_NAMES)
-    write_json(out / SUMMARY_FILE, summary)
+    write_json(out / SUMMARY_FILE, finite_json(summary))  # a non-finite figure becomes null, not a crash
     if plot:
         _corner(config, result, out / CORNER_FILE)
     log.session["completed"] = True
@@ -260,7 +260,7 @@ def _summary(
         "wall_seconds": round(log.wall_seconds, 3),
         "sessions": len(log.sessions),
         "samples": {"equally_weighted": len(result.samples), "weighted": len(result.points)},
-        "sampler": {"backend": result.backend, "iterations": result.niter, **finite_json(result.info)},
+        "sampler": {"backend": result.backend, "iterations": result.niter, **result.info},
         "experiment": {
             n: dict(zip(likelihood.observables, map(float, row)))
             for n, row in zip(likelihood.nuclei, likelihood.experimental)
