@@ -266,7 +266,18 @@ def test_grouped_chunks_give_the_rows_of_single_chunks(tiny, tmp_path, monkeypat
     gen = sys.modules["nucleiml.datasets.generate"]
     tasks = gen._plan_chunks(
         tmp_path / "plan",
-        gen._validated_request(tmp_path / "plan", SAMPLES, NUCLEI, None, SEED, 1, None, CHUNK, None, 0.2),
+        gen._validated_request(
+            tmp_path / "plan",
+            samples=SAMPLES,
+            nuclei=NUCLEI,
+            prior=None,
+            seed=SEED,
+            workers=1,
+            scheduler=None,
+            chunk_size=CHUNK,
+            max_iterations=None,
+            threshold=0.2,
+        ),
     ).todo
     assert len(tasks) == 3
     alone = [solve_chunk(t) for t in tasks]
@@ -289,7 +300,18 @@ def test_solve_chunks_refuses_chunks_of_different_datasets(tiny, tmp_path):
     gen = sys.modules["nucleiml.datasets.generate"]
     task = gen._plan_chunks(
         tmp_path / "plan",
-        gen._validated_request(tmp_path / "plan", CHUNK, NUCLEI, None, SEED, 1, None, CHUNK, None, 0.2),
+        gen._validated_request(
+            tmp_path / "plan",
+            samples=CHUNK,
+            nuclei=NUCLEI,
+            prior=None,
+            seed=SEED,
+            workers=1,
+            scheduler=None,
+            chunk_size=CHUNK,
+            max_iterations=None,
+            threshold=0.2,
+        ),
     ).todo[0]
     with pytest.raises(DatasetError, match="one dataset"):
         solve_chunks([task, dataclasses.replace(task, seed=SEED + 1)])

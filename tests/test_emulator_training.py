@@ -342,3 +342,16 @@ sys.exit(main(["train", {str(wide)!r}, "--out", {str(tmp_path / "m")!r}, "--quie
     )
     assert r.returncode == 2
     assert 'pip install "nucleiml[ml]"' in r.stderr and r.stderr.startswith("error: ")
+
+
+def test_report_without_matplotlib_is_a_one_line_error(monkeypatch, tmp_path, capsys):
+    """The infer extra missing: the API raises MissingExtraError and the CLI says which extra, exit 2."""
+    from nucleiml._extras import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "nucleiml.emulator.report", raising=False)
+    with pytest.raises(MissingExtraError, match=r"nucleiml\[infer\]"):
+        import nucleiml.emulator.report  # noqa: F401
+    assert main(["evaluate", str(tmp_path / "m"), str(tmp_path / "d"), "--report", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: matplotlib is needed for the evaluation report") and "Traceback" not in err

@@ -337,7 +337,16 @@ def generate(
     """
     t_start = time.perf_counter()
     req = _validated_request(
-        out, samples, nuclei, prior, seed, workers, scheduler, chunk_size, max_iterations, threshold
+        out,
+        samples=samples,
+        nuclei=nuclei,
+        prior=prior,
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        max_iterations=max_iterations,
+        threshold=threshold,
     )
     root = req.root
     with store.locked(root):
@@ -381,7 +390,7 @@ class _Request(NamedTuple):
 
 
 def _validated_request(
-    out, samples, nuclei, prior, seed, workers, scheduler, chunk_size, max_iterations, threshold
+    out, *, samples, nuclei, prior, seed, workers, scheduler, chunk_size, max_iterations, threshold
 ) -> _Request:
     from ..solver import SolverConfig
 

@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from .._atomic import atomic_write_bytes
+from .._extras import require
 from .evaluation import TARGETS, evaluate_rows
 from .metrics import deviation, finite_json
+
+require("matplotlib", "infer", "the evaluation report")  # a clear error for API users too, not only the CLI's
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = ["write_report"]
 
