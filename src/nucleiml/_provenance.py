@@ -48,8 +48,9 @@ def fingerprint_tree(base: Path) -> str:
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Fingerprint of the installed NucleiML code that shapes solver results and dataset rows (solver,
-    nuclear matter, nuclei, experiment tables, dataset generation and labels), so that results computed by
+    """Fingerprint of the installed NucleiML code that may shape solver results and dataset rows (every
+    package file but :data:`NOT_RESULT_SHAPING`: the solver, nuclear matter, nuclei, experiment tables,
+    dataset generation and labels, and the helpers they use), so that results computed by
     different code -- e.g. a solver change between resumed sessions -- can be told apart. Computed once per
     process."""
     return fingerprint_tree(Path(__file__).resolve().parent)
