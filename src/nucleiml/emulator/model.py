@@ -37,6 +37,7 @@ import numpy as np
 from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
 from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, as_nmp_matrix
+from .extrapolation import can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
     Scaler,
@@ -58,6 +59,11 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 """Where the shipped default model lives inside the package (``nucleiml/data/emulator/``)."""
 
 _OUT_OF_DOMAIN = ("flag", "raise")
+
+UNSEEN_METHODS = ("fit", "network")
+"""How :meth:`Emulator.predict` extrapolates B and Rch to an unseen nucleus: ``fit`` through the regressors'
+predictions at the training nuclei (:mod:`nucleiml.emulator.extrapolation`; models trained on at least
+seven nuclei), ``network``: the regressors evaluated at the unseen (Z, N)."""
 
 
 class Inversion(NamedTuple):
@@ -254,6 +260,7 @@ class Emulator:
         couplings_ok=None,
         inversion: Inversion | None = None,
         allow_unseen: bool = False,
+        unseen_method: str = "fit",
         out_of_domain: str = "flag",
         mask_nonconvergent: bool = True,
     ) -> dict[str, np.ndarray]:
@@ -275,6 +282,12 @@ class Emulator:
             nuclei); None to invert here when needed.
         allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its
             nc_c rule uses the experimental binding energy shipped with NucleiML).
+        unseen_method : for an unseen nucleus, "fit" (default) carries the regressors' predictions at the
+            training nuclei to it with a per-row fit of nuclear systematics (see
+            :mod:`nucleiml.emulator.extrapolation`; 95 % bands on unseen nuclei about 2 % in B and 1 % in
+            Rch, against 3.5 % and 2.2 % for "network"); "network" evaluates the regressors at its (Z, N).
+            Models trained on fewer than seven nuclei always use "network". The class probabilities come
+            from the classifier at the nucleus' (Z, N) either way (nc_c from the extrapolated B).
         out_of_domain : "flag" (default) predicts rows outside the training prior box and marks them
             False in ``in_domain``; "raise" raises ParameterError naming the first such value.
         mask_nonconvergent : NaN binding energy and charge radius where the label is not convergent
@@ -289,9 +302,11 @@ class Emulator:
         (inside the training prior box); ``couplings_ok`` (n,) bool.
 
         Raises ParameterError (wrong shape, NaN, values outside the physical NMP ranges, or outside the
-        prior box with ``out_of_domain="raise"``) and NucleusError (unknown or, without ``allow_unseen``,
-        untrained nucleus).
+        prior box with ``out_of_domain="raise"``, or an unknown ``unseen_method``) and NucleusError (unknown
+        or, without ``allow_unseen``, untrained nucleus).
         """
+        if unseen_method not in UNSEEN_METHODS:
+            raise ParameterError(f"unseen_method must be one of {UNSEEN_METHODS}, got {unseen_method!r}")
         x = as_nmp_matrix(nmp)
         nuc = self._nucleus(nucleus, allow_unseen)
         if self.mode == "hybrid":
@@ -319,7 +334,8 @@ class Emulator:
         if self.uses_couplings:  # no couplings, no features: those rows are nc_a in any case
             ok = ok & inversion.ok
         cpl = inversion.couplings if self.uses_couplings else None
-        return self._predict_rows(x, nuc, ok, in_domain, mask_nonconvergent, cpl)
+        fit = unseen_method == "fit" and nuc not in self._b_exp and can_extrapolate(len(self._b_exp))
+        return self._predict_rows(x, nuc, ok, in_domain, mask_nonconvergent, cpl, fit)
 
     def predict_nuclei(self, nmp, nuclei, **kwargs) -> dict[str, dict[str, np.ndarray]]:
         """:meth:`predict` for several nuclei of the same NMP rows, inverting the NMPs once; returns
@@ -367,6 +383,7 @@ class Emulator:
         in_domain: np.ndarray,
         mask: bool,
         cpl: Mapping | None = None,
+        fit: bool = False,
     ) -> dict[str, np.ndarray]:
         n = x.shape[0]
         probs = np.zeros((n, 4))
@@ -381,8 +398,7 @@ class Emulator:
                 None if cpl is None else ({k: v[idx] for k, v in cpl.items()} if sub else cpl),
             )
             nets = self._nets_for(nuc)
-            b_idx = self._targets["binding_energy"].inverse(nets["binding_energy"](z), nuc.Z, nuc.N)
-            r[idx] = self._targets["charge_radius"].inverse(nets["charge_radius"](z), nuc.Z, nuc.N)
+            b_idx, r[idx] = self._extrapolated(z, nuc) if fit else self._regressed(z, nuc)
             b[idx] = b_idx
             cls_out = nets["classifier"](z).astype(np.float64)
             if self.mode == "hybrid":
@@ -416,6 +432,26 @@ class Emulator:
             "in_domain": in_domain,
             "couplings_ok": ok,
         }
+
+    def _regressed(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
+        """Binding energy (MeV) and charge radius (fm) of the regressors at ``nuc`` for scaled rows ``z``."""
+        nets = self._nets_for(nuc)
+        return (
+            self._targets["binding_energy"].inverse(nets["binding_energy"](z), nuc.Z, nuc.N),
+            self._targets["charge_radius"].inverse(nets["charge_radius"](z), nuc.Z, nuc.N),
+        )
+
+    def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
+        """B and Rch at an unseen ``nuc`` through the regressors at every training nucleus (``fit``)."""
+        train = list(self._b_exp)
+        pred = [self._regressed(z, t) for t in train]
+        out = extrapolate(
+            np.stack([p[0] for p in pred], 1),
+            np.stack([p[1] for p in pred], 1),
+            np.array([(t.Z, t.N) for t in train]),
+            (nuc.Z, nuc.N),
+        )
+        return out.binding_energy, out.charge_radius
 
     def network_probabilities(self, nmp, nucleus, *, allow_unseen: bool = False) -> np.ndarray:
         """Raw classifier network output (n, 4) without the exact nc_a (only for ``softmax4`` models: the

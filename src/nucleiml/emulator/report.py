@@ -18,6 +18,7 @@ import numpy as np
 from .._atomic import atomic_write_bytes
 from .._extras import require
 from .evaluation import TARGETS, evaluate_rows
+from .extrapolation import can_extrapolate
 from .metrics import deviation, finite_json
 
 require("matplotlib", "infer", "the evaluation report")  # a clear error for API users too, not only the CLI's
@@ -580,15 +581,19 @@ def _md_unseen(st: _Study, figs: dict) -> list[str]:
     src = f"`{st.unseen_info['dataset']}` (all rows)" if st.unseen_info is not None else "the evaluated rows"
     md += [
         f"Nuclei none of the compared models was trained on, from {src}: {', '.join(st.unseen_nuclei)}. "
-        "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch).",
+        "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch). Method: *fit* carries "
+        "the regressors' predictions at the training nuclei to the unseen nucleus "
+        "(`nucleiml.emulator.extrapolation`, models trained on at least seven nuclei); *network* evaluates "
+        "the regressors at its (Z, N).",
         "",
-        "| model | trained on | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| model | trained on | method | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for n, e in st.unseen.items():
         b, r = e["regression"]["binding_energy"]["all"], e["regression"]["charge_radius"]["all"]
+        method = "fit" if can_extrapolate(len(st.models[n].nuclei)) else "network"
         md.append(
-            f"| {n} | {', '.join(st.models[n].nuclei)} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
+            f"| {n} | {', '.join(st.models[n].nuclei)} | {method} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
         )
     md += ["", f"![unseen nuclei]({figs['unseen']})", ""]
     if "unseen_dev" in figs:

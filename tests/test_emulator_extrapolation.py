@@ -1,0 +1,101 @@
+"""Extrapolation of B and Rch to nuclei the emulator was not trained on (nucleiml.emulator.extrapolation)."""
+
+import numpy as np
+import pytest
+
+from nucleiml.emulator.extrapolation import can_extrapolate, extrapolate
+from nucleiml.emulator.features import spin_orbit_sum
+from nucleiml.nuclei import parse_nuclei
+from nucleiml.parameters import ParameterError
+
+SET2 = np.array([(n.Z, n.N) for n in parse_nuclei("set2")], dtype=float)
+
+
+def _liquid_drop(Z, N, c):
+    """B (MeV) of a liquid drop with a spin-orbit term: coefficients c (n, 5), one row per parameter set."""
+    A = Z + N
+    t = np.array(
+        [
+            A,
+            -(A ** (2 / 3)),
+            -Z * (Z - 1) / A ** (1 / 3),
+            -((N - Z) ** 2) / A,
+            spin_orbit_sum(Z) + spin_orbit_sum(N),
+        ]
+    )
+    return c @ t
+
+
+def _radius(Z, N, d):
+    A = Z + N
+    return d @ np.array([A ** (1 / 3), 1.0, (N - Z) / A, (spin_orbit_sum(Z) + spin_orbit_sum(N)) / A])
+
+
+@pytest.fixture
+def coefficients():
+    rng = np.random.default_rng(7)
+    c = np.column_stack(
+        [
+            rng.uniform(15, 17, 6),
+            rng.uniform(16, 19, 6),
+            rng.uniform(0.6, 0.8, 6),
+            rng.uniform(20, 26, 6),
+            rng.uniform(-0.3, 0.3, 6),
+        ]
+    )
+    d = np.column_stack(
+        [
+            rng.uniform(0.9, 1.0, 6),
+            rng.uniform(0.6, 1.0, 6),
+            rng.uniform(-0.3, 0.0, 6),
+            rng.uniform(-0.2, 0.2, 6),
+        ]
+    )
+    return c, d
+
+
+def test_values_that_follow_the_systematics_are_carried_over_exactly(coefficients):
+    c, d = coefficients
+    b = np.stack([_liquid_drop(Z, N, c) for Z, N in SET2], 1)
+    r = np.stack([_radius(Z, N, d) for Z, N in SET2], 1)
+    for Z, N in [(28, 28), (50, 50), (14, 20), (20, 40)]:
+        out = extrapolate(b, r, SET2, (Z, N))
+        np.testing.assert_allclose(out.binding_energy, _liquid_drop(Z, N, c), rtol=1e-10)
+        np.testing.assert_allclose(out.charge_radius, _radius(Z, N, d), rtol=1e-10)
+
+
+def test_radius_residuals_are_interpolated_to_nearby_nuclei(coefficients):
+    """A radius off the systematics at one training nucleus (a shell effect) moves the prediction at that
+    nucleus almost fully, at a neighbour by a similar amount (the kernel is 16 nucleons long) and far away
+    hardly at all."""
+    c, d = coefficients
+    b = np.stack([_liquid_drop(Z, N, c) for Z, N in SET2], 1)
+    r = np.stack([_radius(Z, N, d) for Z, N in SET2], 1)
+    j = int(np.flatnonzero((SET2[:, 0] == 28) & (SET2[:, 1] == 40))[0])  # 68Ni
+    bumped = r.copy()
+    bumped[:, j] *= 1.01
+    shift = [
+        extrapolate(b, bumped, SET2, nuc).charge_radius / extrapolate(b, r, SET2, nuc).charge_radius - 1
+        for nuc in [(28, 40), (28, 36), (82, 126)]
+    ]
+    assert np.all(shift[0] > 0.009) and np.all(shift[0] <= 0.0101)
+    assert np.all(shift[1] > 0.005) and np.all(shift[1] < 0.015)
+    assert np.all(np.abs(shift[2]) < 0.001)
+
+
+def test_rows_are_independent(coefficients):
+    c, d = coefficients
+    b = np.stack([_liquid_drop(Z, N, c) for Z, N in SET2], 1) * (1 + 0.01 * np.sin(np.arange(10)))
+    r = np.stack([_radius(Z, N, d) for Z, N in SET2], 1)
+    whole = extrapolate(b, r, SET2, (28, 28))
+    one = extrapolate(b[2:3], r[2:3], SET2, (28, 28))
+    np.testing.assert_allclose(one.binding_energy, whole.binding_energy[2:3], rtol=1e-13)
+
+
+def test_too_few_nuclei_or_wrong_shapes():
+    assert can_extrapolate(7) and not can_extrapolate(6)
+    b = np.ones((3, 5))
+    with pytest.raises(ParameterError, match="at least 7 training nuclei, got 5"):
+        extrapolate(b, b, SET2[:5], (28, 28))
+    with pytest.raises(ParameterError, match=r"\(n, 10\) arrays"):
+        extrapolate(np.ones((3, 9)), np.ones((3, 10)), SET2, (28, 28))
