@@ -144,3 +144,33 @@ def test_unseen_nucleus_fit_against_fresh_rmf_solves():
         m: float(np.mean(np.abs(e))) for m, e in err.items()
     }
     assert np.quantile(np.abs(err["fit"]), 0.9) < 0.03
+
+
+def test_cli_predict_unseen_method(capsys):
+    import json
+
+    from nucleiml.cli import main
+
+    nmp = [
+        "--rho0",
+        "0.15",
+        "--E0",
+        "-16.3",
+        "--K0",
+        "240",
+        "--Q0",
+        "-400",
+        "--mstar",
+        "0.6",
+        "--J0",
+        "35",
+        "--L0",
+        "90",
+    ]
+    x = np.array([[0.15, -16.3, 240.0, -400.0, 0.6, 35.0, 90.0]])
+    for method in ("fit", "network"):
+        argv = ["predict", "--nuclei", "56Ni", *nmp, "--json", "--allow-unseen", "--unseen-method", method]
+        assert main(argv) == 0
+        got = json.loads(capsys.readouterr().out)["predictions"][0]["binding_energy"]
+        want = SHIPPED.predict(x, "56Ni", allow_unseen=True, unseen_method=method)["binding_energy"][0]
+        assert got == pytest.approx(want, rel=1e-12)

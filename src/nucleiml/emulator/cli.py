@@ -233,6 +233,13 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         help="allow nuclei the model was not trained on (extrapolation)",
     )
     parser.add_argument(
+        "--unseen-method",
+        choices=("fit", "network"),
+        default="fit",
+        help="how B and Rch of an unseen nucleus are extrapolated: 'fit' through the model's predictions at "
+        "its training nuclei (default; models trained on >= 7 nuclei), 'network' at the nucleus' (Z, N)",
+    )
+    parser.add_argument(
         "--strict-domain",
         action="store_true",
         help="refuse NMPs outside the training prior box (default: flag them)",
@@ -291,6 +298,7 @@ def run_predict(args: argparse.Namespace) -> int:
         nmp,
         nuclei,
         allow_unseen=args.allow_unseen,
+        unseen_method=args.unseen_method,
         out_of_domain="raise" if args.strict_domain else "flag",
     )
     records = []
