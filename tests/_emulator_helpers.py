@@ -114,3 +114,8 @@ def random_emulator(mode: str = "hybrid", seed: int = 0, nuclei=PAPER, features=
         "preset": {"name": "random"},
     }
     return Emulator(meta, nets)
+
+
+def nmp_argv(row) -> list[str]:
+    """Command-line options ``--rho0 X ... --L0 X`` of one NMP row (in NMP_NAMES order)."""
+    return [a for name, v in zip(NMP_NAMES, row, strict=True) for a in (f"--{name}", repr(float(v)))]

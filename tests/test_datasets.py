@@ -261,24 +261,28 @@ def test_same_table_with_two_workers(tiny, tmp_path):
     assert same_rows(read_table(out), read_table(tiny))
 
 
+def _planned_chunks(out, samples: int) -> list:
+    """The chunk tasks ``generate`` would solve for ``samples`` samples of NUCLEI into ``out``."""
+    gen = sys.modules["nucleiml.datasets.generate"]
+    request = gen._validated_request(
+        out,
+        samples=samples,
+        nuclei=NUCLEI,
+        prior=None,
+        seed=SEED,
+        workers=1,
+        scheduler=None,
+        chunk_size=CHUNK,
+        max_iterations=None,
+        threshold=0.2,
+    )
+    return gen._plan_chunks(out, request).todo
+
+
 def test_grouped_chunks_give_the_rows_of_single_chunks(tiny, tmp_path, monkeypatch):
     """Chunks sent to a worker together are solved with one solver call per nucleus: same rows bit for bit."""
     gen = sys.modules["nucleiml.datasets.generate"]
-    tasks = gen._plan_chunks(
-        tmp_path / "plan",
-        gen._validated_request(
-            tmp_path / "plan",
-            samples=SAMPLES,
-            nuclei=NUCLEI,
-            prior=None,
-            seed=SEED,
-            workers=1,
-            scheduler=None,
-            chunk_size=CHUNK,
-            max_iterations=None,
-            threshold=0.2,
-        ),
-    ).todo
+    tasks = _planned_chunks(tmp_path / "plan", SAMPLES)
     assert len(tasks) == 3
     alone = [solve_chunk(t) for t in tasks]
     together = solve_chunks(tasks)
@@ -297,22 +301,7 @@ def test_grouped_chunks_give_the_rows_of_single_chunks(tiny, tmp_path, monkeypat
 
 
 def test_solve_chunks_refuses_chunks_of_different_datasets(tiny, tmp_path):
-    gen = sys.modules["nucleiml.datasets.generate"]
-    task = gen._plan_chunks(
-        tmp_path / "plan",
-        gen._validated_request(
-            tmp_path / "plan",
-            samples=CHUNK,
-            nuclei=NUCLEI,
-            prior=None,
-            seed=SEED,
-            workers=1,
-            scheduler=None,
-            chunk_size=CHUNK,
-            max_iterations=None,
-            threshold=0.2,
-        ),
-    ).todo[0]
+    task = _planned_chunks(tmp_path / "plan", CHUNK)[0]
     with pytest.raises(DatasetError, match="one dataset"):
         solve_chunks([task, dataclasses.replace(task, seed=SEED + 1)])
     with pytest.raises(DatasetError, match="at least one"):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nucleiml.emulator.extrapolation import can_extrapolate, extrapolate
+from nucleiml.emulator.extrapolation import BINDING_TERMS, _binding_terms, can_extrapolate, extrapolate
 from nucleiml.emulator.features import spin_orbit_sum
 from nucleiml.nuclei import parse_nuclei
 from nucleiml.parameters import ParameterError
@@ -94,6 +94,7 @@ def test_rows_are_independent(coefficients):
 
 def test_too_few_nuclei_or_wrong_shapes():
     assert can_extrapolate(7) and not can_extrapolate(6)
+    assert _binding_terms(SET2[:, 0], SET2[:, 1]).shape[1] == BINDING_TERMS
     b = np.ones((3, 5))
     with pytest.raises(ParameterError, match="at least 7 training nuclei, got 5"):
         extrapolate(b, b, SET2[:5], (28, 28))

@@ -6,6 +6,7 @@ the issue's figures: classifier accuracy >= 0.97 and every recall >= 0.90; 95 % 
 import numpy as np
 import pytest
 
+from _emulator_helpers import nmp_argv
 from nucleiml.emulator import Emulator, ModelFormatError
 from nucleiml.emulator.evaluation import TARGETS, evaluate_rows
 from nucleiml.emulator.format import read_dataset_card
@@ -151,25 +152,18 @@ def test_cli_predict_unseen_method(capsys):
 
     from nucleiml.cli import main
 
-    nmp = [
-        "--rho0",
-        "0.15",
-        "--E0",
-        "-16.3",
-        "--K0",
-        "240",
-        "--Q0",
-        "-400",
-        "--mstar",
-        "0.6",
-        "--J0",
-        "35",
-        "--L0",
-        "90",
-    ]
     x = np.array([[0.15, -16.3, 240.0, -400.0, 0.6, 35.0, 90.0]])
     for method in ("fit", "network"):
-        argv = ["predict", "--nuclei", "56Ni", *nmp, "--json", "--allow-unseen", "--unseen-method", method]
+        argv = [
+            "predict",
+            "--nuclei",
+            "56Ni",
+            *nmp_argv(x[0]),
+            "--json",
+            "--allow-unseen",
+            "--unseen-method",
+            method,
+        ]
         assert main(argv) == 0
         got = json.loads(capsys.readouterr().out)["predictions"][0]["binding_energy"]
         want = SHIPPED.predict(x, "56Ni", allow_unseen=True, unseen_method=method)["binding_energy"][0]

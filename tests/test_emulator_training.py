@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _emulator_helpers import NARROW_PRIOR
+from _emulator_helpers import NARROW_PRIOR, nmp_argv
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("pyarrow")
@@ -249,22 +249,7 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     assert "only the unseen-nuclei study applies" in (tmp_path / "r2" / "report.md").read_text()
     capsys.readouterr()
     # predict: one parameter set on the command line, as JSON
-    args = [
-        "--rho0",
-        "0.15",
-        "--E0",
-        "-16.2",
-        "--K0",
-        "240",
-        "--Q0",
-        "-400",
-        "--mstar",
-        "0.6",
-        "--J0",
-        "35",
-        "--L0",
-        "90",
-    ]
+    args = nmp_argv([0.15, -16.2, 240, -400, 0.6, 35, 90])
     assert (
         main(["predict", "--model", str(m), "--nuclei", "16O,40Ca", *args, "--json", "--allow-unseen"]) == 0
     )

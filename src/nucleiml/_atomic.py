@@ -9,12 +9,13 @@ removed and the exception propagates; an existing target is left untouched.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_bytes", "temporary_name"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_json", "temporary_name"]
 
 
 def temporary_name(path: Path) -> Path:
@@ -58,3 +59,15 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """:func:`atomic_write` of ``data``."""
     return atomic_write(path, lambda fh: fh.write(data))
+
+
+def atomic_write_json(path: str | Path, obj: object, indent: int = 2) -> Path:
+    """:func:`atomic_write` of ``obj`` as indented JSON (UTF-8, a final newline; keys in their order).
+
+    Raises
+    ------
+    ValueError
+        For NaN or infinite floats (JSON has none; clean them first, e.g. with ``finite_json``); the target
+        is then unchanged.
+    """
+    return atomic_write_bytes(path, (json.dumps(obj, indent=indent, allow_nan=False) + "\n").encode("utf-8"))

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _extras
-from .._atomic import atomic_write, atomic_write_bytes
+from .._atomic import atomic_write, atomic_write_json
 from ..parameters import COUPLING_NAMES, NMP_NAMES, described
 
 __all__ = [
@@ -127,8 +127,7 @@ def write_part(root: Path, chunk: int, table) -> Path:
 
 
 def write_json_atomic(path: Path, obj: object) -> None:
-    data = (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode()
-    atomic_write_bytes(path, data)
+    atomic_write_json(path, obj)
 
 
 def list_parts(root: Path) -> dict[int, Path]:

@@ -43,6 +43,12 @@ KERNEL_JITTER = 1e-3
 SPARE_NUCLEI = 2
 """A fit needs at least this many training nuclei beyond its number of terms (else the network extrapolates)."""
 
+BINDING_TERMS = 5
+"""Terms of the binding-energy formula (:func:`_binding_terms`), the larger of the two fits."""
+
+MIN_NUCLEI = BINDING_TERMS + SPARE_NUCLEI
+"""Training nuclei a model needs for :func:`extrapolate` (7)."""
+
 
 def _binding_terms(Z: np.ndarray, N: np.ndarray) -> np.ndarray:
     """(k, 5) liquid-drop terms (MeV per unit coefficient) with the spin-orbit shell term."""
@@ -69,12 +75,12 @@ def _radius_terms(Z: np.ndarray, N: np.ndarray) -> np.ndarray:
 
 def can_extrapolate(n_training_nuclei: int) -> bool:
     """True if a model trained on this many nuclei has enough of them for both fits."""
-    return n_training_nuclei >= _binding_terms(np.ones(1), np.ones(1)).shape[1] + SPARE_NUCLEI
+    return n_training_nuclei >= MIN_NUCLEI
 
 
 def _fit(values: np.ndarray, terms: np.ndarray, target: np.ndarray):
-    """Per-row least squares of ``values`` (n, k) on ``terms`` (k, t); returns the fit at ``target`` (t,)
-    (n,) and the relative residuals at the training nuclei (n, k)."""
+    """Per-row least squares of ``values`` (n, k) on ``terms`` (k, t); returns the fit at ``target`` (t,),
+    (n,), and the relative residuals at the training nuclei, (n, k)."""
     coef = np.linalg.pinv(terms) @ values.T  # (t, n); each row on its own
     fitted = (terms @ coef).T
     return target @ coef, (values - fitted) / values
@@ -112,8 +118,7 @@ def extrapolate(
         raise ParameterError(f"predictions must be (n, {k}) arrays for the {k} training nuclei")
     if not can_extrapolate(k):
         raise ParameterError(
-            f"extrapolating to an unseen nucleus needs at least "
-            f"{_binding_terms(np.ones(1), np.ones(1)).shape[1] + SPARE_NUCLEI} training nuclei, got {k}"
+            f"extrapolating to an unseen nucleus needs at least {MIN_NUCLEI} training nuclei, got {k}"
         )
     Zt, Nt = training[:, 0], training[:, 1]
     Z, N = np.array([float(nucleus[0])]), np.array([float(nucleus[1])])

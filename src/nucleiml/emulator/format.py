@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write, atomic_write_bytes
+from .._atomic import atomic_write, atomic_write_json
 from .forward import MLP
 
 __all__ = [
@@ -95,13 +95,11 @@ def save_model(
         networks={n: {**dict(extra.get(n, {})), **layouts[n]} for n in layouts},
         weights_sha256=weights_hash(networks),
     )
-    text = json.dumps(meta, indent=1, allow_nan=False, sort_keys=False) + "\n"
+    json.dumps(meta, allow_nan=False)  # refuse non-finite metadata before anything is written
     atomic_write(path / WEIGHTS_NAME, lambda fh: np.savez(fh, **arrays))
     if dataset_card is not None:
-        atomic_write_bytes(
-            path / CARD_NAME, (json.dumps(dataset_card, indent=1, allow_nan=False) + "\n").encode()
-        )
-    atomic_write_bytes(path / METADATA_NAME, text.encode())  # last: its presence marks a complete model
+        atomic_write_json(path / CARD_NAME, dataset_card, indent=1)
+    atomic_write_json(path / METADATA_NAME, meta, indent=1)  # last: its presence marks a complete model
     return path
 
 

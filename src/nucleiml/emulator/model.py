@@ -444,12 +444,11 @@ class Emulator:
 
     def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
         """B and Rch at an unseen ``nuc`` through the regressors at every training nucleus (``fit``)."""
-        train = list(self._b_exp)
-        pred = [self._regressed(z, t) for t in train]
+        pred = [self._regressed(z, t) for t in self._b_exp]
         out = extrapolate(
             np.stack([p[0] for p in pred], 1),
             np.stack([p[1] for p in pred], 1),
-            np.array([(t.Z, t.N) for t in train]),
+            np.array([(t.Z, t.N) for t in self._b_exp]),
             (nuc.Z, nuc.N),
         )
         return out.binding_energy, out.charge_radius

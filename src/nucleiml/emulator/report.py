@@ -8,14 +8,13 @@ with the Agg canvas, so no pyplot state or GUI backend is touched.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .._atomic import atomic_write_bytes
+from .._atomic import atomic_write_bytes, atomic_write_json
 from .._extras import require
 from .evaluation import TARGETS, evaluate_rows
 from .extrapolation import can_extrapolate
@@ -705,6 +704,5 @@ def write_report(models: dict, dataset, out, split: str | None = "test", unseen_
     ]
     atomic_write_bytes(out / "report.md", ("\n".join(md) + "\n").encode("utf-8"))
     summary = _summary(st, figs)
-    text = json.dumps(finite_json(summary), indent=1, allow_nan=False) + "\n"
-    atomic_write_bytes(out / "summary.json", text.encode("utf-8"))
+    atomic_write_json(out / "summary.json", finite_json(summary), indent=1)
     return summary

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write, atomic_write_bytes
+from .._atomic import atomic_write, atomic_write_json
 from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
 
@@ -102,8 +102,7 @@ def marginal_summary(points: np.ndarray, weights: np.ndarray, names=NMP_NAMES) -
 
 def write_json(path: str | Path, data: dict) -> None:
     """Write ``data`` as indented JSON, atomically (non-finite floats are refused)."""
-    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_json(path, data)
 
 
 def write_samples(out: str | Path, result, names=NMP_NAMES) -> None:
