@@ -25,7 +25,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_json_is_indented_with_a_final_newline_and_refuses_nan(tmp_path):
     target = tmp_path / "card.json"
     atomic_write_json(target, {"b": [1, 2.5], "a": "µ"}, indent=1)
-    assert target.read_bytes() == '{\n "b": [\n  1,\n  2.5\n ],\n "a": "\\u00b5"\n}\n'.encode()
+    assert target.read_bytes() == b'{\n "b": [\n  1,\n  2.5\n ],\n "a": "\\u00b5"\n}\n'
     with pytest.raises(ValueError, match="Out of range float"):
         atomic_write_json(target, {"x": float("nan")})
     assert target.read_bytes().startswith(b'{\n "b"')  # unchanged
