@@ -24,7 +24,7 @@ def _mu_alone(e, deg, n, T):
     out = []
     for i in range(e.shape[0]):
         lo, hi = occ_mod._bracket_mu(e[i : i + 1], deg, n[i : i + 1], T[i : i + 1])
-        out.append(occ_mod._bisect_mu(e[i : i + 1], deg, n[i : i + 1], T[i : i + 1], lo, hi)[0])
+        out.append(occ_mod._solve_mu(e[i : i + 1], deg, n[i : i + 1], T[i : i + 1], lo, hi)[0])
     return np.array(out)
 
 
@@ -38,7 +38,7 @@ def test_chemical_potential_does_not_depend_on_batch_mates(crossings, width):
     T = np.full((40, 1), width)
     T[::2] *= 0.37  # members of one call at different widths
     lo, hi = occ_mod._bracket_mu(e, deg, n, T)
-    assert np.array_equal(occ_mod._bisect_mu(e, deg, n, T, lo, hi), _mu_alone(e, deg, n, T))
+    assert np.array_equal(occ_mod._solve_mu(e, deg, n, T, lo, hi), _mu_alone(e, deg, n, T))
 
 
 def test_unphysical_levels_do_not_touch_other_members():
@@ -48,7 +48,7 @@ def test_unphysical_levels_do_not_touch_other_members():
     e[5, 7] = np.nan
     T = np.full((12, 1), 1e-3)
     lo, hi = occ_mod._bracket_mu(e, deg, n, T)
-    assert np.array_equal(occ_mod._bisect_mu(e, deg, n, T, lo, hi), _mu_alone(e, deg, n, T), equal_nan=True)
+    assert np.array_equal(occ_mod._solve_mu(e, deg, n, T, lo, hi), _mu_alone(e, deg, n, T), equal_nan=True)
 
 
 def test_particle_number_is_exact_and_occupations_lie_in_0_1():
@@ -77,3 +77,46 @@ def test_both_species_in_one_call_equal_separate_calls():
     together = occupations(e, deg, np.repeat([Z, N], 4), np.tile(T, 2))
     assert np.array_equal(together[:4], occupations(e[:4], deg, Z, T))
     assert np.array_equal(together[4:], occupations(e[4:], deg, N, T))
+
+
+def _mu_by_bisection(e, deg, n, T):
+    """Reference chemical potential: plain bisection of the particle number to the last representable bit."""
+    lo = np.full(e.shape[0], e.min() - 50.0 * T.max())
+    hi = np.full(e.shape[0], e.max() + 50.0 * T.max())
+    for _ in range(200):
+        mu = 0.5 * (lo + hi)
+        below = occ_mod._count(e, deg, mu, T) < n
+        lo, hi = np.where(below, mu, lo), np.where(below, hi, mu)
+    return 0.5 * (lo + hi)
+
+
+def test_partly_filled_fermi_level_needs_few_trials(monkeypatch):
+    """Where a level at the Fermi surface is partly filled, N(mu) rises steeply within a few widths: the
+    safeguarded Newton search lands on the bisection's chemical potential in a fraction of its ~40 trials."""
+    e = np.arange(12)[None, :] * 0.005 + np.zeros((4, 1))  # levels 1 MeV apart
+    deg = np.array([2.0, 4.0, 2.0, 6.0, 4.0, 2.0, 8.0, 6.0, 4.0, 2.0, 10.0, 8.0])
+    n = np.array([9, 11, 13, 25])  # a sixth, half, five sixths of one level; 25 = 24 + 1 of 10
+    T = np.full((4, 1), 0.05 / 197.327)  # 0.05 MeV, the solver's default final width
+    calls = []
+    real = occ_mod._count_and_slope
+    monkeypatch.setattr(occ_mod, "_count_and_slope", lambda *a: calls.append(a[3].size) or real(*a))
+    lo, hi = occ_mod._bracket_mu(e, deg, n, T)
+    mu = occ_mod._solve_mu(e, deg, n, T, lo, hi)
+    assert len(calls) <= 12
+    np.testing.assert_allclose(mu, _mu_by_bisection(e, deg, n, T), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(occ_mod._count(e, deg, mu, T), n, rtol=1e-12)
+
+
+def test_a_wide_gap_ends_the_search_at_the_first_trial(monkeypatch):
+    """A closed shell (gap of 1 MeV, width 1e-3 MeV): the midpoint of the bracket already holds the
+    particle number exactly, so it is the answer after one trial."""
+    e = np.arange(12)[None, :] * 0.005 + np.zeros((2, 1))
+    deg = np.array([2.0, 4.0, 2.0, 6.0, 4.0, 2.0, 8.0, 6.0, 4.0, 2.0, 10.0, 8.0])
+    n = np.array([8, 20])
+    T = np.full((2, 1), 1e-3 / 197.327)
+    calls = []
+    real = occ_mod._count_and_slope
+    monkeypatch.setattr(occ_mod, "_count_and_slope", lambda *a: calls.append(a[3].size) or real(*a))
+    lo, hi = occ_mod._bracket_mu(e, deg, n, T)
+    assert np.array_equal(occ_mod._solve_mu(e, deg, n, T, lo, hi), 0.5 * (lo + hi))
+    assert len(calls) == 1

@@ -18,11 +18,11 @@ BRACKET_WIDTHS = 40.0
 FALLBACK_WIDTHS = 50.0
 """Where that bracket fails: from the lowest to the highest level, widened by this many widths."""
 
-MU_BISECTIONS = 100
+MU_TRIALS = 100
 MU_STEP_TOL = 1e-13
 NUMBER_TOL = 1e-12
-"""Bisection on mu stops after ``MU_BISECTIONS`` steps, when the bracket is below ``MU_STEP_TOL`` (fm^-1) or
-where the particle number is exact to ``NUMBER_TOL`` (relative)."""
+"""The search for mu (:func:`_solve_mu`) stops after ``MU_TRIALS`` trials, when the bracket is below
+``MU_STEP_TOL`` (fm^-1) or where the particle number is exact to ``NUMBER_TOL`` (relative)."""
 
 NEWTON_POLISH_STEPS = 2
 
@@ -66,13 +66,28 @@ def occupations(
     T = np.broadcast_to(smearing, energies.shape[:1])[:, None]
     n_particles = np.broadcast_to(n_particles, energies.shape[:1])
     lo, hi = _bracket_mu(energies, degeneracy, n_particles, T)
-    mu = _bisect_mu(energies, degeneracy, n_particles, T, lo, hi)
+    mu = _solve_mu(energies, degeneracy, n_particles, T, lo, hi)
     for _ in range(NEWTON_POLISH_STEPS):  # Newton polish of the particle number
         v = _fermi_dirac(energies, mu, T)
         dn = (degeneracy * v * (1.0 - v)).sum(axis=-1) / T[:, 0]
         miss = n_particles - (degeneracy * v).sum(axis=-1)
         mu = mu + np.where(dn > 1e-300, miss / np.maximum(dn, 1e-300), 0.0)
     return _fermi_dirac(energies, mu, T)
+
+
+def _count_and_slope(work, energies, degeneracy, mu, T):
+    """Particle number at ``mu`` (B,) and its derivative dN/dmu (fm), computed in ``work`` (overwritten):
+    with v = 1 / (1 + exp(clip((e - mu) / T))), N = sum(degeneracy v) and dN/dmu = sum(degeneracy v (1 - v)) / T."""
+    np.subtract(energies, mu[:, None], out=work)
+    np.divide(work, T, out=work)
+    np.minimum(work, EXP_CLIP, out=work)
+    np.maximum(work, -EXP_CLIP, out=work)
+    np.exp(work, out=work)
+    np.add(work, 1.0, out=work)
+    np.divide(1.0, work, out=work)  # v
+    count = (degeneracy * work).sum(axis=-1)
+    slope = (degeneracy * (work * (1.0 - work))).sum(axis=-1) / T[:, 0]
+    return count, slope
 
 
 def _count(energies, degeneracy, mu, T):
@@ -110,34 +125,44 @@ def _bracket_mu(energies, degeneracy, n_particles, T):
     return lo, hi
 
 
-def _bisect_mu(energies, degeneracy, n_particles, T, lo, hi):
-    """Bisect each member's bracket [lo, hi] for the chemical potential (results never depend on
-    batch-mates) and return the midpoint of its final bracket.
+def _solve_mu(energies, degeneracy, n_particles, T, lo, hi):
+    """Find each member's chemical potential in its bracket [lo, hi] (results never depend on batch-mates).
 
-    A step halves [lo, hi] at mu = (lo + hi) / 2; a member stops after ``MU_BISECTIONS`` steps, when the
-    bracket is below ``MU_STEP_TOL`` or when its particle number at mu is within ``NUMBER_TOL`` (relative)
-    of ``n_particles``. Only the members still bisecting are carried, in compact arrays, and each step
-    reuses one work array (:func:`_count_into`), because at small batch sizes the cost is the per-call
-    overhead."""
-    lo_out, hi_out = lo.copy(), hi.copy()
+    Safeguarded Newton on the particle number N(mu), which increases with mu: the first trial is the
+    midpoint of the bracket (for a gap at the Fermi surface much wider than T it is already exact, and the
+    search ends there); each later trial is the Newton step from the last one where that lies inside the
+    bracket and at most halves the previous step, else the midpoint. Every trial shrinks the bracket. A member
+    stops when its particle number is within ``NUMBER_TOL`` (relative) of ``n_particles``, when its bracket is
+    below ``MU_STEP_TOL`` (fm^-1), or after ``MU_TRIALS`` trials, and returns its last trial (the
+    midpoint of the final bracket after the last of those). Bisection alone needs ~40 trials where a level
+    is partly filled at the Fermi surface; this needs ~5-10. Only the members still searching are carried,
+    in compact arrays, because at small batch sizes the cost is the per-call overhead."""
+    mu_out = 0.5 * (lo + hi)
     live = np.arange(lo.size)
     lo, hi, e, t, n = lo.copy(), hi.copy(), energies, T, n_particles
     tol = NUMBER_TOL * n_particles
     work = np.empty_like(e)
-    for _ in range(MU_BISECTIONS):
-        mu = 0.5 * (lo + hi)
-        count = _count_into(work, e, degeneracy, mu, t)
+    mu = 0.5 * (lo + hi)
+    step = hi - lo
+    for _ in range(MU_TRIALS):
+        count, slope = _count_and_slope(work, e, degeneracy, mu, t)
         go = (hi - lo >= MU_STEP_TOL) & (np.abs(count - n) > tol)
-        if not go.all():  # members done: record their bracket, carry on with the rest
+        if not go.all():  # members done: record their trial, carry on with the rest
             done = ~go
-            lo_out[live[done]], hi_out[live[done]] = lo[done], hi[done]
-            live, lo, hi, mu, count = live[go], lo[go], hi[go], mu[go], count[go]
+            mu_out[live[done]] = mu[done]
+            live, lo, hi, mu, count, slope, step = (a[go] for a in (live, lo, hi, mu, count, slope, step))
             e, t, n, tol = e[go], t[go], n[go], tol[go]
             work = work[: live.size]
             if live.size == 0:
-                break
+                return mu_out
         below = count < n
         lo = np.where(below, mu, lo)
         hi = np.where(below, hi, mu)
-    lo_out[live], hi_out[live] = lo, hi
-    return 0.5 * (lo_out + hi_out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = mu + (n - count) / slope
+        use = (newton > lo) & (newton < hi) & (2.0 * np.abs(newton - mu) <= step)
+        trial = np.where(use, newton, 0.5 * (lo + hi))
+        step = np.abs(trial - mu)
+        mu = trial
+    mu_out[live] = 0.5 * (lo + hi)
+    return mu_out
