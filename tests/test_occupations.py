@@ -31,7 +31,7 @@ def _mu_alone(e, deg, n, T):
 @pytest.mark.parametrize("crossings", [False, True])
 @pytest.mark.parametrize("width", [1e-4, 1e-3, 2e-2])
 def test_chemical_potential_does_not_depend_on_batch_mates(crossings, width):
-    """Members stop bisecting at different steps (compact live arrays): a row's result is the same bit for
+    """Members stop searching at different trials (compact live arrays): a row's result is the same bit for
     bit in a batch of 40 at mixed widths as alone."""
     rng = np.random.default_rng(7)
     e, deg, n = _levels(rng, 40, 60, crossings)

@@ -75,37 +75,31 @@ def occupations(
     return _fermi_dirac(energies, mu, T)
 
 
-def _count_and_slope(work, energies, degeneracy, mu, T):
-    """Particle number at ``mu`` (B,) and its derivative dN/dmu (fm), computed in ``work`` (overwritten):
-    with v = 1 / (1 + exp(clip((e - mu) / T))), N = sum(degeneracy v) and dN/dmu = sum(degeneracy v (1 - v)) / T."""
-    np.subtract(energies, mu[:, None], out=work)
-    np.divide(work, T, out=work)
-    np.minimum(work, EXP_CLIP, out=work)
-    np.maximum(work, -EXP_CLIP, out=work)
-    np.exp(work, out=work)
-    np.add(work, 1.0, out=work)
-    np.divide(1.0, work, out=work)  # v
-    count = (degeneracy * work).sum(axis=-1)
-    slope = (degeneracy * (work * (1.0 - work))).sum(axis=-1) / T[:, 0]
-    return count, slope
-
-
-def _count(energies, degeneracy, mu, T):
-    """Particle number at chemical potential ``mu`` (B,)."""
-    return _count_into(np.empty_like(energies), energies, degeneracy, mu, T)
-
-
-def _count_into(work, energies, degeneracy, mu, T):
-    """:func:`_count` computed in the preallocated array ``work`` (same shape as ``energies``, overwritten):
-    sum of degeneracy / (1 + exp(clip((e - mu) / T, -EXP_CLIP, EXP_CLIP))) over the levels."""
+def _one_plus_exp_into(work, energies, mu, T):
+    """1 + exp(clip((e - mu) / T, -EXP_CLIP, EXP_CLIP)) per level, computed in ``work`` (same shape as
+    ``energies``, overwritten; NaN kept): the denominator of the Fermi-Dirac occupation."""
     np.subtract(energies, mu[:, None], out=work)
     np.divide(work, T, out=work)
     np.minimum(work, EXP_CLIP, out=work)  # = np.clip(work, -EXP_CLIP, EXP_CLIP), NaN kept
     np.maximum(work, -EXP_CLIP, out=work)
     np.exp(work, out=work)
     np.add(work, 1.0, out=work)
-    np.divide(degeneracy, work, out=work)
-    return work.sum(axis=-1)
+    return work
+
+
+def _count_and_slope(work, energies, degeneracy, mu, T):
+    """Particle number at ``mu`` (B,) and its derivative dN/dmu (fm), computed in ``work`` (overwritten):
+    with occupations v, N = sum(degeneracy v) and dN/dmu = sum(degeneracy v (1 - v)) / T."""
+    v = np.divide(1.0, _one_plus_exp_into(work, energies, mu, T), out=work)
+    count = (degeneracy * v).sum(axis=-1)
+    slope = (degeneracy * (v * (1.0 - v))).sum(axis=-1) / T[:, 0]
+    return count, slope
+
+
+def _count(energies, degeneracy, mu, T):
+    """Particle number at chemical potential ``mu`` (B,): sum of degeneracy / (1 + exp(clip((e - mu) / T)))."""
+    work = _one_plus_exp_into(np.empty_like(energies), energies, mu, T)
+    return np.divide(degeneracy, work, out=work).sum(axis=-1)
 
 
 def _bracket_mu(energies, degeneracy, n_particles, T):
