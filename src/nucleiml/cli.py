@@ -363,37 +363,44 @@ def _add_solve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _solve_source(args: argparse.Namespace) -> tuple[Couplings | None, str, dict]:
+    """The couplings to solve (None: the NMPs given have no physical couplings), their label for the table
+    and the JSON fields that say where they came from (``nmp``, ``derived_couplings`` and ``reason`` when
+    NMPs were given)."""
+    nmp = _nmp_from_args(args)
+    if nmp is None:
+        couplings, label = _couplings_from_args(args)
+        return couplings, label, {"couplings": label}
+    couplings, reason = _invert(args, nmp)
+    values = ", ".join(f"{n} {v:.6g}" for n, v in nmp.to_dict().items())
+    label = (
+        f"the couplings of the NMPs given ({values})" if couplings is not None else "no physical couplings"
+    )
+    return (
+        couplings,
+        label,
+        {
+            "couplings": label,
+            "nmp": nmp.to_dict(),
+            "derived_couplings": None if couplings is None else couplings.to_dict(),
+            "reason": reason,
+        },
+    )
+
+
 def _run_solve(args: argparse.Namespace) -> int:
-    from .experiment import MissingExperimentError, experiment
     from .nuclei import parse_nuclei
     from .solver import SolverConfig, solve
 
     nuclei = parse_nuclei(args.nuclei)
     config = SolverConfig(n_shells=args.shells)
-    nmp = _nmp_from_args(args)
-    if nmp is None:
-        couplings, label = _couplings_from_args(args)
-        source = {"couplings": label}
-    else:
-        couplings, reason = _invert(args, nmp)
-        values = ", ".join(f"{n} {v:.6g}" for n, v in nmp.to_dict().items())
-        label = (
-            f"the couplings of the NMPs given ({values})"
-            if couplings is not None
-            else "no physical couplings"
-        )
-        source = {
-            "couplings": label,
-            "nmp": nmp.to_dict(),
-            "derived_couplings": None if couplings is None else couplings.to_dict(),
-            "reason": reason,
-        }
-        if couplings is None:  # Non-convergent A: a result, not an input error
-            if args.json:
-                _print_json({**source, "results": []})
-            else:
-                print(f"{NO_COUPLINGS} (Non-convergent A): {reason}")
-            return EXIT_OK
+    couplings, label, source = _solve_source(args)
+    if couplings is None:  # Non-convergent A: a result, not an input error
+        if args.json:
+            _print_json({**source, "results": []})
+        else:
+            print(f"{NO_COUPLINGS} (Non-convergent A): {source['reason']}")
+        return EXIT_OK
     results = [solve(couplings, nuc, config) for nuc in nuclei]
     if args.json:
         payload = []
@@ -403,7 +410,15 @@ def _run_solve(args: argparse.Namespace) -> int:
                 d["levels"] = [dataclasses.asdict(lv) for lv in res.levels]
             payload.append(d)
         _print_json({**source, "results": finite_json(payload)})
-        return EXIT_OK
+    else:
+        _print_solve_table(results, label, args.levels)
+    return EXIT_OK
+
+
+def _print_solve_table(results, label: str, levels: bool) -> None:
+    """The human-readable table of ``nucleiml solve``: one line per nucleus with experiment beside it."""
+    from .experiment import MissingExperimentError, experiment
+
     print(
         f"RMF ground states for {label} (B includes E_cm = -(3/4) 41 A^(-1/3) MeV; Rch^2 = Rp^2 + 0.64 fm^2)"
     )
@@ -427,12 +442,11 @@ def _run_solve(args: argparse.Namespace) -> int:
         )
         if res.partially_filled:
             print(f"{'':>8} partly filled (equal filling): {', '.join(res.partially_filled)}")
-        if args.levels:
+        if levels:
             for lv in res.levels:
                 print(
                     f"{'':>10}{lv.species} {lv.label:>8} {lv.energy:9.3f} MeV  occupation {lv.occupation:.3f}"
                 )
-    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- registry and entry point

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._argtypes import integer, real
 from ..parameters import NMP, NMP_NAMES, ParameterError, described
+from .extrapolation import UNSEEN_METHODS
 from .metrics import finite_json
 
 __all__ = [
@@ -234,8 +235,8 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--unseen-method",
-        choices=("fit", "network"),
-        default="fit",
+        choices=UNSEEN_METHODS,
+        default=UNSEEN_METHODS[0],
         help="how B and Rch of an unseen nucleus are extrapolated: 'fit' through the model's predictions at "
         "its training nuclei (default; models trained on >= 7 nuclei), 'network' at the nucleus' (Z, N)",
     )

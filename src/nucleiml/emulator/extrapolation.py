@@ -31,7 +31,13 @@ import numpy as np
 from ..parameters import ParameterError
 from .features import spin_orbit_sum
 
-__all__ = ["RADIUS_KERNEL_LENGTH", "Extrapolated", "can_extrapolate", "extrapolate"]
+__all__ = ["RADIUS_KERNEL_LENGTH", "UNSEEN_METHODS", "Extrapolated", "can_extrapolate", "extrapolate"]
+
+UNSEEN_METHODS = ("fit", "network")
+"""How :meth:`nucleiml.Emulator.predict` (and ``nucleiml predict --unseen-method``) extrapolates B and Rch
+to an unseen nucleus: ``fit`` through the regressors' predictions at the training nuclei (this module;
+models trained on at least :data:`MIN_NUCLEI` nuclei), ``network``: the regressors evaluated at the unseen
+(Z, N)."""
 
 RADIUS_KERNEL_LENGTH = 16.0
 """Length (nucleons) of the Gaussian kernel in (Z, N) that carries the charge-radius fit's residuals at

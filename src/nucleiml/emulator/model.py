@@ -37,7 +37,7 @@ import numpy as np
 from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
 from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, as_nmp_matrix
-from .extrapolation import can_extrapolate, extrapolate
+from .extrapolation import UNSEEN_METHODS, can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
     Scaler,
@@ -59,11 +59,6 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 """Where the shipped default model lives inside the package (``nucleiml/data/emulator/``)."""
 
 _OUT_OF_DOMAIN = ("flag", "raise")
-
-UNSEEN_METHODS = ("fit", "network")
-"""How :meth:`Emulator.predict` extrapolates B and Rch to an unseen nucleus: ``fit`` through the regressors'
-predictions at the training nuclei (:mod:`nucleiml.emulator.extrapolation`; models trained on at least
-seven nuclei), ``network``: the regressors evaluated at the unseen (Z, N)."""
 
 
 class Inversion(NamedTuple):
