@@ -67,11 +67,10 @@ def occupations(
     n_particles = np.broadcast_to(n_particles, energies.shape[:1])
     lo, hi = _bracket_mu(energies, degeneracy, n_particles, T)
     mu = _solve_mu(energies, degeneracy, n_particles, T, lo, hi)
+    work = np.empty_like(energies)
     for _ in range(NEWTON_POLISH_STEPS):  # Newton polish of the particle number
-        v = _fermi_dirac(energies, mu, T)
-        dn = (degeneracy * v * (1.0 - v)).sum(axis=-1) / T[:, 0]
-        miss = n_particles - (degeneracy * v).sum(axis=-1)
-        mu = mu + np.where(dn > 1e-300, miss / np.maximum(dn, 1e-300), 0.0)
+        count, slope = _count_and_slope(work, energies, degeneracy, mu, T)
+        mu = mu + np.where(slope > 1e-300, (n_particles - count) / np.maximum(slope, 1e-300), 0.0)
     return _fermi_dirac(energies, mu, T)
 
 
@@ -92,7 +91,7 @@ def _count_and_slope(work, energies, degeneracy, mu, T):
     with occupations v, N = sum(degeneracy v) and dN/dmu = sum(degeneracy v (1 - v)) / T."""
     v = np.divide(1.0, _one_plus_exp_into(work, energies, mu, T), out=work)
     count = (degeneracy * v).sum(axis=-1)
-    slope = (degeneracy * (v * (1.0 - v))).sum(axis=-1) / T[:, 0]
+    slope = (degeneracy * v * (1.0 - v)).sum(axis=-1) / T[:, 0]
     return count, slope
 
 
@@ -133,7 +132,7 @@ def _solve_mu(energies, degeneracy, n_particles, T, lo, hi):
     in compact arrays, because at small batch sizes the cost is the per-call overhead."""
     mu_out = 0.5 * (lo + hi)
     live = np.arange(lo.size)
-    lo, hi, e, t, n = lo.copy(), hi.copy(), energies, T, n_particles
+    e, t, n = energies, T, n_particles
     tol = NUMBER_TOL * n_particles
     work = np.empty_like(e)
     mu = 0.5 * (lo + hi)
