@@ -5,6 +5,9 @@ import pytest
 
 from nucleiml.emulator.extrapolation import BINDING_TERMS, _binding_terms, can_extrapolate, extrapolate
 from nucleiml.emulator.features import spin_orbit_sum
+from nucleiml.emulator.references import ReferenceValues, select_references
+from nucleiml.emulator.tables import Rows
+from nucleiml.experiment import experiment
 from nucleiml.nuclei import parse_nuclei
 from nucleiml.parameters import ParameterError
 
@@ -100,3 +103,62 @@ def test_too_few_nuclei_or_wrong_shapes():
         extrapolate(b, b, SET2[:5], (28, 28))
     with pytest.raises(ParameterError, match=r"\(n, 10\) arrays"):
         extrapolate(np.ones((3, 9)), np.ones((3, 10)), SET2, (28, 28))
+
+
+def _shell(Z, N, scale):
+    """A non-smooth 'shell' term (MeV or fm) that no systematics formula reproduces: the same for every
+    parameter set, as shell structure nearly is between realistic sets."""
+    return scale * np.sin(1.7 * Z) * np.cos(0.9 * N)
+
+
+def test_reference_sets_carry_the_shell_structure_of_the_unseen_nucleus(coefficients):
+    """Rows = shell term + their own systematics; references = the same shell term + other systematics.
+    Through the references the rows' values at unseen nuclei come out exactly; the plain fit misses by about
+    the shell term."""
+    c, d = coefficients
+    rows_b = np.stack([_liquid_drop(Z, N, c) + _shell(Z, N, 5.0) for Z, N in SET2], 1)
+    rows_r = np.stack([_radius(Z, N, d) + _shell(Z, N, 0.02) for Z, N in SET2], 1)
+    c_ref, d_ref = c[:2] * 1.01, d[:2] * 0.99  # two reference sets
+    for Z, N in [(28, 28), (50, 50), (14, 20)]:
+        refs = ReferenceValues(
+            binding_training=np.stack([_liquid_drop(z, n, c_ref) + _shell(z, n, 5.0) for z, n in SET2], 1),
+            radius_training=np.stack([_radius(z, n, d_ref) + _shell(z, n, 0.02) for z, n in SET2], 1),
+            binding=_liquid_drop(Z, N, c_ref) + _shell(Z, N, 5.0),
+            radius=_radius(Z, N, d_ref) + _shell(Z, N, 0.02),
+        )
+        true_b, true_r = _liquid_drop(Z, N, c) + _shell(Z, N, 5.0), _radius(Z, N, d) + _shell(Z, N, 0.02)
+        out = extrapolate(rows_b, rows_r, SET2, (Z, N), refs)
+        np.testing.assert_allclose(out.binding_energy, true_b, rtol=1e-10)
+        np.testing.assert_allclose(out.charge_radius, true_r, rtol=1e-10)
+        plain = extrapolate(rows_b, rows_r, SET2, (Z, N))
+        assert np.max(np.abs(plain.binding_energy - true_b)) > 0.1  # MeV: the shell term is missed
+    with pytest.raises(ParameterError, match=r"\(n, 10\) arrays"):
+        extrapolate(rows_b, rows_r, SET2, (28, 28), refs._replace(binding_training=np.ones((2, 9))))
+
+
+def test_reference_sets_are_the_samples_closest_to_experiment():
+    nuclei = ["16O", "40Ca", "208Pb"]
+    exp = {n: experiment(n) for n in nuclei}
+    offsets = [0.03, 0.001, 0.01, 0.002, 0.0]  # relative deviation of each sample from experiment
+    sid, nuc, lab, b, r = [], [], [], [], []
+    for s, off in enumerate(offsets):
+        for n in nuclei:
+            sid.append(s)
+            nuc.append(n)
+            lab.append("nc_b" if (s == 4 and n == "40Ca") else "convergent")  # sample 4: not convergent
+            b.append(exp[n].binding_energy * (1 + off))
+            r.append(exp[n].charge_radius * (1 - off))
+    n_rows = len(sid)
+    rows = Rows(
+        sample_id=np.array(sid),
+        nmp=np.repeat(np.arange(5.0)[:, None], 7, 1).repeat(3, 0),
+        Z=np.zeros(n_rows, int),
+        N=np.zeros(n_rows, int),
+        nucleus=np.array(nuclei * 5),
+        label=np.array(lab),
+        binding_energy=np.array(b),
+        charge_radius=np.array(r),
+    )
+    np.testing.assert_array_equal(select_references(rows, nuclei, 3)[:, 0], [1, 3, 2])
+    assert select_references(rows, nuclei, 10).shape == (4, 7)  # sample 4 is left out
+    assert select_references(rows, ["16O", "40Ca", "48Ca"], 3).shape == (0, 7)  # no 48Ca rows

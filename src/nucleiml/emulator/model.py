@@ -49,6 +49,7 @@ from .features import (
 )
 from .format import ModelFormatError, load_model, read_dataset_card, save_model
 from .forward import MLP
+from .references import reference_values
 
 __all__ = ["DEFAULT_MODEL_DIR", "MODES", "Emulator", "Inversion", "as_nmp_matrix"]
 
@@ -122,6 +123,12 @@ class Emulator:
                 k: TargetTransform.from_dict(meta["networks"][k]["target_transform"])
                 for k in ("binding_energy", "charge_radius")
             }
+            refs = np.asarray(meta.get("reference_nmp", []), dtype=np.float64)
+            refs = refs.reshape(0, len(NMP_NAMES)) if refs.size == 0 else refs
+            if refs.ndim != 2 or refs.shape[1] != len(NMP_NAMES) or not np.all(np.isfinite(refs)):
+                raise ModelFormatError(f"reference_nmp must be a list of {len(NMP_NAMES)}-NMP rows")
+            self.reference_nmp = refs
+            self._reference_cache: dict = {}
         except (KeyError, TypeError, ValueError, NucleusError) as exc:
             if isinstance(exc, ModelFormatError):
                 raise
@@ -440,11 +447,17 @@ class Emulator:
     def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
         """B and Rch at an unseen ``nuc`` through the regressors at every training nucleus (``fit``)."""
         pred = [self._regressed(z, t) for t in self._b_exp]
+        refs = None
+        if len(self.reference_nmp):
+            refs = reference_values(
+                self.reference_nmp, tuple(self._b_exp), nuc, dict(self.masses), self._reference_cache
+            )
         out = extrapolate(
             np.stack([p[0] for p in pred], 1),
             np.stack([p[1] for p in pred], 1),
             np.array([(t.Z, t.N) for t in self._b_exp]),
             (nuc.Z, nuc.N),
+            refs,
         )
         return out.binding_energy, out.charge_radius
 

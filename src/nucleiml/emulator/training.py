@@ -27,10 +27,12 @@ from .._extras import MissingExtraError
 from ..datasets.labels import CONVERGENT, LABELS, NC_A, NC_B, NC_C
 from ..nuclei import NucleusError, parse_nuclei, parse_nucleus
 from ..parameters import NMP_NAMES
+from .extrapolation import can_extrapolate
 from .features import Scaler, TargetTransform, assemble, couplings_of, uses_couplings
 from .forward import MLP
 from .metrics import finite_json
 from .presets import NETWORK_NAMES, NetworkSpec, Preset, get_preset
+from .references import select_references
 
 __all__ = ["History", "MissingTorchError", "fit_network", "network_seed", "require_torch", "train_emulator"]
 
@@ -505,6 +507,14 @@ def _nucleus_metadata(names) -> list[dict]:
     return out
 
 
+def _reference_nmp(data: _TrainingData) -> list[list[float]]:
+    """The reference sets of :mod:`.references` for extrapolating to unseen nuclei (none for a model with too
+    few training nuclei to extrapolate through)."""
+    if not can_extrapolate(len(data.nuclei)):
+        return []
+    return select_references(data.train, data.nuclei).tolist()
+
+
 def _metadata(preset: Preset, data: _TrainingData, trained: list[_Trained], seed: int) -> dict:
     """The model's metadata (before calibration): inputs, scalers, classes, nuclei, prior box, networks,
     provenance and training curves."""
@@ -520,6 +530,7 @@ def _metadata(preset: Preset, data: _TrainingData, trained: list[_Trained], seed
         "prior_box": {k: [float(prior["nmp"][k]["low"]), float(prior["nmp"][k]["high"])] for k in NMP_NAMES},
         "masses": {k: float(v) for k, v in prior["masses"].items()},
         "nc_c_threshold": float(card.get("nc_c_threshold", 0.2)),
+        "reference_nmp": _reference_nmp(data),
         # the regressors first, then the classifier: the key order model.json has always had
         "networks": {t.name: t.meta for t in sorted(trained, key=lambda t: t.name == "classifier")},
         "package_version": __version__,
