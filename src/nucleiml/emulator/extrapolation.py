@@ -5,9 +5,11 @@ networks make poorly where no training nucleus is alike (56Ni, N = Z = 28: B 95 
 For each NMP row this module instead takes the regressors' predictions at the training nuclei (where they
 are accurate to ~0.1 %) and carries them to the new nucleus with a global formula of nuclear systematics,
 fitted per row by least squares. Where the model names reference sets (:mod:`.references`; the shipped
-model does), the formula is fitted to the *difference* between the row and each reference set, and the
-reference's own RMF value at the new nucleus is added (the result is the mean over the references): the
-reference carries the new nucleus' shell structure, which no smooth formula has. The formulas:
+model does), the formula is fitted to the difference between the row and each reference set, and the
+reference's RMF value at the new nucleus is added back. Because the fit is linear in the values, that is
+the row's own fit plus a *shell correction* that is the same for every row: the mean over the references
+of (RMF value at the new nucleus - the reference's own fit through its RMF values at the training nuclei).
+The references carry the new nucleus' shell structure, which no smooth formula has. The formulas:
 
 - binding energy (MeV): volume, surface, Coulomb and symmetry terms of the liquid drop plus a spin-orbit
   shell term proportional to ``ls_p + ls_n`` (:func:`nucleiml.emulator.features.spin_orbit_sum`);
@@ -100,9 +102,10 @@ def _fit(values: np.ndarray, terms: np.ndarray, target: np.ndarray):
     return target @ coef, (values - fitted) / values
 
 
-def _fit_at(values: np.ndarray, terms: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The per-row least-squares fit of :func:`_fit` at ``target`` only (values may be near zero)."""
-    return target @ (np.linalg.pinv(terms) @ values.T)
+def _shell_correction(at_training: np.ndarray, at_target: np.ndarray, terms, target) -> float:
+    """Mean over m reference sets of their RMF value ``at_target`` (m,) minus their own fit through their
+    values ``at_training`` (m, k) evaluated at the target: what the formula misses there."""
+    return float(np.mean(at_target - _fit(at_training, terms, target)[0]))
 
 
 def _kernel(Z1, N1, Z2, N2, length: float) -> np.ndarray:
@@ -149,19 +152,12 @@ def extrapolate(
     Z, N = np.array([float(nucleus[0])]), np.array([float(nucleus[1])])
     tb, tr = _binding_terms(Zt, Nt), _radius_terms(Zt, Nt)
     qb, qr = _binding_terms(Z, N)[0], _radius_terms(Z, N)[0]
-    b_rows = np.asarray(binding_energy, np.float64)
-    r_rows = np.asarray(charge_radius, np.float64)
+    b, _ = _fit(np.asarray(binding_energy, np.float64), tb, qb)
+    r, res = _fit(np.asarray(charge_radius, np.float64), tr, qr)
     if references is not None:
-        b = np.mean([ref + _fit_at(b_rows - at, tb, qb) for ref, at in _pairs(references, "binding")], axis=0)
-        r = np.mean([ref + _fit_at(r_rows - at, tr, qr) for ref, at in _pairs(references, "radius")], axis=0)
+        b = b + _shell_correction(references.binding_training, references.binding, tb, qb)
+        r = r + _shell_correction(references.radius_training, references.radius, tr, qr)
         return Extrapolated(b, r)
-    b, _ = _fit(b_rows, tb, qb)
-    r, res = _fit(r_rows, tr, qr)
     gram = _kernel(Zt, Nt, Zt, Nt, RADIUS_KERNEL_LENGTH) + KERNEL_JITTER * np.eye(k)
     weights = np.linalg.solve(gram, _kernel(Z, N, Zt, Nt, RADIUS_KERNEL_LENGTH)[0])
     return Extrapolated(b, r * (1.0 + res @ weights))
-
-
-def _pairs(references: ReferenceValues, name: str):
-    """(value at the target, values (k,) at the training nuclei) of each reference set for ``name``."""
-    return zip(getattr(references, name), getattr(references, f"{name}_training"), strict=True)

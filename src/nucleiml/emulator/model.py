@@ -128,7 +128,8 @@ class Emulator:
             if refs.ndim != 2 or refs.shape[1] != len(NMP_NAMES) or not np.all(np.isfinite(refs)):
                 raise ModelFormatError(f"reference_nmp must be a list of {len(NMP_NAMES)}-NMP rows")
             self.reference_nmp = refs
-            self._reference_cache: dict = {}
+            self._reference_couplings: dict | None = None  # of the reference sets, inverted when first needed
+            self._reference_cache: dict = {}  # nucleus -> the reference sets' (B, Rch) there
         except (KeyError, TypeError, ValueError, NucleusError) as exc:
             if isinstance(exc, ModelFormatError):
                 raise
@@ -449,9 +450,7 @@ class Emulator:
         pred = [self._regressed(z, t) for t in self._b_exp]
         refs = None
         if len(self.reference_nmp):
-            refs = reference_values(
-                self.reference_nmp, tuple(self._b_exp), nuc, dict(self.masses), self._reference_cache
-            )
+            refs = reference_values(self._reference_input(), tuple(self._b_exp), nuc, self._reference_cache)
         out = extrapolate(
             np.stack([p[0] for p in pred], 1),
             np.stack([p[1] for p in pred], 1),
@@ -460,6 +459,17 @@ class Emulator:
             refs,
         )
         return out.binding_energy, out.charge_radius
+
+    def _reference_input(self) -> dict[str, np.ndarray]:
+        """Couplings and masses of the reference sets (:mod:`.references`), inverted once."""
+        if self._reference_couplings is None:
+            inv = self.invert(self.reference_nmp)
+            if not np.all(inv.ok):
+                raise ModelFormatError(
+                    "a reference set of the model (reference_nmp) has no physical couplings"
+                )
+            self._reference_couplings = {**inv.couplings, **self.masses}
+        return self._reference_couplings
 
     def network_probabilities(self, nmp, nucleus, *, allow_unseen: bool = False) -> np.ndarray:
         """Raw classifier network output (n, 4) without the exact nc_a (only for ``softmax4`` models: the

@@ -13,13 +13,14 @@ their RMF values are solved when an unseen nucleus is first asked for (about a s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 
 from ..datasets.labels import CONVERGENT
 from ..experiment import experiment
-from ..parameters import NMP_NAMES, ParameterError
+from ..parameters import ParameterError
 
 __all__ = ["REFERENCE_COUNT", "ReferenceValues", "reference_values", "select_references"]
 
@@ -63,35 +64,34 @@ def select_references(rows, nuclei, count: int = REFERENCE_COUNT) -> np.ndarray:
     rms = np.where(good & np.isfinite(rms), rms, np.inf)
     order = np.argsort(rms, kind="stable")[:count]
     order = order[np.isfinite(rms[order])]
-    return rows.nmp[np.flatnonzero(keep)[first[order]]].reshape(-1, len(NMP_NAMES))
+    return rows.nmp[np.flatnonzero(keep)[first[order]]]
 
 
-def _solve(nmp: np.ndarray, nucleus, masses) -> tuple[np.ndarray, np.ndarray]:
-    """(B MeV, Rch fm) of the sets ``nmp`` (m, 7) in ``nucleus`` (NaN where not converged)."""
-    from ..nuclear_matter import couplings_from_nmp_array
+def _solve(solver_input: Mapping, nucleus) -> tuple[np.ndarray, np.ndarray]:
+    """(B MeV, Rch fm) of the sets in ``solver_input`` (couplings and masses) in ``nucleus`` (NaN where not
+    converged)."""
     from ..solver import solve_batch
 
-    inv = couplings_from_nmp_array({k: nmp[:, i] for i, k in enumerate(NMP_NAMES)}, **masses)
-    if not np.all(inv.ok):
-        raise ParameterError("a reference set of the model has no physical couplings")
-    res = solve_batch({**{k: np.asarray(v) for k, v in inv.couplings.items()}, **masses}, nucleus)
-    b = np.where(res.converged, res.binding_energy, np.nan)
-    return b, np.where(res.converged, res.charge_radius, np.nan)
+    res = solve_batch(solver_input, nucleus)
+    return np.where(res.converged, res.binding_energy, np.nan), np.where(
+        res.converged, res.charge_radius, np.nan
+    )
 
 
-def reference_values(nmp: np.ndarray, training, nucleus, masses, cache: dict) -> ReferenceValues:
-    """RMF values of the reference sets ``nmp`` (m, 7) at the ``training`` nuclei and at ``nucleus``,
-    solved once per nucleus and kept in ``cache`` (a dict owned by the caller). References that do not
-    converge in the target nucleus are left out.
+def reference_values(solver_input: Mapping, training, nucleus, cache: dict) -> ReferenceValues:
+    """RMF values of the reference sets at the ``training`` nuclei and at ``nucleus``; ``solver_input``
+    holds their couplings and masses (a mapping :func:`nucleiml.solve_batch` takes). Each nucleus is solved
+    once and kept in ``cache`` (a dict owned by the caller). References that do not converge in the target
+    nucleus are left out.
 
     Raises
     ------
     ParameterError
-        If no reference set converges in ``nucleus`` or in every training nucleus.
+        If no reference set converges in ``nucleus`` and every training nucleus.
     """
     for nuc in (*training, nucleus):
         if nuc not in cache:
-            cache[nuc] = _solve(np.asarray(nmp, dtype=np.float64), nuc, masses)
+            cache[nuc] = _solve(solver_input, nuc)
     bt = np.stack([cache[n][0] for n in training], axis=1)
     rt = np.stack([cache[n][1] for n in training], axis=1)
     b, r = cache[nucleus]

@@ -572,6 +572,14 @@ def _md_regressors(st: _Study, figs: dict) -> list[str]:
     return md
 
 
+def _unseen_method(model) -> str:
+    """How ``model`` extrapolates to an unseen nucleus by default, for the report's table."""
+    if not can_extrapolate(len(model.nuclei)):
+        return "network"
+    n_refs = len(model.reference_nmp)
+    return f"fit, {n_refs} reference sets" if n_refs else "fit"
+
+
 def _md_unseen(st: _Study, figs: dict) -> list[str]:
     """The unseen-nuclei study (seed Fig. 7): every model's bands, then the main model per nucleus."""
     md = ["## Unseen nuclei (seed Fig. 7)", ""]
@@ -582,15 +590,16 @@ def _md_unseen(st: _Study, figs: dict) -> list[str]:
         f"Nuclei none of the compared models was trained on, from {src}: {', '.join(st.unseen_nuclei)}. "
         "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch). Method: *fit* carries "
         "the regressors' predictions at the training nuclei to the unseen nucleus "
-        "(`nucleiml.emulator.extrapolation`, models trained on at least seven nuclei); *network* evaluates "
-        "the regressors at its (Z, N).",
+        "(`nucleiml.emulator.extrapolation`, models trained on at least seven nuclei), with the shell "
+        "correction of the model's reference sets where it stores them; *network* evaluates the regressors "
+        "at its (Z, N).",
         "",
         "| model | trained on | method | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
     for n, e in st.unseen.items():
         b, r = e["regression"]["binding_energy"]["all"], e["regression"]["charge_radius"]["all"]
-        method = "fit" if can_extrapolate(len(st.models[n].nuclei)) else "network"
+        method = _unseen_method(st.models[n])
         md.append(
             f"| {n} | {', '.join(st.models[n].nuclei)} | {method} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
         )
