@@ -25,6 +25,8 @@ NUMBER_TOL = 1e-12
 ``MU_STEP_TOL`` (fm^-1) or where the particle number is exact to ``NUMBER_TOL`` (relative)."""
 
 NEWTON_POLISH_STEPS = 2
+"""Newton steps on the particle number after the search, with the exact slope dN/dmu (members whose slope
+is zero, i.e. a gap much wider than T at the Fermi surface, keep their mu)."""
 
 
 def _fermi_dirac(energies: np.ndarray, mu: np.ndarray, T: np.ndarray) -> np.ndarray:
