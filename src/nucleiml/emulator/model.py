@@ -286,10 +286,12 @@ class Emulator:
         allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its
             nc_c rule uses the experimental binding energy shipped with NucleiML).
         unseen_method : for an unseen nucleus, "fit" (default) carries the regressors' predictions at the
-            training nuclei to it with a per-row fit of nuclear systematics (see
+            training nuclei to it with a per-row fit of nuclear systematics, made relative to the model's
+            reference parameter sets where it has them (the shipped model does; their RMF values at the
+            nucleus are solved once, about a second, and cached). See
             :mod:`nucleiml.emulator.extrapolation`; shipped model, the README's unseen nuclei: 95 % bands
-            2.21 % in B and 1.10 % in Rch, against 3.46 % and 2.17 % for "network"); "network" evaluates the
-            regressors at its (Z, N).
+            1.38 % in B and 0.99 % in Rch, against 3.46 % and 2.17 % for "network". "network" evaluates
+            the regressors at its (Z, N).
             Models trained on fewer than seven nuclei always use "network". The class probabilities come
             from the classifier at the nucleus' (Z, N) either way (nc_c from the extrapolated B).
         out_of_domain : "flag" (default) predicts rows outside the training prior box and marks them
