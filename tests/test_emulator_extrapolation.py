@@ -136,29 +136,54 @@ def test_reference_sets_carry_the_shell_structure_of_the_unseen_nucleus(coeffici
         extrapolate(rows_b, rows_r, SET2, (28, 28), refs._replace(binding_training=np.ones((2, 9))))
 
 
-def test_reference_sets_are_the_samples_closest_to_experiment():
-    nuclei = ["16O", "40Ca", "208Pb"]
+def _rows_near_experiment(nuclei, offsets, not_convergent=()):
+    """Rows of samples s = 0, 1, ... (NMPs all equal to s) whose B and Rch deviate from experiment by
+    ``offsets[s]`` (relative) in every nucleus; (sample, nucleus) pairs in ``not_convergent`` are nc_b."""
     exp = {n: experiment(n) for n in nuclei}
-    offsets = [0.03, 0.001, 0.01, 0.002, 0.0]  # relative deviation of each sample from experiment
     sid, nuc, lab, b, r = [], [], [], [], []
     for s, off in enumerate(offsets):
         for n in nuclei:
             sid.append(s)
             nuc.append(n)
-            lab.append("nc_b" if (s == 4 and n == "40Ca") else "convergent")  # sample 4: not convergent
+            lab.append("nc_b" if (s, n) in not_convergent else "convergent")
             b.append(exp[n].binding_energy * (1 + off))
-            r.append(exp[n].charge_radius * (1 - off))
+            r.append(np.nan if exp[n].charge_radius is None else exp[n].charge_radius * (1 - off))
     n_rows = len(sid)
-    rows = Rows(
+    return Rows(
         sample_id=np.array(sid),
-        nmp=np.repeat(np.arange(5.0)[:, None], 7, 1).repeat(3, 0),
+        nmp=np.repeat(np.arange(float(len(offsets)))[:, None], 7, 1).repeat(len(nuclei), 0),
         Z=np.zeros(n_rows, int),
         N=np.zeros(n_rows, int),
-        nucleus=np.array(nuclei * 5),
+        nucleus=np.array(list(nuclei) * len(offsets)),
         label=np.array(lab),
         binding_energy=np.array(b),
         charge_radius=np.array(r),
     )
+
+
+def test_reference_sets_are_the_samples_closest_to_experiment():
+    nuclei = ["16O", "40Ca", "208Pb"]
+    offsets = [0.03, 0.001, 0.01, 0.002, 0.0]  # relative deviation of each sample from experiment
+    rows = _rows_near_experiment(nuclei, offsets, not_convergent={(4, "40Ca")})  # sample 4: not convergent
     np.testing.assert_array_equal(select_references(rows, nuclei, 3)[:, 0], [1, 3, 2])
     assert select_references(rows, nuclei, 10).shape == (4, 7)  # sample 4 is left out
     assert select_references(rows, ["16O", "40Ca", "48Ca"], 3).shape == (0, 7)  # no 48Ca rows
+
+
+def test_training_stores_reference_sets_only_where_it_can_extrapolate():
+    """``nucleiml train`` keeps REFERENCE_COUNT references for a model of >= 7 nuclei, none for fewer."""
+    from types import SimpleNamespace
+
+    from nucleiml.emulator.references import REFERENCE_COUNT
+    from nucleiml.emulator.training import _reference_nmp
+
+    names = [n.name for n in parse_nuclei("set2")]
+    offsets = np.linspace(0.05, 0.0, REFERENCE_COUNT + 3)  # the last samples are the closest
+    for k in (6, 7, len(names)):
+        rows = _rows_near_experiment(names[:k], offsets)
+        refs = _reference_nmp(SimpleNamespace(train=rows, nuclei=tuple(names[:k])))
+        if k < 7:
+            assert refs == []
+        else:
+            expected = np.arange(len(offsets))[::-1][:REFERENCE_COUNT]
+            np.testing.assert_array_equal(np.array(refs)[:, 0], expected)

@@ -173,6 +173,7 @@ def test_same_seed_same_model_files(narrow, tmp_path):
 def test_training_on_a_subset_of_nuclei_and_bad_requests(wide, tmp_path):
     em = train_emulator(wide, None, quick("paper", 0.05), nuclei="16O", seed=0, progress=False)
     assert em.nuclei == ("16O",) and em.mode == "softmax4"
+    assert em.reference_nmp.shape == (0, 7)  # one nucleus: nothing to extrapolate through, no references
     with pytest.raises(nucleiml.NucleusError, match="208Pb are not in the training data"):
         train_emulator(wide, None, quick("paper", 0.05), nuclei="16O,208Pb", progress=False)
     with pytest.raises(ValueError, match="no train split"):
