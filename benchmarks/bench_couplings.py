@@ -3,7 +3,8 @@
 Run:  python benchmarks/bench_couplings.py [--samples 100000] [--out benchmarks/results/couplings.json]
 
 Samples are drawn from the package's default prior (src/nucleiml/data/default_prior.toml); the figure counts every sample,
-whether or not it has physical couplings (both outcomes cost the same scan).
+whether or not it has physical couplings (every sample costs the scan over C; samples that fail before the
+last check skip the scalar-field scan, so the figure depends on the prior's share of failures).
 """
 
 from __future__ import annotations
