@@ -248,6 +248,8 @@ def test_vectorised_matches_scalar():
         ({"J0": 5.0}, InversionFailure.NEGATIVE_G_RHO2),  # below the kinetic symmetry energy
         ({"L0": -50.0}, InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2),
         ({"rho0": 0.35, "mstar": 0.98}, InversionFailure.NONPOSITIVE_VECTOR_FIELD),
+        # soft and strongly skewed: sigma^3/sigma^4 terms that make a deeper state at large sigma
+        ({"K0": 106.0, "Q0": -1000.0, "mstar": 0.78}, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL),
     ],
 )
 def test_known_bad_nmps_have_no_couplings(overrides, failure):
@@ -257,6 +259,29 @@ def test_known_bad_nmps_have_no_couplings(overrides, failure):
     assert res.couplings is None
     assert res.failure == failure
     assert isinstance(res.reason, str) and res.reason
+
+
+def test_each_failure_is_decided_member_by_member_in_a_batch():
+    """Members failing at different checks (the scalar-minimum scan only runs for members that passed the
+    others) leave the good members bit for bit as solved alone."""
+    base = {"rho0": 0.15, "E0": -16.0, "K0": 240.0, "Q0": -100.0, "mstar": 0.6, "J0": 32.0, "L0": 60.0}
+    rows = [
+        base,
+        {**base, "K0": 106.0, "Q0": -1000.0, "mstar": 0.78},
+        {**base, "L0": 45.0, "K0": 230.0},
+        {**base, "Q0": 800.0},
+        {**base, "mstar": 0.65, "Q0": 300.0},
+    ]
+    table = {k: np.array([r[k] for r in rows]) for k in NMP_NAMES}
+    res = couplings_from_nmp_array(table)
+    assert res.code[1] == InversionFailure.SCALAR_ENERGY_NOT_MINIMAL
+    assert res.code[3] == InversionFailure.NO_ROOT_FOR_C
+    assert res.ok[0] and res.ok[2]
+    for i, row in enumerate(rows):
+        single = couplings_from_nmp(NMP(**row))
+        assert single.failure == res.code[i]
+        if single.ok:
+            assert single.couplings == res.at(i).couplings
 
 
 def test_good_nmp_has_couplings():
