@@ -8,13 +8,13 @@ from scipy.stats import norm
 
 pytest.importorskip("pyarrow")
 
+from nucleiml._atomic import atomic_write_json
 from nucleiml.inference import PosteriorError, compare, jsd_bits, jsd_bootstrap, read_posterior
 from nucleiml.inference.compare import binned_kde, self_jsd
 from nucleiml.inference.posterior import (
     SUMMARY_FILE,
     marginal_summary,
     weighted_quantile,
-    write_json,
     write_samples,
 )
 from nucleiml.inference.sampler import SamplerResult
@@ -93,7 +93,7 @@ def _fake_run(path, shift, wall, model="nml"):
         niter=10,
     )
     write_samples(path, res)
-    write_json(path / SUMMARY_FILE, {"model": {"model": model}, "wall_seconds": wall})
+    atomic_write_json(path / SUMMARY_FILE, {"model": {"model": model}, "wall_seconds": wall})
     return pts
 
 

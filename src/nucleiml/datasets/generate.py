@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._atomic import atomic_write_json
 from .._parallel import DaskExecutor, LocalExecutor, default_workers
 from .._provenance import code_fingerprint
 from ..nuclei import Nucleus, parse_nuclei
@@ -538,7 +539,7 @@ class _CardWriter:
             code_fingerprints=dict(tally.codes),
             columns={name: {"type": t, "description": d} for name, t, d in store.COLUMNS},
         )
-        store.write_json_atomic(self.path, self.card)
+        atomic_write_json(self.path, self.card)
 
 
 def _run_chunks(

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _extras
-from .._atomic import atomic_write, atomic_write_json
+from .._atomic import atomic_write
 from ..parameters import COUPLING_NAMES, NMP_NAMES, described
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "read_card",
     "read_part",
     "read_table",
-    "write_json_atomic",
     "write_parquet",
     "write_part",
 ]
@@ -124,10 +123,6 @@ def write_parquet(path: Path, table) -> Path:
 def write_part(root: Path, chunk: int, table) -> Path:
     """Write ``table`` as the part of ``chunk``, atomically."""
     return write_parquet(part_path(root, chunk), table)
-
-
-def write_json_atomic(path: Path, obj: object) -> None:
-    atomic_write_json(path, obj)
 
 
 def list_parts(root: Path) -> dict[int, Path]:

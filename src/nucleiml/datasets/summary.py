@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write_json
 from . import store
 from .labels import LABELS
 from .store import DatasetError
@@ -189,5 +190,5 @@ def split(
         "rows": rows,
         "counts": {name: {lab: labels[name].get(lab, 0) for lab in LABELS} for name in SPLIT_NAMES},
     }
-    store.write_json_atomic(dest / SPLIT_CARD, summary)
+    atomic_write_json(dest / SPLIT_CARD, summary)
     return summary

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write, atomic_write_json
+from .._atomic import atomic_write
 from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
 
@@ -36,7 +36,6 @@ __all__ = [
     "marginal_summary",
     "read_posterior",
     "weighted_quantile",
-    "write_json",
     "write_samples",
 ]
 
@@ -98,11 +97,6 @@ def marginal_summary(points: np.ndarray, weights: np.ndarray, names=NMP_NAMES) -
             "unit": UNITS.get(name, ""),
         }
     return out
-
-
-def write_json(path: str | Path, data: dict) -> None:
-    """Write ``data`` as indented JSON, atomically (non-finite floats are refused)."""
-    atomic_write_json(path, data)
 
 
 def write_samples(out: str | Path, result, names=NMP_NAMES) -> None:

@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_json
 from .._json import finite_json
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
-from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_json, write_samples
+from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_samples
 from .runfile import RunConfig
 
 __all__ = ["CORNER_FILE", "InferenceError", "compare", "infer"]
@@ -198,7 +199,8 @@ def infer(
         log.save()
     summary = _summary(config, run, result, model, counting, log, t0)
     write_samples(out, result, NMP_NAMES)
-    write_json(out / SUMMARY_FILE, finite_json(summary))  # a non-finite figure becomes null, not a crash
+    # a non-finite figure becomes null, not a crash
+    atomic_write_json(out / SUMMARY_FILE, finite_json(summary))
     if plot:
         _corner(config, result, out / CORNER_FILE)
     log.session["completed"] = True
@@ -229,7 +231,7 @@ class _RunLog:
             points_evaluated=self.counting.points,
             invalid_points=self.counting.invalid,
         )
-        write_json(self.path, self.state)
+        atomic_write_json(self.path, self.state)
 
     @property
     def wall_seconds(self) -> float:
@@ -328,7 +330,7 @@ def compare(
     result = finite_json(result)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / COMPARE_JSON, result)
+    atomic_write_json(out / COMPARE_JSON, result)
     if plot:
         from .plots import compare_corner_plot
 
