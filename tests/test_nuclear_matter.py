@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nucleiml.datasets.prior import default_prior
-from nucleiml.eos import ScaledCouplings, energy_per_nucleon, matter_state, pressure
+from nucleiml.eos import ScaledCouplings, energy_per_nucleon, matter_state, pressure, scalar_energy_density
 from nucleiml.nuclear_matter import (
     InversionFailure,
     _q0_residual,
@@ -422,3 +422,19 @@ def test_inverted_negative_lambda_v_is_stable_at_saturation():
 def test_rho_instability_density_rejects_non_couplings():
     with pytest.raises(ParameterError, match="Couplings"):
         rho_meson_instability_density({"Lambda_v": -0.01})
+
+
+def test_symmetric_scalar_energy_density_computes_the_kinetic_term_once_with_the_same_numbers():
+    """Passing one Fermi-momentum array for both species (the shortcut) gives the bits of two equal arrays,
+    and at S = 0 the value is the free Fermi gas plus nothing: 2 x (1/pi^2) int k^2 sqrt(k^2 + M^2) dk."""
+    sc = ScaledCouplings.from_couplings(get_preset("NL3"))
+    kf = np.linspace(0.8, 1.6, 9)
+    S = np.linspace(0.0, 0.6, 9) * sc.M
+    once = scalar_energy_density(S, kf, kf, sc.a, sc.b, sc.c, sc.M)
+    twice = scalar_energy_density(S, kf, kf.copy(), sc.a, sc.b, sc.c, sc.M)
+    np.testing.assert_array_equal(once, twice)
+    k = np.linspace(0.0, kf[-1], 200001)
+    free = 2.0 * np.trapezoid(k * k * np.sqrt(k * k + sc.M**2), k) / np.pi**2
+    np.testing.assert_allclose(
+        scalar_energy_density(0.0, kf[-1], kf[-1], sc.a, sc.b, sc.c, sc.M), free, rtol=1e-9
+    )

@@ -120,15 +120,13 @@ def _scalar_force(S, kfp, kfn, a, b, c, M):
 
 def scalar_energy_density(S, kfp, kfn, a, b, c, M):
     """The S-dependent part of the energy density (fm^-4) of matter with Fermi momenta kfp, kfn (fm^-1) at
-    scaled scalar field S (fm^-1): nucleon kinetic terms at M* = M - S plus the sigma potential."""
+    scaled scalar field S (fm^-1): nucleon kinetic terms at M* = M - S plus the sigma potential. For
+    symmetric matter pass the same array as ``kfp`` and ``kfn``: the kinetic term is then computed once (the
+    same numbers at half the cost of its arcsinh)."""
     ms = M - S
-    return (
-        kinetic_energy_density_species(kfp, ms)
-        + kinetic_energy_density_species(kfn, ms)
-        + 0.5 * a * S * S
-        + b * S**3 / 3.0
-        + c * S**4 / 4.0
-    )
+    kinetic_p = kinetic_energy_density_species(kfp, ms)
+    kinetic_n = kinetic_p if kfn is kfp else kinetic_energy_density_species(kfn, ms)
+    return kinetic_p + kinetic_n + 0.5 * a * S * S + b * S**3 / 3.0 + c * S**4 / 4.0
 
 
 def solve_scalar_field(kfp, kfn, a, b, c, M, n_scan: int = 256, n_iter: int = 60):

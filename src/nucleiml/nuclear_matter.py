@@ -57,6 +57,7 @@ from .eos import (
     kinetic_energy_density_species,
     matter_state,
     scalar_density_species,
+    scalar_energy_density,
     symmetric_fermi_momentum,
 )
 from .parameters import (
@@ -440,20 +441,14 @@ _MIN_CHECK_T_END = 1.0 - 1e-6
 _MIN_CHECK_RTOL = 1e-12
 
 
-def _symmetric_scalar_energy_density(S, kf, a, b, c, M):
-    """:func:`nucleiml.eos.scalar_energy_density` of symmetric matter (kfp = kfn = ``kf``), with the
-    nucleon kinetic term computed once and doubled: the same bits (K + K = 2 K exactly) at half the cost."""
-    return 2.0 * kinetic_energy_density_species(kf, M - S) + 0.5 * a * S * S + b * S**3 / 3.0 + c * S**4 / 4.0
-
-
 def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=_MIN_CHECK_N_SCAN):
     """True where the scalar field at saturation is the global minimum of the energy density over
     S in [0, M) at fixed densities (i.e. the sigma potential does not run away to a deeper state)."""
     kf = symmetric_fermi_momentum(rho)
-    e0 = _symmetric_scalar_energy_density(M - Mstar, kf, a, b, c, M)
+    e0 = scalar_energy_density(M - Mstar, kf, kf, a, b, c, M)  # kf twice: symmetric, kinetic term once
     t = np.linspace(0.0, _MIN_CHECK_T_END, n_scan)[:, None]
     with np.errstate(invalid="ignore", over="ignore"):
-        grid = _symmetric_scalar_energy_density(t * M[None, :] if np.ndim(M) else t * M, kf, a, b, c, M)
+        grid = scalar_energy_density(t * M[None, :] if np.ndim(M) else t * M, kf, kf, a, b, c, M)
     return np.all(grid >= e0[None, :] - _MIN_CHECK_RTOL * np.abs(e0[None, :]), axis=0)
 
 
