@@ -8,9 +8,12 @@ import pytest
 from nucleiml.datasets.prior import default_prior
 from nucleiml.eos import ScaledCouplings, energy_per_nucleon, matter_state, pressure, scalar_energy_density
 from nucleiml.nuclear_matter import (
+    _SCAN_CHUNK,
+    _SCAN_PASSES_MIN_MEMBERS,
     InversionFailure,
     _q0_residual,
     _saturation_input,
+    _scan_grid_t,
     couplings_from_nmp,
     couplings_from_nmp_array,
     nmp_from_couplings,
@@ -239,6 +242,30 @@ def test_vectorised_matches_scalar():
             assert single.couplings == res.at(i).couplings  # bitwise: members do not affect each other
         else:
             assert single.reason == res.reason[i]
+
+
+def test_scan_in_passes_finds_the_roots_of_a_whole_grid_scan():
+    """A large batch is scanned for the smallest root of Q0(C) in passes (members leave once their root
+    is found); small batches in one pass over the whole grid. Both give the same bits, including roots
+    bracketed across two passes and members with no root."""
+    rng = np.random.default_rng(11)
+    n = 3 * _SCAN_PASSES_MIN_MEMBERS
+    table = random_nmp_table(rng, n)
+    big = couplings_from_nmp_array(table)
+    step = _SCAN_PASSES_MIN_MEMBERS // 4  # below the threshold: one pass each
+    parts = [
+        couplings_from_nmp_array({k: v[i : i + step] for k, v in table.items()}) for i in range(0, n, step)
+    ]
+    np.testing.assert_array_equal(big.code, np.concatenate([p.code for p in parts]))
+    for name in big.couplings:
+        np.testing.assert_array_equal(big.couplings[name], np.concatenate([p.couplings[name] for p in parts]))
+    # the draws exercise every path: roots in the first pass and in later ones, and no root at all
+    sat, _ = _saturation_input(table, 939.0)
+    t_root = (big.couplings["C"] * sat.V**3 / sat.rho)[big.ok]
+    t_grid = _scan_grid_t(48)
+    assert np.sum(t_root < t_grid[_SCAN_CHUNK - 1]) > 20
+    assert np.sum(t_root > t_grid[_SCAN_CHUNK]) > 20
+    assert np.sum(big.code == InversionFailure.NO_ROOT_FOR_C) > 20
 
 
 @pytest.mark.parametrize(

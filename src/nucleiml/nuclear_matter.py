@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -588,10 +589,14 @@ def _q0_residual_only(sat: _SaturationInput, C):
     return _q0_residual(sat, C)[0]
 
 
-def _scan_q0(sat: _SaturationInput, n_scan: int):
-    """Q0(C) - Q0 on the scan grid: returns the grid C (n_scan, n), the residual and a mask of grid
-    points where the isoscalar couplings are admissible (g_omega^2, g_sigma^2 > 0, dM*/drho < 0)."""
-    t = np.concatenate([np.linspace(0.0, _SCAN_T_EVEN_END, n_scan - 1), [_SCAN_T_LAST]])
+def _scan_grid_t(n_scan: int) -> np.ndarray:
+    """The scan points t = C / Cmax: evenly spaced from 0 to _SCAN_T_EVEN_END, then _SCAN_T_LAST."""
+    return np.concatenate([np.linspace(0.0, _SCAN_T_EVEN_END, n_scan - 1), [_SCAN_T_LAST]])
+
+
+def _scan_q0(sat: _SaturationInput, t: np.ndarray):
+    """Q0(C) - Q0 at the scan points ``t`` (k,): returns the grid C (k, n), the residual and a mask of
+    grid points where the isoscalar couplings are admissible (g_omega^2, g_sigma^2 > 0, dM*/drho < 0)."""
     C_grid = t[:, None] * (sat.rho / sat.V**3)[None, :]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         f_grid, code_grid = _q0_residual(sat, C_grid)
@@ -604,14 +609,21 @@ def _scan_q0(sat: _SaturationInput, n_scan: int):
 # worst ~1.5e-12 of that scale over 187 perturbed NL1/NL3/NLSH/NLZ-like sets, and either sign.
 _Q0_ROOT_AT_ZERO_RTOL = 1e-10
 
+# Scan points evaluated per pass of :func:`_first_root_of_q0`; a member leaves the scan after the pass in
+# which its smallest root is found (the median prior draw with a root has it below the eighth point).
+# Batches of fewer than _SCAN_PASSES_MIN_MEMBERS members are scanned in one pass: for them the fixed cost
+# of a pass outweighs the points saved.
+_SCAN_CHUNK = 8
+_SCAN_PASSES_MIN_MEMBERS = 256
+
 
 def _first_root_on_grid(f_grid, valid, tol_at_zero):
-    """Where the smallest admissible root lies on the scan grid, per member.
+    """Where the smallest admissible root lies on a stretch of the scan grid, per member.
 
     A root is a grid point k with an exact zero of the residual (or, at k = 0 only, a residual within
     ``tol_at_zero``), or a strict sign change between admissible neighbours k, k + 1. Returns
-    ``(k, at_point, has)``: the grid index of the smallest root, whether it is the grid point k itself
-    (else it lies inside (k, k + 1)), and whether there is any.
+    ``(k, at_point, has)``: the grid index (in ``f_grid``) of the smallest root, whether it is the grid
+    point k itself (else it lies inside (k, k + 1)), and whether there is any.
     """
     n_grid = f_grid.shape[0]
     point = valid & (f_grid == 0)
@@ -623,6 +635,53 @@ def _first_root_on_grid(f_grid, valid, tol_at_zero):
     return k, k_point <= k_change, k < n_grid
 
 
+class _Bracket(NamedTuple):
+    """The smallest root of Q0(C) = Q0 per member, as found by :func:`_first_root_of_q0`: ``has`` (any
+    root), ``at_point`` (the root is the scan point ``lo`` itself) and otherwise the sign-changing
+    bracket (``lo``, ``hi``) with residuals (``flo``, ``fhi``); C in fm^3, residuals in fm^-1."""
+
+    has: np.ndarray
+    at_point: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    flo: np.ndarray
+    fhi: np.ndarray
+
+
+def _first_root_of_q0(sat: _SaturationInput, n_scan: int, tol_at_zero) -> _Bracket:
+    """Scan Q0(C) - Q0 over the grid :func:`_scan_grid_t` in passes of _SCAN_CHUNK points (one pass for
+    small batches) and locate each member's smallest admissible root.
+
+    Each pass also re-evaluates the previous pass's last point, so that a sign change across two passes is
+    seen; members whose root is found leave the scan. The smallest root on the whole grid is the first one
+    found, so the result is the one of a scan of the whole grid (the same grid values, bit for bit).
+    """
+    n = sat.rho.size
+    t_all = _scan_grid_t(n_scan)
+    chunk = _SCAN_CHUNK if n >= _SCAN_PASSES_MIN_MEMBERS else n_scan
+    has = np.zeros(n, dtype=bool)
+    at_point = np.zeros(n, dtype=bool)
+    lo, hi, flo, fhi = (np.full(n, np.nan) for _ in range(4))
+    todo = np.arange(n)
+    for start in range(0, n_scan, chunk):
+        first = max(start - 1, 0)  # the previous pass's last point, for a sign change across passes
+        t = t_all[first : start + chunk]
+        C_grid, f_grid, valid = _scan_q0(sat.take(todo), t)
+        tol = tol_at_zero[todo] if start == 0 else -1.0  # the round-off root counts at C = 0 only
+        k, point, found = _first_root_on_grid(f_grid, valid, tol)
+        hit, kh = np.flatnonzero(found), k[found]
+        members = todo[hit]
+        has[members], at_point[members] = True, point[hit]
+        lo[members], flo[members] = C_grid[kh, hit], f_grid[kh, hit]
+        inside = hit[~point[hit]]
+        ki = k[inside]
+        hi[todo[inside]], fhi[todo[inside]] = C_grid[ki + 1, inside], f_grid[ki + 1, inside]
+        todo = todo[~found]
+        if todo.size == 0:
+            break
+    return _Bracket(has, at_point, lo, hi, flo, fhi)
+
+
 def _root_of_q0(sat: _SaturationInput, code: np.ndarray, n_scan: int):
     """The smallest admissible root C >= 0 of Q0(C) = Q0 for every member with ``code == OK``.
 
@@ -631,22 +690,24 @@ def _root_of_q0(sat: _SaturationInput, code: np.ndarray, n_scan: int):
     exactly. Returns C (NaN where none) and the updated code array (NO_ROOT_FOR_C where the scan finds
     no root).
     """
-    C_grid, f_grid, valid = _scan_q0(sat, n_scan)
     tol_at_zero = _Q0_ROOT_AT_ZERO_RTOL * (9.0 * sat.K0 + np.abs(sat.Q0))
-    k, at_point, has = _first_root_on_grid(f_grid, valid, tol_at_zero)
-    code = np.where((code == 0) & ~has, InversionFailure.NO_ROOT_FOR_C, code).astype(np.int8)
+    br = _first_root_of_q0(sat, n_scan, tol_at_zero)
+    code = np.where((code == 0) & ~br.has, InversionFailure.NO_ROOT_FOR_C, code).astype(np.int8)
     C = np.full(code.size, np.nan)
     live = np.flatnonzero(code == 0)
-    on_grid = live[at_point[live]]
-    C[on_grid] = C_grid[k[on_grid], on_grid]
-    inside = live[~at_point[live]]
+    on_grid = live[br.at_point[live]]
+    C[on_grid] = br.lo[on_grid]
+    inside = live[~br.at_point[live]]
     if inside.size:
-        ki = k[inside]
-        lo, hi = C_grid[ki, inside], C_grid[ki + 1, inside]
-        flo, fhi = f_grid[ki, inside], f_grid[ki + 1, inside]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             sub = sat.take(inside)
-            C[inside] = _illinois(lambda c, m: _q0_residual_only(sub.take(m), c), lo, hi, flo, fhi)
+            C[inside] = _illinois(
+                lambda c, m: _q0_residual_only(sub.take(m), c),
+                br.lo[inside],
+                br.hi[inside],
+                br.flo[inside],
+                br.fhi[inside],
+            )
     return C, code
 
 
