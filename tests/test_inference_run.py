@@ -133,6 +133,9 @@ def test_interrupted_infer_resumes_and_completes(tmp_path):
     assert read_posterior(out).samples.shape[1] == 7
     state = json.loads((out / "run.json").read_text())
     assert [x["completed"] for x in state["sessions"]] == [False, True]
+    # the calls of both sessions are counted (the sampler's own count restarts from the stored points)
+    first, second = (x["points_evaluated"] for x in state["sessions"])
+    assert s["likelihood_calls"] == first + second and second == s["likelihood_calls_this_session"]
 
 
 def test_infer_errors(tmp_path, fake_emulator, capsys):

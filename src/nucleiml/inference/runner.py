@@ -238,6 +238,12 @@ class _RunLog:
         """Seconds over all sessions of the run."""
         return sum(float(s.get("seconds", 0.0)) for s in self.sessions)
 
+    @property
+    def points_evaluated(self) -> int:
+        """Likelihood evaluations over all sessions of the run (a resumed session replays the stored points
+        without evaluating them again)."""
+        return sum(int(s.get("points_evaluated", 0)) for s in self.sessions)
+
 
 def _summary(
     config: RunConfig, run: dict, result, model, counting, log: _RunLog, t0: float
@@ -255,8 +261,9 @@ def _summary(
         "log_evidence": result.logz,
         "log_evidence_err": result.logzerr,
         "log_likelihood_normalisation": likelihood.log_normalisation,
-        "likelihood_calls": result.ncall,
+        "likelihood_calls": log.points_evaluated,
         "likelihood_calls_this_session": points,
+        "sampler_ncall": result.ncall,
         "invalid_fraction_this_session": counting.invalid / points if points else None,
         "likelihood_calls_per_second_this_session": points / (time.perf_counter() - t0),
         "wall_seconds": round(log.wall_seconds, 3),
