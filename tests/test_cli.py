@@ -87,6 +87,10 @@ def test_no_command_prints_usage(capsys):
             ["rho0", "real number", "(0.05, 0.4]", "'abc'"],
         ),
         (["couplings", *replace(FSU_NMP_ARGS, "--K0", "inf")], ["K0", "not finite", "(0, 1000] MeV"]),
+        (
+            ["predict", "--nuclei", "40Ca", *replace(FSU_NMP_ARGS, "--rho0", "nan")],
+            ["rho0", "not finite", "(0.05, 0.4] fm^-3"],
+        ),
         (["couplings", *replace(FSU_NMP_ARGS, "--mstar", "1.5")], ["mstar", "1.5", "(0.2, 1]"]),
         (["couplings", *replace(FSU_NMP_ARGS, "--E0", "-100")], ["E0", "[-40, 0] MeV"]),
         (["couplings", *FSU_NMP_ARGS, "--m-sigma", "-5"], ["m_sigma", "[100, 2000] MeV"]),
@@ -308,3 +312,16 @@ def test_python_dash_m():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["binding_energy"] == 342.0522
+
+
+def test_unwritable_output_path_is_one_error_line(capsys, tmp_path):
+    """A file the command cannot write (here --out inside a directory that does not exist, and a directory
+    where a file is expected) is one error line naming the path, exit status 2, never a traceback."""
+    nmp = ["--rho0", "0.15", "--E0", "-16", "--K0", "240", "--Q0", "-100", "--mstar", "0.6", "--J0", "32"]
+    nmp += ["--L0", "60"]
+    for out in (tmp_path / "missing" / "p.csv", tmp_path):
+        code, stdout, err = run(capsys, "predict", "--nuclei", "40Ca", *nmp, "--out", str(out))
+        assert code == 2
+        assert stdout == ""
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert str(out) in err

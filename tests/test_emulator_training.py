@@ -286,7 +286,7 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "208Pb is not among the nuclei" in err and "--allow-unseen" in err  # names the CLI flag too
     assert main(["predict", "--model", str(m), "--nuclei", "16O", *args[:-1], "1000"]) == 2
-    assert "L0 = 1000.0 is outside the allowed range [-200.0, 400.0]" in capsys.readouterr().err
+    assert "L0 = 1000.0 is outside the allowed range [-200, 400] MeV" in capsys.readouterr().err
     assert main(["predict", "--model", str(m), "--nuclei", "16O", *args[:-1], "130"]) == 0
     assert "outside the training prior box" in capsys.readouterr().err  # a warning; the row is flagged
     assert main(["predict", "--model", str(m), "--nuclei", "16O", *args[:-1], "130", "--strict-domain"]) == 2
@@ -300,6 +300,13 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     )
     assert main(["tune", str(wide), "--grid", str(grid), "--out", str(tmp_path / "tune"), "--quiet"]) == 0
     assert (tmp_path / "tune" / "grid.csv").read_text().count("\n") == 5
+    capsys.readouterr()
+    assert (
+        main(["tune", str(wide), "--grid", str(grid), "--out", str(tmp_path / "tune2"), "--quiet", "--json"])
+        == 0
+    )
+    settings = json.loads(capsys.readouterr().out)["settings"]  # stdout is the JSON alone
+    assert len(settings) == 4 and {s["neurons"] for s in settings} == {8, 16}
     assert (
         "| neural network | epochs | layers | neurons per layer |"
         in (tmp_path / "tune" / "grid.md").read_text()

@@ -65,7 +65,7 @@ def test_parse_nucleus_accepts_numpy_integers():
         ("", "cannot interpret"),
         ("20Pb", "A = 20 is smaller than Z = 82"),
         ("0O", "A = 0"),
-        ("999Pb", "A = 999 is outside the allowed range"),
+        ("999Pb", "nucleus '999Pb': mass number A = 999 is outside the allowed range [82, 382] for Pb"),
         ((82, 301), "N = 301 is outside the allowed range [0, 300]"),
         ((0, 8), "Z = 0 is outside the allowed range [1, 118]"),
         ((119, 180), "Z = 119"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
-__all__ = ["integer", "real"]
+__all__ = ["integer", "range_text", "ranged_real", "real"]
 
 
 def integer(name: str, lo: int, hi: int):
@@ -37,4 +38,39 @@ def real(name: str):
         return v
 
     convert.__name__ = name
+    return convert
+
+
+def range_text(cls: type, field: str, unit: str) -> str:
+    """The allowed range of ``cls.field`` as text, e.g. ``(0.05, 0.4] fm^-3`` (from ``cls.RANGES``)."""
+    rng = cls.RANGES.get(field)
+    if rng is None:
+        return "a finite real number"
+    lo, hi, lo_open = rng
+    return f"{'(' if lo_open else '['}{lo:g}, {hi:g}]" + (f" {unit}" if unit else "")
+
+
+def ranged_real(cls: type, field: str, unit: str) -> Callable[[str], float]:
+    """argparse ``type=``: a finite real number inside the allowed range of ``cls.field``."""
+
+    def convert(text: str) -> float:
+        allowed = range_text(cls, field, unit)
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{field} must be a real number in {allowed}, got {text!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{field} = {text} is not finite; allowed range {allowed}")
+        rng = cls.RANGES.get(field)
+        if rng is not None:
+            lo, hi, lo_open = rng
+            if (value <= lo if lo_open else value < lo) or value > hi:
+                raise argparse.ArgumentTypeError(
+                    f"{field} = {value!r} is outside the allowed range {allowed}"
+                )
+        return value
+
+    convert.__name__ = field
     return convert

@@ -3,7 +3,8 @@
 A thin layer over the public API. Each subcommand is a ``Subcommand(help, add_arguments, run)`` entry in
 ``SUBCOMMANDS``; to add one (e.g. ``solve``), write ``_add_<name>_arguments(parser)`` and
 ``_run_<name>(args) -> int`` and register them there. Input errors are printed as a single
-``error: ...`` line on stderr with exit status 2; results go to stdout (``--json`` for machine-readable).
+``error: ...`` line on stderr with exit status 2 (so are files that cannot be read or written, with the
+operating system's reason and the path); results go to stdout (``--json`` for machine-readable).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from ._argtypes import range_text, ranged_real
 from ._extras import MissingExtraError
 from ._json import finite_json
 from .constants import (
@@ -54,40 +55,6 @@ DEFAULT_MASSES = {
     "m_rho": DEFAULT_M_RHO_MEV,
     "M": DEFAULT_NUCLEON_MASS_MEV,
 }
-
-
-def _range_text(cls: type, field: str, unit: str) -> str:
-    rng = cls.RANGES.get(field)
-    if rng is None:
-        return "a finite real number"
-    lo, hi, lo_open = rng
-    return f"{'(' if lo_open else '['}{lo:g}, {hi:g}]" + (f" {unit}" if unit else "")
-
-
-def _real(cls: type, field: str, unit: str) -> Callable[[str], float]:
-    """argparse ``type=``: a finite real number inside the allowed range of ``cls.field``."""
-
-    def convert(text: str) -> float:
-        allowed = _range_text(cls, field, unit)
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{field} must be a real number in {allowed}, got {text!r}"
-            ) from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{field} = {text} is not finite; allowed range {allowed}")
-        rng = cls.RANGES.get(field)
-        if rng is not None:
-            lo, hi, lo_open = rng
-            if (value <= lo if lo_open else value < lo) or value > hi:
-                raise argparse.ArgumentTypeError(
-                    f"{field} = {value!r} is outside the allowed range {allowed}"
-                )
-        return value
-
-    convert.__name__ = field
-    return convert
 
 
 # --------------------------------------------------------------------------- output helpers
@@ -147,9 +114,9 @@ def _add_couplings_arguments(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             _flag(name),
             dest=name,
-            type=_real(Couplings, name, unit),
+            type=ranged_real(Couplings, name, unit),
             metavar="X",
-            help=f"{desc}, in {_range_text(Couplings, name, unit)}{extra}",
+            help=f"{desc}, in {range_text(Couplings, name, unit)}{extra}",
         )
 
 
@@ -248,9 +215,9 @@ def _add_nmp_options(group, required: bool) -> None:
             f"--{name}",
             dest=name,
             required=required,
-            type=_real(NMP, name, unit),
+            type=ranged_real(NMP, name, unit),
             metavar="X",
-            help=f"{desc}, in {_range_text(NMP, name, unit)}",
+            help=f"{desc}, in {range_text(NMP, name, unit)}",
         )
 
 
@@ -262,10 +229,10 @@ def _add_couplings_from_nmp_arguments(parser: argparse.ArgumentParser) -> None:
         masses.add_argument(
             _flag(name),
             dest=name,
-            type=_real(Couplings, name, unit),
+            type=ranged_real(Couplings, name, unit),
             default=DEFAULT_MASSES[name],
             metavar="X",
-            help=f"{desc}, in {_range_text(Couplings, name, unit)}; default {DEFAULT_MASSES[name]:g}",
+            help=f"{desc}, in {range_text(Couplings, name, unit)}; default {DEFAULT_MASSES[name]:g}",
         )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -585,5 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # silence the flush at interpreter exit
         return EXIT_OK
     except (ValueError, MissingExtraError) as exc:  # ParameterError, NucleusError, usage, missing extras
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a path that cannot be read or written, e.g. --out in a missing directory
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

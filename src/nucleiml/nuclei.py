@@ -125,10 +125,19 @@ class Nucleus:
     def from_symbol(cls, symbol: str, A: int) -> Nucleus:
         """Build from an element symbol and a mass number, e.g. ``Nucleus.from_symbol("Pb", 208)``."""
         Z = proton_number(symbol)
-        A = _check_int("A", A, 1, Z_MAX + N_MAX)
+        sym = ELEMENT_SYMBOLS[Z - 1]
+        if isinstance(A, bool) or not isinstance(A, Integral):
+            raise NucleusError(
+                f"mass number A must be an integer in [{Z}, {Z + N_MAX}] for {sym}, got {A!r} ({type(A).__name__})"
+            )
+        A = int(A)
         if A < Z:
             raise NucleusError(
-                f"mass number A = {A} is smaller than Z = {Z} for {ELEMENT_SYMBOLS[Z - 1]}; need A in [{Z}, {Z + N_MAX}]"
+                f"mass number A = {A} is smaller than Z = {Z} for {sym}; need A in [{Z}, {Z + N_MAX}]"
+            )
+        if A > Z + N_MAX:
+            raise NucleusError(
+                f"mass number A = {A} is outside the allowed range [{Z}, {Z + N_MAX}] for {sym} (N <= {N_MAX})"
             )
         return cls(Z, A - Z)
 
@@ -152,7 +161,10 @@ def parse_nucleus(x: object) -> Nucleus:
             if not m:
                 raise NucleusError(f"cannot interpret {x!r} as a nucleus; expected {_ACCEPTED}")
             symbol, mass = m.groups()
-        return Nucleus.from_symbol(symbol, int(mass))
+        try:
+            return Nucleus.from_symbol(symbol, int(mass))
+        except NucleusError as exc:
+            raise NucleusError(f"nucleus {text!r}: {exc}") from None
     if isinstance(x, tuple | list) and len(x) == 2:
         return Nucleus(*x)
     raise NucleusError(f"cannot interpret {x!r} as a nucleus; expected {_ACCEPTED}")

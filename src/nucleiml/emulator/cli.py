@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._argtypes import integer, real
-from ..parameters import NMP, NMP_NAMES, ParameterError, described
+from .._argtypes import integer, ranged_real
+from ..parameters import NMP, NMP_INFO, NMP_NAMES, ParameterError, described
 from .extrapolation import UNSEEN_METHODS
 from .metrics import finite_json
 
@@ -114,6 +114,9 @@ def add_tune_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grid", required=True, metavar="FILE", help="grid TOML file")
     parser.add_argument("--out", metavar="DIR", help="output directory (default: DATASET/tune-<grid name>)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--json", action="store_true", help="print the table as JSON (one object per setting)"
+    )
 
 
 def run_tune(args: argparse.Namespace) -> int:
@@ -121,7 +124,11 @@ def run_tune(args: argparse.Namespace) -> int:
 
     grid = load_grid(args.grid)
     out = Path(args.out) if args.out else Path(args.dataset) / f"tune-{Path(args.grid).stem}"
-    table = grid_search(args.dataset, grid, out, progress=not args.quiet, log=lambda s: print(s, flush=True))
+    log = None if args.json else (lambda s: print(s, flush=True))
+    table = grid_search(args.dataset, grid, out, progress=not args.quiet, log=log)
+    if args.json:
+        print(json.dumps(finite_json({"out": str(out), "settings": table}), indent=2, allow_nan=False))
+        return 0
     print((out / "grid.md").read_text(encoding="utf-8"))
     print(f"wrote {out / 'grid.csv'} and {out / 'grid.md'} ({len(table)} settings)")
     return 0
@@ -223,7 +230,9 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group = parser.add_argument_group("nuclear-matter parameters (one set; or --file)")
     for name in NMP_NAMES:
-        group.add_argument(f"--{name}", type=real(f"--{name}"), metavar="X", help=described(name))
+        group.add_argument(
+            f"--{name}", type=ranged_real(NMP, name, NMP_INFO[name][0]), metavar="X", help=described(name)
+        )
     parser.add_argument("--file", metavar="FILE", help="CSV (header with the NMP names) or .npy (n, 7)")
     parser.add_argument(
         "--out", metavar="CSV", help="write the predictions to a CSV file instead of printing them"
