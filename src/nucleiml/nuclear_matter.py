@@ -638,7 +638,7 @@ def _first_root_on_grid(f_grid, valid, tol_at_zero):
 class _Bracket(NamedTuple):
     """The smallest root of Q0(C) = Q0 per member, as found by :func:`_first_root_of_q0`: ``has`` (any
     root), ``at_point`` (the root is the scan point ``lo`` itself) and otherwise the sign-changing
-    bracket (``lo``, ``hi``) with residuals (``flo``, ``fhi``); C in fm^3, residuals in fm^-1."""
+    bracket (``lo``, ``hi``) with residuals (``flo``, ``fhi``); C is dimensionless, residuals in fm^-1."""
 
     has: np.ndarray
     at_point: np.ndarray
