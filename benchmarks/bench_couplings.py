@@ -3,8 +3,9 @@
 Run:  python benchmarks/bench_couplings.py [--samples 100000] [--out benchmarks/results/couplings.json]
 
 Samples are drawn from the package's default prior (src/nucleiml/data/default_prior.toml); the figure counts every sample,
-whether or not it has physical couplings (every sample costs the scan over C; samples that fail before the
-last check skip the scalar-field scan, so the figure depends on the prior's share of failures).
+whether or not it has physical couplings. The cost depends on the prior's mix: a sample leaves the scan over C
+once its smallest root is found (in batches of >= 256), samples without a root scan the whole grid, and only
+samples that pass every other check get the scalar-field scan.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["integer", "range_text", "ranged_real", "real"]
+__all__ = ["integer", "range_text", "ranged_real"]
 
 
 def integer(name: str, lo: int, hi: int):
@@ -19,22 +19,6 @@ def integer(name: str, lo: int, hi: int):
             raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
         if not lo <= v <= hi:
             raise argparse.ArgumentTypeError(f"{name} = {v} is outside the allowed range [{lo}, {hi}]")
-        return v
-
-    convert.__name__ = name
-    return convert
-
-
-def real(name: str):
-    """Converter to a finite float for option ``name``."""
-
-    def convert(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a real number, got {text!r}") from None
-        if not math.isfinite(v):
-            raise argparse.ArgumentTypeError(f"{name} = {text} is not finite")
         return v
 
     convert.__name__ = name

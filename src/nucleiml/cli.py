@@ -551,9 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`: not an error
         sys.stdout = open(os.devnull, "w")  # silence the flush at interpreter exit
         return EXIT_OK
-    except (ValueError, MissingExtraError) as exc:  # ParameterError, NucleusError, usage, missing extras
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:  # a path that cannot be read or written, e.g. --out in a missing directory
+    # ParameterError, NucleusError, usage, missing extras; OSError: a path that cannot be read or written
+    except (ValueError, MissingExtraError, OSError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
