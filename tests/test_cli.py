@@ -91,6 +91,10 @@ def test_no_command_prints_usage(capsys):
             ["predict", "--nuclei", "40Ca", *replace(FSU_NMP_ARGS, "--rho0", "nan")],
             ["rho0", "not finite", "(0.05, 0.4] fm^-3"],
         ),
+        (
+            ["predict", "--nuclei", "40Ca", *FSU_NMP_ARGS, "--nc-b-threshold", "1.5"],
+            ["nc_b_threshold", "probability in (0, 1]", "'1.5'"],
+        ),
         (["couplings", *replace(FSU_NMP_ARGS, "--mstar", "1.5")], ["mstar", "1.5", "(0.2, 1]"]),
         (["couplings", *replace(FSU_NMP_ARGS, "--E0", "-100")], ["E0", "[-40, 0] MeV"]),
         (["couplings", *FSU_NMP_ARGS, "--m-sigma", "-5"], ["m_sigma", "[100, 2000] MeV"]),

@@ -289,6 +289,27 @@ def test_nc_c_follows_the_predicted_binding_energy(em, x):
     assert np.all(out["label"][conv_or_c & near] == "convergent")
 
 
+def test_nc_b_threshold_relabels_rows_without_changing_probabilities(em, x):
+    base = em.predict(x, "208Pb")
+    p_b = base["probabilities"][:, 2]
+    t = float(np.quantile(p_b[base["couplings_ok"]], 0.7))  # between the rows: some above, most below
+    out = em.predict(x, "208Pb", nc_b_threshold=t)
+    assert np.array_equal(out["probabilities"], base["probabilities"])
+    above = p_b >= t
+    assert 0 < above.sum() < base["couplings_ok"].sum()
+    assert np.all(out["label"][above] == "nc_b")
+    assert np.array_equal(out["label"][~above], base["label"][~above])
+    assert np.all(np.isnan(out["binding_energy"][above]))  # no longer convergent: masked
+    # the threshold passes through predict_nuclei; 1 labels only rows certain to fail
+    many = em.predict_nuclei(x, "208Pb", nc_b_threshold=t)
+    assert np.array_equal(many["208Pb"]["label"], out["label"])
+    certain = em.predict(x, "208Pb", nc_b_threshold=1.0)["label"]
+    assert np.array_equal(certain == "nc_b", (p_b >= 1.0) | (base["label"] == "nc_b"))
+    for bad in (0, 0.0, -0.1, 1.5, float("nan"), "high", True):
+        with pytest.raises(ParameterError, match=r"nc_b_threshold must be a probability in \(0, 1\]"):
+            em.predict(x[:3], "208Pb", nc_b_threshold=bad)
+
+
 def test_input_forms_agree(em, x):
     rows = x[:5]
     a = em.predict(rows, "16O")

@@ -254,6 +254,13 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="refuse NMPs outside the training prior box (default: flag them)",
     )
+    parser.add_argument(
+        "--nc-b-threshold",
+        metavar="P",
+        help="label nc_b every row with P(nc_b) >= P, in (0, 1] (default: the model's rule, for the shipped "
+        "model the most probable class); lower finds more solver failures at the cost of nc_c and "
+        "convergent rows",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -310,6 +317,7 @@ def run_predict(args: argparse.Namespace) -> int:
         allow_unseen=args.allow_unseen,
         unseen_method=args.unseen_method,
         out_of_domain="raise" if args.strict_domain else "flag",
+        nc_b_threshold=args.nc_b_threshold,
     )
     records = []
     for name, out in results.items():
