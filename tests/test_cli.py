@@ -93,7 +93,11 @@ def test_no_command_prints_usage(capsys):
         ),
         (
             ["predict", "--nuclei", "40Ca", *FSU_NMP_ARGS, "--nc-b-threshold", "1.5"],
-            ["nc_b_threshold", "probability in (0, 1]", "'1.5'"],
+            ["nc_b_threshold = 1.5", "outside the allowed range (0.0, 1.0]"],
+        ),
+        (
+            ["predict", "--nuclei", "40Ca", *FSU_NMP_ARGS, "--nc-b-threshold", "x"],
+            ["nc_b_threshold", "real number in (0, 1]", "'x'"],
         ),
         (["couplings", *replace(FSU_NMP_ARGS, "--mstar", "1.5")], ["mstar", "1.5", "(0.2, 1]"]),
         (["couplings", *replace(FSU_NMP_ARGS, "--E0", "-100")], ["E0", "[-40, 0] MeV"]),

@@ -305,8 +305,14 @@ def test_nc_b_threshold_relabels_rows_without_changing_probabilities(em, x):
     assert np.array_equal(many["208Pb"]["label"], out["label"])
     certain = em.predict(x, "208Pb", nc_b_threshold=1.0)["label"]
     assert np.array_equal(certain == "nc_b", (p_b >= 1.0) | (base["label"] == "nc_b"))
-    for bad in (0, 0.0, -0.1, 1.5, float("nan"), "high", True):
-        with pytest.raises(ParameterError, match=r"nc_b_threshold must be a probability in \(0, 1\]"):
+    outside = r"nc_b_threshold = .* is outside the allowed range \(0\.0, 1\.0\]"
+    for bad, message in [
+        *((v, outside) for v in (0, 0.0, -0.1, 1.5)),
+        (float("nan"), "nc_b_threshold must be finite"),
+        ("high", "nc_b_threshold must be a real number"),
+        (True, "nc_b_threshold must be a real number"),
+    ]:
+        with pytest.raises(ParameterError, match=message):
             em.predict(x[:3], "208Pb", nc_b_threshold=bad)
 
 

@@ -6,7 +6,9 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["integer", "range_text", "ranged_real"]
+from .parameters import ParameterError, _check
+
+__all__ = ["integer", "range_text", "ranged_real", "real_in"]
 
 
 def integer(name: str, lo: int, hi: int):
@@ -20,6 +22,27 @@ def integer(name: str, lo: int, hi: int):
         if not lo <= v <= hi:
             raise argparse.ArgumentTypeError(f"{name} = {v} is outside the allowed range [{lo}, {hi}]")
         return v
+
+    convert.__name__ = name
+    return convert
+
+
+def real_in(name: str, lo: float, hi: float, *, lo_open: bool = False) -> Callable[[str], float]:
+    """Converter to a finite float in [lo, hi] (or (lo, hi]) for option ``name``; the range check is
+    :func:`nucleiml.parameters._check`'s."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a real number in {interval}, got {text!r}"
+            ) from None
+        try:
+            return _check(name, value, lo, hi, lo_open=lo_open)
+        except ParameterError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     convert.__name__ = name
     return convert

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._argtypes import integer, ranged_real
+from .._argtypes import integer, ranged_real, real_in
 from ..parameters import NMP, NMP_INFO, NMP_NAMES, ParameterError, described
 from .extrapolation import UNSEEN_METHODS
 from .metrics import finite_json
@@ -256,6 +256,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--nc-b-threshold",
+        type=real_in("nc_b_threshold", 0.0, 1.0, lo_open=True),
         metavar="P",
         help="label nc_b every row with P(nc_b) >= P, in (0, 1] (default: the model's rule, for the shipped "
         "model the most probable class); lower finds more solver failures at the cost of nc_c and "

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
-from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, as_nmp_matrix
+from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, _check, as_nmp_matrix
 from .extrapolation import UNSEEN_METHODS, can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
@@ -73,17 +73,6 @@ class Inversion(NamedTuple):
     def subset(self, rows) -> Inversion:
         """The rows ``rows`` (a bool mask or indices) of this inversion."""
         return Inversion(self.ok[rows], {k: v[rows] for k, v in self.couplings.items()})
-
-
-def _probability(value) -> float:
-    """``value`` as an nc_b decision threshold: a real number in (0, 1], else ParameterError."""
-    try:
-        t = float(value)
-    except (TypeError, ValueError):
-        t = float("nan")
-    if isinstance(value, bool) or not 0.0 < t <= 1.0:
-        raise ParameterError(f"nc_b_threshold must be a probability in (0, 1], got {value!r}")
-    return t
 
 
 def _normal_sf(x: np.ndarray) -> np.ndarray:
@@ -331,7 +320,11 @@ class Emulator:
         """
         if unseen_method not in UNSEEN_METHODS:
             raise ParameterError(f"unseen_method must be one of {UNSEEN_METHODS}, got {unseen_method!r}")
-        threshold = self.nc_b_threshold if nc_b_threshold is None else _probability(nc_b_threshold)
+        threshold = (
+            self.nc_b_threshold
+            if nc_b_threshold is None
+            else _check("nc_b_threshold", nc_b_threshold, 0.0, 1.0, lo_open=True)
+        )
         x = as_nmp_matrix(nmp)
         nuc = self._nucleus(nucleus, allow_unseen)
         if self.mode == "hybrid":
