@@ -61,6 +61,22 @@ def test_infer_cli_writes_posterior_summary_and_plot(tmp_path, run_file, fake_em
     assert s["run"]["sampler"]["live_points"] == 60 and s["run_file_text"] == FAST
     assert s["run"]["likelihood"] == {"shape": "gaussian", "tolerance": 0.02}
     assert s["experiment"]["208Pb"]["charge_radius"] == 5.5012
+    # posterior predictive: the fake reproduces experiment at the prior's centre, so the posterior's
+    # predictions centre on it (pull well inside one 2 % width) and every draw is convergent
+    check = s["posterior_predictive"]
+    assert check["draws"] == min(200, s["samples"]["equally_weighted"]) and check["seconds"] >= 0
+    for nucleus in ("40Ca", "208Pb"):
+        for obs in ("binding_energy", "charge_radius"):
+            row = check["nuclei"][nucleus][obs]
+            assert row["experiment"] == s["experiment"][nucleus][obs] and row["valid_fraction"] == 1.0
+            assert row["low_68"] < row["median"] < row["high_68"] and abs(row["pull"]) < 0.5
+    assert "posterior predictive (200 draws)" in table
+    assert [ln.split()[:2] for ln in table.splitlines() if ln.split()[-1:] in (["MeV"], ["fm"])][-4:] == [
+        ["40Ca", "binding_energy"],
+        ["40Ca", "charge_radius"],
+        ["208Pb", "binding_energy"],
+        ["208Pb", "charge_radius"],
+    ]
     post = read_posterior(out)
     assert post.samples.shape[1] == 7 and post.weights.sum() == pytest.approx(1.0)
     assert np.all(post.samples[:, 3] < 400)
@@ -78,8 +94,11 @@ def test_infer_cli_writes_posterior_summary_and_plot(tmp_path, run_file, fake_em
 def test_compare_cli(tmp_path, run_file, fake_emulator, capsys):
     for name, seed in (("a", 1), ("b", 2)):
         run_file.write_text(FAST.replace("seed = 2", f"seed = {seed}"))
-        assert main(["infer", "--config", str(run_file), "--out", str(tmp_path / name), "--quiet"]) == 0
-    capsys.readouterr()
+        argv = ["infer", "--config", str(run_file), "--out", str(tmp_path / name), "--quiet"]
+        assert main([*argv, "--predictive-draws", "0"] if name == "a" else argv) == 0
+    assert "posterior predictive" not in capsys.readouterr().out.split("posterior of the NMPs")[1]
+    skipped = json.loads((tmp_path / "a" / "summary.json").read_text())["posterior_predictive"]
+    assert skipped["draws"] == 0 and skipped["nuclei"] == {}
     cmp = tmp_path / "cmp"
     assert (
         main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(cmp), "--bootstrap", "10"])
@@ -150,6 +169,11 @@ def test_infer_errors(tmp_path, fake_emulator, capsys):
     assert "not allowed with argument" in capsys.readouterr().err
     assert main(["infer", "--out", str(tmp_path / "y"), "--live-points", "3"]) == 2
     assert "--live-points = 3 is outside the allowed range [10, 100000]" in capsys.readouterr().err
+    assert main(["infer", "--out", str(tmp_path / "z"), "--predictive-draws", "-1"]) == 2
+    assert "--predictive-draws = -1 is outside the allowed range [0, 1000000]" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="predictive_draws must be an integer >= 0, got -1"):
+        infer(default_run_config(), tmp_path / "w", predictive_draws=-1)
+    assert not (tmp_path / "w").exists()  # refused before anything is written
 
 
 def test_infer_without_a_loadable_emulator_is_one_clear_error(tmp_path, monkeypatch, capsys):

@@ -8,6 +8,8 @@
   (couplings inversion + the RMF solver, local processes or Dask);
 - :func:`infer`: nested sampling (UltraNest, resumable; dynesty as a cross-check) into a run directory
   (Parquet samples, summary.json, corner plot);
+- :func:`posterior_predictive`: the model at posterior draws beside experiment (part of every
+  :func:`infer` summary);
 - :func:`compare`: per-NMP Jensen-Shannon divergence of two runs and an overlaid corner plot;
 - :func:`jsd_bits`, :func:`read_posterior`.
 
@@ -19,6 +21,7 @@ from .compare import jsd_bits, jsd_bootstrap
 from .likelihood import Likelihood
 from .models import Evaluation, Model, ModelError, make_model
 from .posterior import Posterior, PosteriorError, read_posterior
+from .predictive import posterior_predictive
 from .runfile import (
     DataConfig,
     LikelihoodConfig,
@@ -52,5 +55,6 @@ __all__ = [
     "jsd_bootstrap",
     "load_run_config",
     "make_model",
+    "posterior_predictive",
     "read_posterior",
 ]

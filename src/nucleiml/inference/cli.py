@@ -12,6 +12,7 @@ import sys
 
 from .._argtypes import integer
 from ..parameters import NMP_NAMES
+from .predictive import PREDICTIVE_DRAWS
 
 __all__ = ["add_compare_arguments", "add_infer_arguments", "run_compare", "run_infer"]
 
@@ -51,6 +52,14 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
         type=integer("--max-ncalls", 1, 10**12),
         help="stop after this many likelihood calls (resume later with a larger value)",
     )
+    parser.add_argument(
+        "--predictive-draws",
+        type=integer("--predictive-draws", 0, 10**6),
+        default=PREDICTIVE_DRAWS,
+        metavar="N",
+        help=f"posterior draws at which the model is evaluated, beside experiment, after sampling "
+        f"(posterior predictive check; 0: none; default {PREDICTIVE_DRAWS})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument("--json", action="store_true", help="print summary.json instead of a table")
 
@@ -87,12 +96,38 @@ def format_summary(summary: dict, out: str) -> str:
         lines.append(
             f"{name:>6} {m['median']:10.{d}f} [{m['low_68']:10.{d}f}, {m['high_68']:10.{d}f}]  {m['unit']}"
         )
+    lines.extend(_predictive_lines(summary.get("posterior_predictive")))
     lines.append(
         f"log Z = {summary['log_evidence']:.3f} +/- {summary['log_evidence_err']:.3f}; "
         f"{summary['likelihood_calls']} likelihood calls; {summary['wall_seconds']:.1f} s wall"
     )
     lines.append(f"written: {out}/posterior.parquet, weighted.parquet, summary.json, corner.png")
     return "\n".join(lines)
+
+
+def _predictive_lines(check: dict | None) -> list[str]:
+    """The posterior predictive check as table lines (none if it was skipped)."""
+    if not check or not check.get("draws"):
+        return []
+    lines = [
+        f"posterior predictive ({check['draws']} draws): model at the posterior beside experiment",
+        f"{'':>6} {'':>14} {'median':>10} {'68 % interval':>23} {'experiment':>11} {'pull':>6}  "
+        f"{'valid':>5}  unit",
+    ]
+    for nucleus, rows in check["nuclei"].items():
+        for obs, r in rows.items():
+            d = 1 if r["unit"] == "MeV" else 3
+            lines.append(
+                f"{nucleus:>6} {obs:>14} {_num(r['median'], d):>10} [{_num(r['low_68'], d):>10}, "
+                f"{_num(r['high_68'], d):>10}] {r['experiment']:11.{d + 1}f} {_num(r['pull'], 2):>6}  "
+                f"{r['valid_fraction']:5.0%}  {r['unit']}"
+            )
+    return lines
+
+
+def _num(value, digits: int) -> str:
+    """A figure of summary.json (None where it was not finite) with ``digits`` decimals."""
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
 
 
 def run_infer(args: argparse.Namespace) -> int:
@@ -104,7 +139,12 @@ def run_infer(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         summary = infer(
-            config, args.out, resume=args.resume, overwrite=args.overwrite, progress=not args.quiet
+            config,
+            args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+            predictive_draws=args.predictive_draws,
         )
     except KeyboardInterrupt:
         print(

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
-from .posterior import weighted_quantile
+from .posterior import QUANTILES_68, weighted_quantile
 
 __all__ = ["LABELS", "compare_corner_plot", "corner_plot"]
 
@@ -43,7 +43,6 @@ LABELS = {
 }
 """Axis label of each NMP: symbol and unit."""
 COLORS = ("#1f5fa8", "#d2561b")
-_QUANTILES = (0.158655, 0.5, 0.841345)
 _CONTOURS = (0.393, 0.865)  # 1 and 2 sigma of a 2-D Gaussian
 _STYLE = {
     "bins": 30,
@@ -126,7 +125,7 @@ def corner_plot(
         weights=weights,
         labels=labels,
         range=_ranges([samples]),
-        quantiles=list(_QUANTILES),
+        quantiles=list(QUANTILES_68),
         color=COLORS[0],
         fill_contours=True,
         **_STYLE,
@@ -135,7 +134,7 @@ def corner_plot(
     axes = np.asarray(fig.axes).reshape(d, d)
     w = np.ones(len(samples)) if weights is None else np.asarray(weights, dtype=float)
     for i, name in enumerate(names):
-        lo, med, hi = weighted_quantile(samples[:, i], w, list(_QUANTILES))
+        lo, med, hi = weighted_quantile(samples[:, i], w, list(QUANTILES_68))
         sym = SYMBOLS.get(name, name)
         axes[i, i].set_title(f"${sym}$ = {_fmt(name, lo, med, hi)}", fontsize=10)
     if title:
@@ -175,7 +174,7 @@ def _annotate_marginal(ax, name: str, columns, span, bins, jsd) -> None:
     ax.set_ylim(0.0, 1.1 * top)  # corner scales the diagonal to the last set drawn only
     texts = []
     for c, color in zip(columns, COLORS, strict=False):
-        lo, med, hi = weighted_quantile(c, np.ones(len(c)), list(_QUANTILES))
+        lo, med, hi = weighted_quantile(c, np.ones(len(c)), list(QUANTILES_68))
         for v, ls in ((lo, "--"), (med, "-"), (hi, "--")):
             ax.axvline(v, color=color, ls=ls, lw=1.0)
         texts.append((_fmt(name, lo, med, hi), color))

@@ -28,6 +28,7 @@ from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
 
 __all__ = [
+    "QUANTILES_68",
     "SAMPLES_FILE",
     "SUMMARY_FILE",
     "WEIGHTED_FILE",
@@ -42,6 +43,8 @@ __all__ = [
 SAMPLES_FILE = "posterior.parquet"
 WEIGHTED_FILE = "weighted.parquet"
 SUMMARY_FILE = "summary.json"
+QUANTILES_68 = (0.158655, 0.5, 0.841345)
+"""Lower bound, median and upper bound of the central 68 % (one-sigma) interval, as quantiles."""
 UNITS = {name: NMP_INFO[name][0] for name in NMP_NAMES}
 """Unit of each NMP column (from :data:`nucleiml.parameters.NMP_INFO`)."""
 
@@ -86,7 +89,7 @@ def marginal_summary(points: np.ndarray, weights: np.ndarray, names=NMP_NAMES) -
     out = {}
     for i, name in enumerate(names):
         col = points[:, i]
-        lo, med, hi = weighted_quantile(col, w, [0.158655, 0.5, 0.841345])
+        lo, med, hi = weighted_quantile(col, w, list(QUANTILES_68))
         mean = float(np.sum(w * col))
         out[name] = {
             "median": float(med),

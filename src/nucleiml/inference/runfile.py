@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from numbers import Integral, Real
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .._toml import read_toml
@@ -36,6 +37,7 @@ __all__ = [
     "BACKENDS",
     "MODELS",
     "OBSERVABLES",
+    "OBSERVABLE_UNITS",
     "SHAPES",
     "DataConfig",
     "LikelihoodConfig",
@@ -47,8 +49,10 @@ __all__ = [
     "load_run_config",
 ]
 
-OBSERVABLES = ("binding_energy", "charge_radius")
-"""Observables a run can be conditioned on: binding energy (MeV) and charge radius (fm)."""
+OBSERVABLE_UNITS = MappingProxyType({"binding_energy": "MeV", "charge_radius": "fm"})
+"""Observables a run can be conditioned on, with their units."""
+OBSERVABLES = tuple(OBSERVABLE_UNITS)
+"""Their names, in the order the likelihood and the summaries use."""
 SHAPES = ("gaussian", "box")
 MODELS = ("nml", "rmf")
 BACKENDS = ("ultranest", "dynesty")

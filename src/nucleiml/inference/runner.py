@@ -24,6 +24,7 @@ from .._json import finite_json
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
 from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_samples
+from .predictive import PREDICTIVE_DRAWS, check_draws, posterior_predictive
 from .runfile import RunConfig
 
 __all__ = ["CORNER_FILE", "InferenceError", "compare", "infer"]
@@ -130,6 +131,7 @@ def infer(
     progress: bool = True,
     model=None,
     plot: bool = True,
+    predictive_draws: int = PREDICTIVE_DRAWS,
 ) -> dict[str, Any]:
     """Sample the posterior of the seven NMPs for a run and write it to directory ``out``.
 
@@ -151,6 +153,9 @@ def infer(
         not closed here.
     plot : bool
         Write ``corner.png``.
+    predictive_draws : int
+        Posterior draws at which the model is evaluated for the posterior predictive check
+        (``summary["posterior_predictive"]``, see :mod:`.predictive`); 0 skips it.
 
     Returns
     -------
@@ -163,6 +168,8 @@ def infer(
         If ``out`` holds another run, or holds none to resume.
     ModelError, RunConfigError, MissingInferExtraError
         For a model that cannot be built, invalid settings, or a missing optional package.
+    ValueError
+        If ``predictive_draws`` is not an integer >= 0.
     KeyboardInterrupt
         On Ctrl-C (or SIGTERM through the CLI); ``run.json`` records the session and ``resume=True``
         continues the run.
@@ -171,6 +178,7 @@ def infer(
     from .sampler import run_sampler
 
     t0 = time.perf_counter()
+    check_draws(predictive_draws)
     out = Path(out)
     run = json.loads(json.dumps(config.to_dict()))
     if out.exists() and not out.is_dir():
@@ -195,9 +203,18 @@ def infer(
                 resume=resume,
                 progress=progress,
             )
+            t_check = time.perf_counter()
+            predictive = posterior_predictive(
+                model,
+                result.samples,
+                likelihood,
+                draws=predictive_draws,
+                rng=np.random.default_rng(config.sampler.seed),
+            )
+            predictive["seconds"] = round(time.perf_counter() - t_check, 3)
     finally:
         log.save()
-    summary = _summary(config, run, result, model, counting, log, t0)
+    summary = _summary(config, run, result, model, counting, log, t0, predictive)
     write_samples(out, result, NMP_NAMES)
     # a non-finite figure becomes null, not a crash
     atomic_write_json(out / SUMMARY_FILE, finite_json(summary))
@@ -246,9 +263,10 @@ class _RunLog:
 
 
 def _summary(
-    config: RunConfig, run: dict, result, model, counting, log: _RunLog, t0: float
+    config: RunConfig, run: dict, result, model, counting, log: _RunLog, t0: float, predictive: dict
 ) -> dict[str, Any]:
-    """``summary.json`` of a finished run: marginals, evidence, calls, timing, versions and the run."""
+    """``summary.json`` of a finished run: marginals, evidence, calls, timing, experiment and the
+    posterior predictive check, versions and the run."""
     likelihood = counting.likelihood
     points = counting.points
     return {
@@ -274,6 +292,7 @@ def _summary(
             n: dict(zip(likelihood.observables, map(float, row)))
             for n, row in zip(likelihood.nuclei, likelihood.experimental)
         },
+        "posterior_predictive": predictive,
         "versions": _versions(result.backend),
         "run": run,
         "run_file": config.source,

@@ -1,0 +1,100 @@
+"""Posterior predictive check: the run's model evaluated at posterior draws, beside experiment.
+
+Does the posterior reproduce the data it was conditioned on? For ``draws`` equally weighted posterior
+samples (drawn without replacement with the run's seed), the model gives every constraining nucleus'
+observables; their median and 68 % interval are reported beside the experimental value, with the
+deviation of the median in units of the likelihood's width and the fraction of draws for which the model
+gives observables at all (a posterior draw can still fail for a nucleus: the likelihood's floor gives it
+no weight, but it is a sample of the posterior's support). Pure numpy apart from the model call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .posterior import QUANTILES_68
+from .runfile import OBSERVABLE_UNITS
+
+__all__ = ["PREDICTIVE_DRAWS", "check_draws", "posterior_predictive"]
+
+PREDICTIVE_DRAWS = 200
+"""Posterior draws evaluated by default: the 68 % bounds to about 5 % of the interval's width (binomial
+error of a 16th percentile from 200 draws), for a few seconds of solver time with the ``rmf`` model (two
+nuclei on two cores)."""
+
+
+def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, rng) -> dict:
+    """Observables of the likelihood's nuclei at posterior draws, beside experiment.
+
+    Parameters
+    ----------
+    model : Model
+        The run's model (:mod:`nucleiml.inference.models`), open.
+    samples : ndarray, shape (M, 7)
+        Equally weighted posterior samples (NMPs in the order of ``NMP_NAMES``).
+    likelihood : Likelihood
+        The run's likelihood: its ``nuclei``, ``observables``, ``experimental`` values and ``width``.
+    draws : int
+        Number of samples evaluated (all of them if there are fewer); 0 skips the check.
+    rng : numpy.random.Generator
+        Chooses the draws.
+
+    Returns
+    -------
+    dict
+        ``{"draws": n, "nuclei": {nucleus: {observable: {"median", "low_68", "high_68", "experiment",
+        "width", "pull", "valid_fraction", "unit"}}}}`` with ``pull = (median - experiment) / width``;
+        the quantiles are over the draws for which the model gave observables (NaN if none did).
+
+    Raises
+    ------
+    ValueError
+        If ``draws`` is negative or ``samples`` is not (M, 7).
+    """
+    samples = np.asarray(samples, dtype=float)
+    if samples.ndim != 2 or samples.shape[1] != 7:
+        raise ValueError(f"samples must have shape (M, 7), got {samples.shape}")
+    n = min(check_draws(draws), len(samples))
+    if n == 0:
+        return {"draws": 0, "nuclei": {}}
+    chosen = samples[np.sort(rng.choice(len(samples), size=n, replace=False))]
+    ev = model.evaluate(chosen)
+    index = {name: j for j, name in enumerate(ev.nuclei)}
+    values = ev.values(likelihood.observables)  # (n, k_model, m)
+    width = likelihood.width
+    table = {}
+    for i, nucleus in enumerate(likelihood.nuclei):
+        j = index[nucleus]
+        ok = ev.valid[:, j]
+        table[nucleus] = {
+            obs: _row(values[ok, j, o], likelihood.experimental[i, o], width[i, o], ok.mean(), obs)
+            for o, obs in enumerate(likelihood.observables)
+        }
+    return {"draws": n, "nuclei": table}
+
+
+def check_draws(draws) -> int:
+    """``draws`` as an int.
+
+    Raises
+    ------
+    ValueError
+        If it is not an integer >= 0 (booleans included).
+    """
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 0:
+        raise ValueError(f"predictive_draws must be an integer >= 0, got {draws!r}")
+    return int(draws)
+
+
+def _row(values: np.ndarray, experiment: float, width: float, valid_fraction: float, observable: str) -> dict:
+    lo, med, hi = np.quantile(values, QUANTILES_68) if values.size else (np.nan,) * 3
+    return {
+        "median": float(med),
+        "low_68": float(lo),
+        "high_68": float(hi),
+        "experiment": float(experiment),
+        "width": float(width),
+        "pull": float((med - experiment) / width),
+        "valid_fraction": float(valid_fraction),
+        "unit": OBSERVABLE_UNITS[observable],
+    }
