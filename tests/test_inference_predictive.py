@@ -10,7 +10,7 @@ from nucleiml.experiment import experiment
 from nucleiml.inference import Likelihood, default_run_config
 from nucleiml.inference.models.nml import EmulatorModel
 from nucleiml.inference.models.rmf import RMFModel
-from nucleiml.inference.predictive import posterior_predictive
+from nucleiml.inference.predictive import compare_predictive, posterior_predictive
 from nucleiml.parameters import NMP_NAMES
 
 CFG = default_run_config()
@@ -126,3 +126,19 @@ def test_shipped_emulator_and_solver_give_the_same_predictive_check():
                 assert ra[key] == pytest.approx(rb[key], rel=rel), (nucleus, obs, key)
             # FSUGold2 reproduces these nuclei: the solver's median lies within one width of experiment
             assert abs(rb["pull"]) < 1.0, (nucleus, obs, rb["pull"])
+
+
+def test_compare_predictive_shifts_in_run_a_widths_and_skips_what_one_run_lacks():
+    _, model = _fake_model()
+    x = _line_in_e0(11, 0)
+    a = posterior_predictive(model, x, LIKE, draws=11, rng=np.random.default_rng(0))
+    x[:, 1] = LIKE.high[1]  # B = 1.03 B_exp: 1.5 widths above run a's median B_exp
+    b = posterior_predictive(model, x, LIKE, draws=11, rng=np.random.default_rng(0))
+    del b["nuclei"]["208Pb"]["charge_radius"]
+    side = compare_predictive(a, b)
+    assert side["40Ca"]["binding_energy"]["shift"] == pytest.approx(1.5, rel=1e-9)
+    assert side["40Ca"]["charge_radius"]["shift"] == 0.0
+    assert "charge_radius" not in side["208Pb"]
+    assert compare_predictive(a, None) == {} and compare_predictive({"draws": 0, "nuclei": {}}, b) == {}
+    b["nuclei"]["40Ca"]["binding_energy"]["median"] = None  # not finite in summary.json
+    assert compare_predictive(a, b)["40Ca"]["binding_energy"]["shift"] is None

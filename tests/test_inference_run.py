@@ -109,6 +109,18 @@ def test_compare_cli(tmp_path, run_file, fake_emulator, capsys):
     data = json.loads((cmp / "jsd.json").read_text())
     assert data["max_jsd"] < 0.1  # two seeds of the same posterior
     assert (cmp / "corner_compare.png").is_file()
+    assert data["posterior_predictive"] == {}  # run a skipped its check
+    # a run against itself: the same predictive medians, shifted by exactly zero widths
+    assert (
+        main(["compare", str(tmp_path / "b"), str(tmp_path / "b"), "--out", str(cmp), "--bootstrap", "0"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "posterior predictive medians: A, B" in out
+    same = json.loads((cmp / "jsd.json").read_text())["posterior_predictive"]
+    assert set(same) == {"40Ca", "208Pb"} and all(
+        r["shift"] == 0.0 and r["median_a"] == r["median_b"] for rows in same.values() for r in rows.values()
+    )
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "zz"), "--out", str(cmp)]) == 2
     assert "is not a directory" in capsys.readouterr().err
 

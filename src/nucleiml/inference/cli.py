@@ -13,6 +13,7 @@ import sys
 from .._argtypes import integer
 from ..parameters import NMP_NAMES
 from .predictive import PREDICTIVE_DRAWS
+from .runfile import OBSERVABLE_UNITS
 
 __all__ = ["add_compare_arguments", "add_infer_arguments", "run_compare", "run_infer"]
 
@@ -116,13 +117,18 @@ def _predictive_lines(check: dict | None) -> list[str]:
     ]
     for nucleus, rows in check["nuclei"].items():
         for obs, r in rows.items():
-            d = 1 if r["unit"] == "MeV" else 3
+            d = _decimals(obs)
             lines.append(
                 f"{nucleus:>6} {obs:>14} {_num(r['median'], d):>10} [{_num(r['low_68'], d):>10}, "
                 f"{_num(r['high_68'], d):>10}] {r['experiment']:11.{d + 1}f} {_num(r['pull'], 2):>6}  "
                 f"{r['valid_fraction']:5.0%}  {r['unit']}"
             )
     return lines
+
+
+def _decimals(observable: str) -> int:
+    """Decimals shown for an observable: 0.1 MeV, 0.001 fm."""
+    return 1 if OBSERVABLE_UNITS[observable] == "MeV" else 3
 
 
 def _num(value, digits: int) -> str:
@@ -192,7 +198,20 @@ def run_compare(args: argparse.Namespace) -> int:
     print(f"{'':>6} {'JSD':>7} {'bootstrap median [16 %, 84 %]':>32}")
     for name in NMP_NAMES:
         r = result["per_nmp"][name]
-        print(f"{name:>6} {r['jsd']:7.4f} {r['median']:12.4f} [{r['low_68']:.4f}, {r['high_68']:.4f}]")
+        print(
+            f"{name:>6} {r['jsd']:7.4f} {_num(r['median'], 4):>12} [{_num(r['low_68'], 4)}, "
+            f"{_num(r['high_68'], 4)}]"
+        )
+    predictive = result.get("posterior_predictive") or {}
+    if predictive:
+        print("posterior predictive medians: A, B, and B - A in likelihood widths")
+        for nucleus, rows in predictive.items():
+            for obs, r in rows.items():
+                d = _decimals(obs)
+                print(
+                    f"{nucleus:>6} {obs:>14} {_num(r['median_a'], d):>10} {_num(r['median_b'], d):>10} "
+                    f"{_num(r['shift'], 3):>7}"
+                )
     ratio = result["wall_time_ratio_b_over_a"]
     if ratio is not None:
         print(f"wall time B / A = {ratio:.2f}")

@@ -15,7 +15,7 @@ import numpy as np
 from .posterior import QUANTILES_68
 from .runfile import OBSERVABLE_UNITS
 
-__all__ = ["PREDICTIVE_DRAWS", "check_draws", "posterior_predictive"]
+__all__ = ["PREDICTIVE_DRAWS", "check_draws", "compare_predictive", "posterior_predictive"]
 
 PREDICTIVE_DRAWS = 200
 """Posterior draws evaluated by default: the 68 % bounds to about 5 % of the interval's width (binomial
@@ -98,3 +98,30 @@ def _row(values: np.ndarray, experiment: float, width: float, valid_fraction: fl
         "valid_fraction": float(valid_fraction),
         "unit": OBSERVABLE_UNITS[observable],
     }
+
+
+def compare_predictive(a: dict | None, b: dict | None) -> dict:
+    """Side by side: the posterior predictive checks of two runs (``summary["posterior_predictive"]``).
+
+    Returns
+    -------
+    dict
+        ``{nucleus: {observable: {"median_a", "median_b", "shift"}}}`` for the nuclei and observables both
+        checks hold, with ``shift = (median_b - median_a) / width`` in run A's likelihood widths (None where
+        a median is not finite); empty if a run has no check (skipped, or written before checks existed).
+    """
+    na, nb = (x.get("nuclei", {}) if x else {} for x in (a, b))
+    out: dict = {}
+    for nucleus, rows in na.items():
+        for obs, ra in rows.items():
+            rb = nb.get(nucleus, {}).get(obs)
+            if rb is None:
+                continue
+            ma, mb = ra.get("median"), rb.get("median")
+            finite = ma is not None and mb is not None and np.isfinite(ma) and np.isfinite(mb)
+            out.setdefault(nucleus, {})[obs] = {
+                "median_a": ma,
+                "median_b": mb,
+                "shift": float((mb - ma) / ra["width"]) if finite else None,
+            }
+    return out

@@ -24,7 +24,7 @@ from .._json import finite_json
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
 from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_samples
-from .predictive import PREDICTIVE_DRAWS, check_draws, posterior_predictive
+from .predictive import PREDICTIVE_DRAWS, check_draws, compare_predictive, posterior_predictive
 from .runfile import RunConfig
 
 __all__ = ["CORNER_FILE", "InferenceError", "compare", "infer"]
@@ -321,7 +321,8 @@ def compare(
     seed: int = 0,
     plot: bool = True,
 ) -> dict[str, Any]:
-    """Compare two finished runs: per-NMP Jensen-Shannon divergence, overlaid corner plot, wall-time ratio.
+    """Compare two finished runs: per-NMP Jensen-Shannon divergence, overlaid corner plot, wall-time ratio,
+    and the medians of their posterior predictive checks.
 
     Writes ``jsd.json`` and ``corner_compare.png`` into ``out``.
 
@@ -385,7 +386,8 @@ def _per_nmp_jsd(samples_a: np.ndarray, samples_b: np.ndarray, rng: np.random.Ge
 
 
 def _comparison_record(a, b, per: dict, n_boot: int, seed: int) -> dict[str, Any]:
-    """The content of ``jsd.json``: the two runs, the estimator, the JSDs and the wall-time ratio."""
+    """The content of ``jsd.json``: the two runs, the estimator, the JSDs, the wall-time ratio and the two
+    posterior predictive checks side by side."""
     from .compare import GRID_POINTS
 
     wall_a = a.summary.get("wall_seconds")
@@ -407,4 +409,7 @@ def _comparison_record(a, b, per: dict, n_boot: int, seed: int) -> dict[str, Any
         "per_nmp": per,
         "wall_time_ratio_b_over_a": wall_b / wall_a if wall_a and wall_b else None,
         "samples": {"a": len(a.samples), "b": len(b.samples)},
+        "posterior_predictive": compare_predictive(
+            a.summary.get("posterior_predictive"), b.summary.get("posterior_predictive")
+        ),
     }
