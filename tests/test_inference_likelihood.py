@@ -279,3 +279,16 @@ def test_nml_model_inverts_once_per_batch_and_checks_masses():
     masses = dict(CFG.prior.masses, m_sigma=510.0)
     with pytest.raises(ModelError, match=r"masses differ .*m_sigma = 510 \(emulator 500\) MeV"):
         EmulatorModel(InvertingEmulator(), ("40Ca",), masses=masses)
+
+
+def test_nml_model_describes_the_shipped_emulator_well_enough_to_cite():
+    """summary.json's model record names the emulator's version, training date and the hashes of its
+    weights and training-data card (they were 'unknown' before: the shipped Emulator has no ``version``)."""
+    from nucleiml.emulator import Emulator
+
+    d = make_model(CFG).describe()
+    meta = Emulator.load().metadata
+    assert d["emulator_version"] == meta["package_version"] != "unknown"
+    assert d["emulator_weights_sha256"] == meta["weights_sha256"] and len(d["emulator_weights_sha256"]) == 64
+    assert d["emulator_dataset_card_sha256"] == meta["dataset"]["card_sha256"]
+    assert d["emulator_created"] == meta["created"] and d["nuclei"] == ["40Ca", "208Pb"]

@@ -167,12 +167,20 @@ class EmulatorModel:
         return Evaluation(self.nuclei, be, rc, valid, bad, label)
 
     def describe(self) -> dict[str, Any]:
+        """Which emulator: its source, class and version, and for a saved NucleiML emulator the package
+        version that trained it, when, the SHA-256 of its weights and of its training dataset's card
+        (enough to cite and reproduce a posterior), and the nuclei."""
         em = self.emulator
+        meta = getattr(em, "metadata", None) or {}
+        dataset = meta.get("dataset") if isinstance(meta.get("dataset"), dict) else {}
         return {
             "model": self.name,
             "emulator": self.source,
             "emulator_class": f"{type(em).__module__}.{type(em).__qualname__}",
-            "emulator_version": str(getattr(em, "version", "unknown")),
+            "emulator_version": str(getattr(em, "version", None) or meta.get("package_version") or "unknown"),
+            "emulator_created": meta.get("created"),
+            "emulator_weights_sha256": meta.get("weights_sha256"),
+            "emulator_dataset_card_sha256": dataset.get("card_sha256"),
             "emulator_nuclei": [str(n) for n in getattr(em, "nuclei", ())],
             "nuclei": list(self.nuclei),
         }
