@@ -226,3 +226,66 @@ def test_rmf_infer_end_to_end_with_local_workers_and_resume(tmp_path, capsys):
         ev = model.evaluate(post.samples[:5])
     assert ev.valid.all()
     assert np.all(np.abs(ev.binding_energy[:, 0] / 342.0522 - 1) <= 0.05)
+
+
+def test_predictive_job_repeats_the_runs_own_check_and_predicts_other_nuclei(
+    tmp_path, run_file, fake_emulator, capsys
+):
+    """``nucleiml predictive``: with the run's model and nuclei it reproduces the check infer made (same
+    seed, same draws); other nuclei need a model that covers them; the solver covers any."""
+    from nucleiml.inference import predict_posterior
+
+    out = tmp_path / "nml"
+    assert main(["infer", "--config", str(run_file), "--out", str(out), "--quiet"]) == 0
+    own = json.loads((out / "summary.json").read_text())["posterior_predictive"]
+    again = predict_posterior(out)
+    assert again["nuclei"] == own["nuclei"] and again["draws"] == own["draws"] and again["tolerance"] == 0.02
+    assert again["model"]["model"] == "nml" and again["run"] == str(out)
+    capsys.readouterr()
+    path = tmp_path / "pred.json"
+    assert main(["predictive", str(out), "--nuclei", "Pb208", "--draws", "50", "--out", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "posterior predictive (50 draws): nml at the posterior of" in table and "208Pb" in table
+    assert "40Ca" not in table
+    written = json.loads(path.read_text())
+    assert list(written["nuclei"]) == ["208Pb"] and written["draws"] == 50
+    # the fake emulator covers 40Ca and 208Pb only: one line naming the nucleus
+    assert main(["predictive", str(out), "--nuclei", "48Ca"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "48Ca" in err and "\n" not in err
+    # the solver at 4 draws of the same posterior, for a nucleus the run never saw (24O: no measured
+    # charge radius, so no pull there)
+    assert (
+        main(
+            [
+                "predictive",
+                str(out),
+                "--model",
+                "rmf",
+                "--workers",
+                "1",
+                "--nuclei",
+                "24O",
+                "--draws",
+                "4",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    res = json.loads(capsys.readouterr().out)
+    assert res["model"]["model"] == "rmf" and res["draws"] == 4
+    row = res["nuclei"]["24O"]["charge_radius"]
+    assert row["experiment"] is None and row["pull"] is None
+    b = res["nuclei"]["24O"]["binding_energy"]
+    if b["valid_fraction"] > 0:
+        assert b["low_68"] <= b["median"] <= b["high_68"] and b["experiment"] == pytest.approx(168.9528)
+
+
+def test_predictive_errors(tmp_path, capsys):
+    assert main(["predictive", str(tmp_path / "none")]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["predictive", str(tmp_path), "--nuclei", "Xx99"]) == 2
+    assert "unknown element symbol 'Xx'" in capsys.readouterr().err
+    assert main(["predictive", str(tmp_path), "--draws", "0"]) == 2
+    assert "--draws = 0 is outside the allowed range [1, 1000000]" in capsys.readouterr().err

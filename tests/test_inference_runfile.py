@@ -1,10 +1,12 @@
 """Run files of `nucleiml infer`: the shipped default, overrides, and clear errors for every bad field."""
 
+import json
+
 import pytest
 
 from nucleiml.cli import main
 from nucleiml.datasets import default_prior
-from nucleiml.inference import RunConfigError, default_run_config, load_run_config
+from nucleiml.inference import RunConfig, RunConfigError, default_run_config, load_run_config
 from nucleiml.inference.runfile import LikelihoodConfig, SamplerConfig
 
 
@@ -79,6 +81,12 @@ seed = 3
     d = cfg.to_dict()
     assert d["prior"]["file"] == str(prior) and d["prior"]["nmp"]["K0"]["high"] == 300.0
     assert d["model"]["workers"] == 2 and d["sampler"]["max_ncalls"] == 1000
+    # the record in summary.json builds the same run again (the prior inline, its file kept as a label),
+    # even after the prior file is gone
+    prior.unlink()
+    again = RunConfig.from_record(json.loads(json.dumps(d)))
+    assert again.to_dict() == d and again.prior_file == str(prior)
+    assert RunConfig.from_record(default_run_config().to_dict()).to_dict() == default_run_config().to_dict()
 
 
 def test_inline_prior(tmp_path):

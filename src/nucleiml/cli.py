@@ -485,6 +485,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda p: _inference_cli().add_compare_arguments(p),
         lambda a: _inference_cli().run_compare(a),
     ),
+    "predictive": Subcommand(
+        "a finished posterior through a model (nml or rmf): B and Rch of any nuclei beside experiment",
+        lambda p: _inference_cli().add_predictive_arguments(p),
+        lambda a: _inference_cli().run_predictive(a),
+    ),
 }
 
 

@@ -9,7 +9,8 @@
 - :func:`infer`: nested sampling (UltraNest, resumable; dynesty as a cross-check) into a run directory
   (Parquet samples, summary.json, corner plot);
 - :func:`posterior_predictive`: the model at posterior draws beside experiment (part of every
-  :func:`infer` summary);
+  :func:`infer` summary); :func:`predict_posterior`: the same for a finished run, with any model and
+  nuclei;
 - :func:`compare`: per-NMP Jensen-Shannon divergence of two runs and an overlaid corner plot;
 - :func:`jsd_bits`, :func:`read_posterior`.
 
@@ -32,7 +33,7 @@ from .runfile import (
     default_run_config,
     load_run_config,
 )
-from .runner import InferenceError, compare, infer
+from .runner import InferenceError, compare, infer, predict_posterior
 
 __all__ = [
     "DataConfig",
@@ -56,5 +57,6 @@ __all__ = [
     "load_run_config",
     "make_model",
     "posterior_predictive",
+    "predict_posterior",
     "read_posterior",
 ]

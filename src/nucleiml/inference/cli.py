@@ -15,7 +15,14 @@ from ..parameters import NMP_NAMES
 from .predictive import PREDICTIVE_DRAWS
 from .runfile import OBSERVABLE_UNITS
 
-__all__ = ["add_compare_arguments", "add_infer_arguments", "run_compare", "run_infer"]
+__all__ = [
+    "add_compare_arguments",
+    "add_infer_arguments",
+    "add_predictive_arguments",
+    "run_compare",
+    "run_infer",
+    "run_predictive",
+]
 
 EXIT_INTERRUPTED = 130
 
@@ -106,12 +113,14 @@ def format_summary(summary: dict, out: str) -> str:
     return "\n".join(lines)
 
 
-def _predictive_lines(check: dict | None) -> list[str]:
+def _predictive_lines(
+    check: dict | None, title: str = "model at the posterior beside experiment"
+) -> list[str]:
     """The posterior predictive check as table lines (none if it was skipped)."""
     if not check or not check.get("draws"):
         return []
     lines = [
-        f"posterior predictive ({check['draws']} draws): model at the posterior beside experiment",
+        f"posterior predictive ({check['draws']} draws): {title}",
         f"{'':>6} {'':>14} {'median':>10} {'68 % interval':>23} {'experiment':>11} {'pull':>6}  "
         f"{'valid':>5}  unit",
     ]
@@ -120,7 +129,7 @@ def _predictive_lines(check: dict | None) -> list[str]:
             d = _decimals(obs)
             lines.append(
                 f"{nucleus:>6} {obs:>14} {_num(r['median'], d):>10} [{_num(r['low_68'], d):>10}, "
-                f"{_num(r['high_68'], d):>10}] {r['experiment']:11.{d + 1}f} {_num(r['pull'], 2):>6}  "
+                f"{_num(r['high_68'], d):>10}] {_num(r['experiment'], d + 1):>11} {_num(r['pull'], 2):>6}  "
                 f"{r['valid_fraction']:5.0%}  {r['unit']}"
             )
     return lines
@@ -216,4 +225,63 @@ def run_compare(args: argparse.Namespace) -> int:
     if ratio is not None:
         print(f"wall time B / A = {ratio:.2f}")
     print(f"written: {args.out}/jsd.json, corner_compare.png")
+    return 0
+
+
+def add_predictive_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "A finished run's posterior through a model: binding energy and charge radius of any nuclei at "
+        "posterior draws, beside experiment (pull in the run's likelihood widths). E.g. check an nml "
+        "posterior with the solver in seconds (--model rmf), or predict nuclei the run was not conditioned "
+        "on (--nuclei 48Ca,132Sn)."
+    )
+    parser.add_argument("run", metavar="RUN", help="a finished run directory (nucleiml infer --out)")
+    parser.add_argument(
+        "--nuclei", metavar="LIST", help="nuclei, e.g. 48Ca,132Sn or set2 (default: the run's)"
+    )
+    parser.add_argument("--model", choices=("nml", "rmf"), help="model (default: the run's)")
+    parser.add_argument(
+        "--draws",
+        type=integer("--draws", 1, 10**6),
+        default=PREDICTIVE_DRAWS,
+        metavar="N",
+        help=f"posterior draws evaluated (default {PREDICTIVE_DRAWS}, drawn with the run's seed)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=integer("--workers", 1, 1024),
+        help="rmf: local worker processes (default: all cores)",
+    )
+    parser.add_argument("--emulator", metavar="PATH", help="nml: a saved emulator (default: the run's)")
+    parser.add_argument("--out", metavar="JSON", help="also write the result to this JSON file")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run_predictive(args: argparse.Namespace) -> int:
+    from .._atomic import atomic_write_json
+    from ..nuclei import parse_nuclei
+    from .runner import predict_posterior
+
+    nuclei = None if args.nuclei is None else [n.name for n in parse_nuclei(args.nuclei)]
+    result = predict_posterior(
+        args.run,
+        nuclei=nuclei,
+        model=args.model,
+        draws=args.draws,
+        workers=args.workers,
+        emulator=args.emulator,
+    )
+    if args.out:
+        atomic_write_json(args.out, result)
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+        return 0
+    lines = _predictive_lines(result, title=f"{result['model']['model']} at the posterior of {args.run}")
+    print(
+        "\n".join(
+            [*lines[:1], f"(pull: median - experiment in {100 * result['tolerance']:g} % widths)", *lines[1:]]
+        )
+    )
+    if args.out:
+        print(f"written: {args.out}")
     return 0

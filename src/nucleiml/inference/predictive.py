@@ -10,17 +10,54 @@ no weight, but it is a sample of the posterior's support). Pure numpy apart from
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from ..experiment import MissingExperimentError, experiment
 from .posterior import QUANTILES_68
-from .runfile import OBSERVABLE_UNITS
+from .runfile import OBSERVABLE_UNITS, OBSERVABLES
 
-__all__ = ["PREDICTIVE_DRAWS", "check_draws", "compare_predictive", "posterior_predictive"]
+__all__ = [
+    "PREDICTIVE_DRAWS",
+    "Reference",
+    "check_draws",
+    "compare_predictive",
+    "posterior_predictive",
+    "reference",
+]
 
 PREDICTIVE_DRAWS = 200
 """Posterior draws evaluated by default: the 68 % bounds to about 5 % of the interval's width (binomial
 error of a 16th percentile from 200 draws), for a few seconds of solver time with the ``rmf`` model (two
 nuclei on two cores)."""
+
+
+class Reference(NamedTuple):
+    """What predictions are set beside: the attributes of a :class:`~nucleiml.inference.Likelihood` that
+    :func:`posterior_predictive` reads, for nuclei that need not have data."""
+
+    nuclei: tuple[str, ...]
+    observables: tuple[str, ...]
+    experimental: np.ndarray
+    """(k, m) experimental values, MeV and fm; NaN where none is shipped."""
+    width: np.ndarray
+    """(k, m) widths in which pulls are counted (a run's tolerance times the experimental value)."""
+
+
+def reference(nuclei, tolerance: float, observables=OBSERVABLES) -> Reference:
+    """Experimental values of ``observables`` of ``nuclei`` (NaN where the package has none), with widths
+    ``tolerance`` times the value."""
+    exp = np.full((len(nuclei), len(observables)), np.nan)
+    for i, name in enumerate(nuclei):
+        try:
+            data = experiment(name)
+        except MissingExperimentError:
+            continue
+        for j, obs in enumerate(observables):
+            value = getattr(data, obs)
+            exp[i, j] = np.nan if value is None else value
+    return Reference(tuple(nuclei), tuple(observables), exp, tolerance * np.abs(exp))
 
 
 def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, rng) -> dict:
@@ -32,8 +69,9 @@ def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, 
         The run's model (:mod:`nucleiml.inference.models`), open.
     samples : ndarray, shape (M, 7)
         Equally weighted posterior samples (NMPs in the order of ``NMP_NAMES``).
-    likelihood : Likelihood
-        The run's likelihood: its ``nuclei``, ``observables``, ``experimental`` values and ``width``.
+    likelihood : Likelihood or Reference
+        The run's likelihood, or a :class:`Reference`: its ``nuclei`` (each among ``model.nuclei``),
+        ``observables``, ``experimental`` values and ``width`` (NaN: no experiment, the pull is NaN).
     draws : int
         Number of samples evaluated (all of them if there are fewer); 0 skips the check.
     rng : numpy.random.Generator
@@ -86,15 +124,15 @@ def check_draws(draws) -> int:
     return int(draws)
 
 
-def _row(values: np.ndarray, experiment: float, width: float, valid_fraction: float, observable: str) -> dict:
+def _row(values: np.ndarray, measured: float, width: float, valid_fraction: float, observable: str) -> dict:
     lo, med, hi = np.quantile(values, QUANTILES_68) if values.size else (np.nan,) * 3
     return {
         "median": float(med),
         "low_68": float(lo),
         "high_68": float(hi),
-        "experiment": float(experiment),
+        "experiment": float(measured),
         "width": float(width),
-        "pull": float((med - experiment) / width),
+        "pull": float((med - measured) / width),
         "valid_fraction": float(valid_fraction),
         "unit": OBSERVABLE_UNITS[observable],
     }

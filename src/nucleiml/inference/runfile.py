@@ -346,6 +346,23 @@ class RunConfig:
         }
 
     @classmethod
+    def from_record(cls, run: Mapping, *, source: str = "summary.json") -> RunConfig:
+        """The run recorded by :meth:`to_dict` (``run`` in a run directory's summary.json and run.json):
+        its inline prior, with the prior's file name kept as a label.
+
+        Raises
+        ------
+        RunConfigError
+            If the record is not a valid run (naming ``source``, the section and key).
+        """
+        data = {k: dict(v) if isinstance(v, Mapping) else v for k, v in run.items()}
+        prior_file = data.get("prior", {}).pop("file", None)
+        config = cls.from_dict(data, source=source)
+        if prior_file and prior_file != "default":
+            config = dataclasses.replace(config, prior_file=prior_file)
+        return config
+
+    @classmethod
     def from_dict(cls, data: Mapping, *, source: str = "run file", base: Path | None = None) -> RunConfig:
         """Build from parsed TOML (missing keys take their defaults); ``base`` resolves relative prior paths.
 

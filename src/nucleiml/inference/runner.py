@@ -1,4 +1,5 @@
-"""The two jobs: :func:`infer` (one posterior, into a run directory) and :func:`compare` (two runs).
+"""The jobs: :func:`infer` (one posterior, into a run directory), :func:`compare` (two runs) and
+:func:`predict_posterior` (a finished run's posterior through a model, for any nuclei).
 
 A run directory ``OUT`` holds ``run.json`` (the run as plain data, written first, and the sessions so far),
 ``sampler/`` (UltraNest's log directory: resume data and ``debug.log``), and after a finished run
@@ -24,10 +25,10 @@ from .._json import finite_json
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
 from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_samples
-from .predictive import PREDICTIVE_DRAWS, check_draws, compare_predictive, posterior_predictive
+from .predictive import PREDICTIVE_DRAWS, check_draws, compare_predictive, posterior_predictive, reference
 from .runfile import RunConfig
 
-__all__ = ["CORNER_FILE", "InferenceError", "compare", "infer"]
+__all__ = ["CORNER_FILE", "InferenceError", "compare", "infer", "predict_posterior"]
 
 RUN_FILE = "run.json"
 SAMPLER_DIR = "sampler"
@@ -413,3 +414,85 @@ def _comparison_record(a, b, per: dict, n_boot: int, seed: int) -> dict[str, Any
             a.summary.get("posterior_predictive"), b.summary.get("posterior_predictive")
         ),
     }
+
+
+def predict_posterior(
+    run: str | Path,
+    *,
+    nuclei=None,
+    model: str | None = None,
+    draws: int = PREDICTIVE_DRAWS,
+    workers: int | None = None,
+    emulator: str | None = None,
+    model_instance=None,
+) -> dict[str, Any]:
+    """A finished run's posterior through a model: binding energy and charge radius of any nuclei at
+    posterior draws, beside experiment (the check :func:`infer` makes for the run's own nuclei and model).
+
+    With ``model="rmf"`` on an ``nml`` run, this validates the emulator's posterior with the solver at a
+    few hundred draws instead of a whole ``rmf`` run.
+
+    Parameters
+    ----------
+    run : path
+        A run directory written by :func:`infer`.
+    nuclei : sequence of str, optional
+        Nuclei to predict (default: the run's); the ``nml`` model covers the nuclei its emulator was
+        trained on, ``rmf`` any nucleus.
+    model : {"nml", "rmf"}, optional
+        Default: the run's model.
+    draws : int
+        Posterior draws evaluated (drawn with the run's seed; all samples if there are fewer).
+    workers, emulator : optional
+        ``rmf`` worker processes (default: all cores); ``nml`` emulator path (default: the run's).
+    model_instance : Model, optional
+        Use this model instead of building one (e.g. a test double); not closed here.
+
+    Returns
+    -------
+    dict
+        ``{"run", "model", "draws", "tolerance", "seconds", "nuclei": {nucleus: {observable: {...}}}}``
+        with the rows of :func:`~nucleiml.inference.predictive.posterior_predictive`; pulls are in the run's
+        likelihood widths (tolerance times experiment; NaN where no experimental value is shipped).
+
+    Raises
+    ------
+    PosteriorError
+        If ``run`` holds no finished run.
+    RunConfigError, ModelError, NucleusError, ValueError
+        For an unknown model or nucleus, a model that does not cover the nuclei, or bad ``draws``.
+    """
+    from ..nuclei import parse_nucleus
+    from .models import make_model
+    from .runfile import OBSERVABLES
+
+    check_draws(draws)
+    post = read_posterior(run)
+    config = RunConfig.from_record(post.summary["run"], source=f"{Path(run) / SUMMARY_FILE}")
+    overrides = {"name": model} if model is not None else {}
+    if workers is not None:
+        overrides["workers"] = workers
+    if emulator is not None:
+        overrides["emulator"] = emulator
+    config = config.replace(model=overrides)
+    names = config.data.nuclei if nuclei is None else tuple(parse_nucleus(n).name for n in nuclei)
+    ref = reference(names, config.likelihood.tolerance, OBSERVABLES)
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        used = model_instance
+        if used is None:
+            used = stack.enter_context(make_model(config, names))
+        table = posterior_predictive(
+            used, post.samples, ref, draws=draws, rng=np.random.default_rng(config.sampler.seed)
+        )
+        description = used.describe()
+    return finite_json(
+        {
+            "run": str(post.path),
+            "model": description,
+            "draws": table["draws"],
+            "tolerance": config.likelihood.tolerance,
+            "seconds": round(time.perf_counter() - t0, 3),
+            "nuclei": table["nuclei"],
+        }
+    )

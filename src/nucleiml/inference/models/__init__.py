@@ -88,8 +88,9 @@ class Model(Protocol):
         ...
 
 
-def make_model(config) -> Model:
-    """The model of a :class:`~nucleiml.inference.runfile.RunConfig` (``config.model.name``).
+def make_model(config, nuclei=None) -> Model:
+    """The model of a :class:`~nucleiml.inference.runfile.RunConfig` (``config.model.name``) for the run's
+    nuclei, or for ``nuclei`` (names; they need no experimental data).
 
     Raises
     ------
@@ -99,7 +100,7 @@ def make_model(config) -> Model:
     if config.model.name == "nml":
         from .nml import EmulatorModel
 
-        return EmulatorModel.from_config(config)
+        return EmulatorModel.from_config(config, nuclei)
     from .rmf import RMFModel
 
-    return RMFModel.from_config(config)
+    return RMFModel.from_config(config, nuclei)

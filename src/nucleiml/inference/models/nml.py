@@ -114,8 +114,9 @@ class EmulatorModel:
                 )
 
     @classmethod
-    def from_config(cls, config) -> EmulatorModel:
-        """Load the emulator of a run config (``[model] emulator``; None = the shipped default).
+    def from_config(cls, config, nuclei=None) -> EmulatorModel:
+        """Load the emulator of a run config (``[model] emulator``; None = the shipped default) for the
+        run's nuclei or ``nuclei``.
 
         Raises
         ------
@@ -131,7 +132,11 @@ class EmulatorModel:
             raise ModelError(f"cannot load the emulator {path or '(default)'}: {exc}") from None
         box = {k: (d.low, d.high) for k, d in config.prior.nmp.items()}
         return cls(
-            em, config.data.nuclei, prior_box=box, masses=dict(config.prior.masses), source=path or "default"
+            em,
+            config.data.nuclei if nuclei is None else nuclei,
+            prior_box=box,
+            masses=dict(config.prior.masses),
+            source=path or "default",
         )
 
     def evaluate(self, nmp: np.ndarray) -> Evaluation:

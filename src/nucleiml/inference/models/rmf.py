@@ -132,12 +132,12 @@ class RMFModel:
         self.seconds = 0.0
 
     @classmethod
-    def from_config(cls, config) -> RMFModel:
-        """The rmf model of a run config (nuclei, the prior's masses, ``[model]`` workers, scheduler,
-        max_iterations)."""
+    def from_config(cls, config, nuclei=None) -> RMFModel:
+        """The rmf model of a run config (its nuclei or ``nuclei``, the prior's masses, ``[model]`` workers,
+        scheduler, max_iterations)."""
         m = config.model
         return cls(
-            config.data.nuclei,
+            config.data.nuclei if nuclei is None else nuclei,
             dict(config.prior.masses),
             workers=m.workers,
             scheduler=m.scheduler,
