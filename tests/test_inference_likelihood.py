@@ -134,7 +134,9 @@ def test_rmf_likelihood_of_fsugold2_equals_hand_computation():
         exp = experiment(name)
         assert ev.binding_energy[0, j] == pytest.approx(res.binding_energy, rel=1e-7)
         assert ev.charge_radius[0, j] == pytest.approx(res.charge_radius, rel=1e-7)
+        assert ev.neutron_skin[0, j] == pytest.approx(res.skin, rel=1e-7)
         ref = reference_result("FSUGold2", name)
+        assert res.skin == pytest.approx(ref.neutron_radius - ref.proton_radius, abs=2e-3)
         assert res.binding_energy == pytest.approx(ref.binding_energy, rel=2e-4)
         assert res.charge_radius == pytest.approx(ref.charge_radius, abs=2e-3)
         for model_value, exp_value in (

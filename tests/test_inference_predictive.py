@@ -12,6 +12,7 @@ from nucleiml.inference.models.nml import EmulatorModel
 from nucleiml.inference.models.rmf import RMFModel
 from nucleiml.inference.predictive import compare_predictive, posterior_predictive
 from nucleiml.parameters import NMP_NAMES
+from nucleiml.presets import reference_result
 
 CFG = default_run_config()
 LIKE = Likelihood.from_config(CFG)  # 40Ca, 208Pb; binding energy and charge radius; gaussian 2 %
@@ -126,6 +127,13 @@ def test_shipped_emulator_and_solver_give_the_same_predictive_check():
                 assert ra[key] == pytest.approx(rb[key], rel=rel), (nucleus, obs, key)
             # FSUGold2 reproduces these nuclei: the solver's median lies within one width of experiment
             assert abs(rb["pull"]) < 1.0, (nucleus, obs, rb["pull"])
+        # the solver also gives the neutron skin (no experiment: no pull); near FSUGold2's NMPs it is
+        # FSUGold2's published Rn - Rp (0.286 fm for 208Pb, -0.049 fm for 40Ca: Coulomb pushes protons out)
+        skin = b["nuclei"][nucleus]["neutron_skin"]
+        ref = reference_result("FSUGold2", nucleus)
+        assert skin["median"] == pytest.approx(ref.neutron_radius - ref.proton_radius, abs=5e-3), nucleus
+        assert np.isnan(skin["experiment"]) and np.isnan(skin["pull"]) and skin["unit"] == "fm"
+        assert "neutron_skin" not in a["nuclei"][nucleus]  # the emulator has no skin regressor
 
 
 def test_compare_predictive_shifts_in_run_a_widths_and_skips_what_one_run_lacks():
@@ -142,3 +150,16 @@ def test_compare_predictive_shifts_in_run_a_widths_and_skips_what_one_run_lacks(
     assert compare_predictive(a, None) == {} and compare_predictive({"draws": 0, "nuclei": {}}, b) == {}
     b["nuclei"]["40Ca"]["binding_energy"]["median"] = None  # not finite in summary.json
     assert compare_predictive(a, b)["40Ca"]["binding_energy"]["shift"] is None
+    a["nuclei"]["40Ca"]["charge_radius"]["width"] = None  # no experiment (a neutron skin row)
+    assert compare_predictive(a, b)["40Ca"]["charge_radius"]["shift"] is None
+
+
+def test_evaluation_checks_the_neutron_skin_shape():
+    from nucleiml.inference import Evaluation
+
+    ok = np.ones((3, 2), dtype=bool)
+    args = (("40Ca", "208Pb"), np.zeros((3, 2)), np.zeros((3, 2)), ok, np.zeros((3, 2)), np.full((3, 2), "x"))
+    assert Evaluation(*args).neutron_skin is None
+    assert Evaluation(*args, neutron_skin=np.zeros((3, 2))).neutron_skin.shape == (3, 2)
+    with pytest.raises(ValueError, match=r"neutron_skin must have shape \(3, 2\)"):
+        Evaluation(*args, neutron_skin=np.zeros((3, 1)))

@@ -12,8 +12,7 @@ import sys
 
 from .._argtypes import integer
 from ..parameters import NMP_NAMES
-from .predictive import PREDICTIVE_DRAWS
-from .runfile import OBSERVABLE_UNITS
+from .predictive import PREDICTED_UNITS, PREDICTIVE_DRAWS
 
 __all__ = [
     "add_compare_arguments",
@@ -137,7 +136,7 @@ def _predictive_lines(
 
 def _decimals(observable: str) -> int:
     """Decimals shown for an observable: 0.1 MeV, 0.001 fm."""
-    return 1 if OBSERVABLE_UNITS[observable] == "MeV" else 3
+    return 1 if PREDICTED_UNITS[observable] == "MeV" else 3
 
 
 def _num(value, digits: int) -> str:

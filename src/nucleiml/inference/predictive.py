@@ -10,6 +10,7 @@ no weight, but it is a sample of the posterior's support). Pure numpy apart from
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +20,7 @@ from .posterior import QUANTILES_68
 from .runfile import OBSERVABLE_UNITS, OBSERVABLES
 
 __all__ = [
+    "PREDICTED_UNITS",
     "PREDICTIVE_DRAWS",
     "Reference",
     "check_draws",
@@ -31,6 +33,11 @@ PREDICTIVE_DRAWS = 200
 """Posterior draws evaluated by default: the 68 % bounds to about 5 % of the interval's width (binomial
 error of a 16th percentile from 200 draws), for a few seconds of solver time with the ``rmf`` model (two
 nuclei on two cores)."""
+
+
+PREDICTED_UNITS = MappingProxyType({**OBSERVABLE_UNITS, "neutron_skin": "fm"})
+"""Units of what the check reports: the observables and, from models that compute it (``rmf``), the neutron
+skin Rn - Rp of every nucleus (no experimental value: the pull is NaN)."""
 
 
 class Reference(NamedTuple):
@@ -82,7 +89,8 @@ def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, 
     dict
         ``{"draws": n, "nuclei": {nucleus: {observable: {"median", "low_68", "high_68", "experiment",
         "width", "pull", "valid_fraction", "unit"}}}}`` with ``pull = (median - experiment) / width``;
-        the quantiles are over the draws for which the model gave observables (NaN if none did).
+        the quantiles are over the draws for which the model gave observables (NaN if none did). Models
+        that give the neutron skin add a ``neutron_skin`` row per nucleus (see :data:`PREDICTED_UNITS`).
 
     Raises
     ------
@@ -108,6 +116,10 @@ def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, 
             obs: _row(values[ok, j, o], likelihood.experimental[i, o], width[i, o], ok.mean(), obs)
             for o, obs in enumerate(likelihood.observables)
         }
+        if ev.neutron_skin is not None:
+            table[nucleus]["neutron_skin"] = _row(
+                ev.neutron_skin[ok, j], np.nan, np.nan, ok.mean(), "neutron_skin"
+            )
     return {"draws": n, "nuclei": table}
 
 
@@ -134,7 +146,7 @@ def _row(values: np.ndarray, measured: float, width: float, valid_fraction: floa
         "width": float(width),
         "pull": float((med - measured) / width),
         "valid_fraction": float(valid_fraction),
-        "unit": OBSERVABLE_UNITS[observable],
+        "unit": PREDICTED_UNITS[observable],
     }
 
 
@@ -146,7 +158,8 @@ def compare_predictive(a: dict | None, b: dict | None) -> dict:
     dict
         ``{nucleus: {observable: {"median_a", "median_b", "shift"}}}`` for the nuclei and observables both
         checks hold, with ``shift = (median_b - median_a) / width`` in run A's likelihood widths (None where
-        a median is not finite); empty if a run has no check (skipped, or written before checks existed).
+        a median or the width is not finite, e.g. the neutron skin, which has no experimental value); empty
+        if a run has no check (skipped, or written before checks existed).
     """
     na, nb = (x.get("nuclei", {}) if x else {} for x in (a, b))
     out: dict = {}
@@ -156,10 +169,11 @@ def compare_predictive(a: dict | None, b: dict | None) -> dict:
             if rb is None:
                 continue
             ma, mb = ra.get("median"), rb.get("median")
-            finite = ma is not None and mb is not None and np.isfinite(ma) and np.isfinite(mb)
+            w = ra.get("width")
+            finite = all(v is not None and np.isfinite(v) for v in (ma, mb, w))
             out.setdefault(nucleus, {})[obs] = {
                 "median_a": ma,
                 "median_b": mb,
-                "shift": float((mb - ma) / ra["width"]) if finite else None,
+                "shift": float((mb - ma) / w) if finite else None,
             }
     return out

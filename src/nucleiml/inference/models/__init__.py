@@ -42,6 +42,9 @@ class Evaluation:
         judges them (used only to shape the likelihood floor).
     label : ndarray of str, shape (n, k)
         ``convergent``, ``nc_a``, ``nc_b``, ``nc_c`` or ``out_of_domain`` (emulator).
+    neutron_skin : ndarray, shape (n, k), or None
+        Rn - Rp in fm (NaN where not valid), from models that compute it (``rmf``); not used by the
+        likelihood, reported by the posterior predictive check.
     """
 
     nuclei: tuple[str, ...]
@@ -50,12 +53,15 @@ class Evaluation:
     valid: np.ndarray
     badness: np.ndarray
     label: np.ndarray = field(repr=False)
+    neutron_skin: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         shape = np.shape(self.valid)
         if len(shape) != 2 or shape[1] != len(self.nuclei):
             raise ValueError(f"valid must have shape (n, {len(self.nuclei)}), got {shape}")
-        for name in ("binding_energy", "charge_radius", "badness", "label"):
+        for name in ("binding_energy", "charge_radius", "badness", "label", "neutron_skin"):
+            if name == "neutron_skin" and self.neutron_skin is None:
+                continue
             if np.shape(getattr(self, name)) != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {np.shape(getattr(self, name))}")
 

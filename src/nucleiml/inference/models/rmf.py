@@ -46,9 +46,9 @@ class RMFTask:
 
 
 def evaluate_chunk(task: RMFTask) -> dict[str, np.ndarray]:
-    """Invert and solve one chunk (runs in a worker). Returns ``binding_energy`` and ``charge_radius``
-    (m, k) (MeV, fm; NaN where not converged), the inversion ``code`` (m,) (0 = physical couplings), the
-    solver ``status`` (m, k) (0 = converged, -1 = not run) and the wall ``seconds``."""
+    """Invert and solve one chunk (runs in a worker). Returns ``binding_energy``, ``charge_radius`` and
+    ``neutron_skin`` (m, k) (MeV, fm, fm; NaN where not converged), the inversion ``code`` (m,) (0 = physical
+    couplings), the solver ``status`` (m, k) (0 = converged, -1 = not run) and the wall ``seconds``."""
     from ...nuclear_matter import couplings_from_nmp_array
     from ...parameters import COUPLING_NAMES
     from ...solver import SolverConfig, solve_batch
@@ -58,6 +58,7 @@ def evaluate_chunk(task: RMFTask) -> dict[str, np.ndarray]:
     m, k = nmp.shape[0], len(task.nuclei)
     be = np.full((m, k), np.nan)
     rc = np.full((m, k), np.nan)
+    skin = np.full((m, k), np.nan)
     status = np.full((m, k), -1, dtype=np.int8)
     inv = couplings_from_nmp_array(nmp, **task.masses)
     ok = np.asarray(inv.ok, dtype=bool)
@@ -69,10 +70,12 @@ def evaluate_chunk(task: RMFTask) -> dict[str, np.ndarray]:
             res = solve_batch(cols, Nucleus(Z, N), cfg)
             be[ok, j] = res.binding_energy
             rc[ok, j] = res.charge_radius
+            skin[ok, j] = res.neutron_radius - res.proton_radius
             status[ok, j] = res.status
     return {
         "binding_energy": be,
         "charge_radius": rc,
+        "neutron_skin": skin,
         "code": np.asarray(inv.code, dtype=np.int8),
         "status": status,
         "seconds": np.float64(time.perf_counter() - t0),
@@ -170,6 +173,7 @@ class RMFModel:
             out = {
                 "binding_energy": np.empty((0, k)),
                 "charge_radius": np.empty((0, k)),
+                "neutron_skin": np.empty((0, k)),
                 "code": np.empty(0, dtype=np.int8),
                 "status": np.empty((0, k), dtype=np.int8),
             }
@@ -185,7 +189,7 @@ class RMFModel:
                 parts = executor.map(evaluate_chunk, tasks)
             out = {
                 key: np.concatenate([p[key] for p in parts])
-                for key in ("binding_energy", "charge_radius", "code", "status")
+                for key in ("binding_energy", "charge_radius", "neutron_skin", "code", "status")
             }
         has_couplings = (out["code"] == 0)[:, None]
         converged = out["status"] == 0
@@ -202,6 +206,7 @@ class RMFModel:
             valid,
             badness,
             label,
+            neutron_skin=np.where(valid, out["neutron_skin"], np.nan),
         )
 
     def describe(self) -> dict[str, Any]:
