@@ -289,3 +289,18 @@ def test_predictive_errors(tmp_path, capsys):
     assert "unknown element symbol 'Xx'" in capsys.readouterr().err
     assert main(["predictive", str(tmp_path), "--draws", "0"]) == 2
     assert "--draws = 0 is outside the allowed range [1, 1000000]" in capsys.readouterr().err
+
+
+def test_predict_posterior_takes_a_model_instance(tmp_path, run_file, fake_emulator):
+    from nucleiml.inference import predict_posterior
+
+    out = tmp_path / "nml"
+    assert (
+        main(["infer", "--config", str(run_file), "--out", str(out), "--quiet", "--predictive-draws", "0"])
+        == 0
+    )
+    double = EmulatorModel(FakeEmulator(), ("208Pb",), source="double")
+    res = predict_posterior(out, nuclei=["208Pb"], model=double, draws=30)
+    assert res["model"]["emulator"] == "double" and list(res["nuclei"]) == ["208Pb"] and res["draws"] == 30
+    with pytest.raises(ValueError, match="predictive_draws must be an integer >= 0"):
+        predict_posterior(out, draws=-2)

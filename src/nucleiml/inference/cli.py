@@ -262,14 +262,18 @@ def run_predictive(args: argparse.Namespace) -> int:
     from .runner import predict_posterior
 
     nuclei = None if args.nuclei is None else [n.name for n in parse_nuclei(args.nuclei)]
-    result = predict_posterior(
-        args.run,
-        nuclei=nuclei,
-        model=args.model,
-        draws=args.draws,
-        workers=args.workers,
-        emulator=args.emulator,
-    )
+    try:
+        result = predict_posterior(
+            args.run,
+            nuclei=nuclei,
+            model=args.model,
+            draws=args.draws,
+            workers=args.workers,
+            emulator=args.emulator,
+        )
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if args.out:
         atomic_write_json(args.out, result)
     if args.json:

@@ -420,11 +420,10 @@ def predict_posterior(
     run: str | Path,
     *,
     nuclei=None,
-    model: str | None = None,
+    model=None,
     draws: int = PREDICTIVE_DRAWS,
     workers: int | None = None,
     emulator: str | None = None,
-    model_instance=None,
 ) -> dict[str, Any]:
     """A finished run's posterior through a model: binding energy and charge radius of any nuclei at
     posterior draws, beside experiment (the check :func:`infer` makes for the run's own nuclei and model).
@@ -439,14 +438,13 @@ def predict_posterior(
     nuclei : sequence of str, optional
         Nuclei to predict (default: the run's); the ``nml`` model covers the nuclei its emulator was
         trained on, ``rmf`` any nucleus.
-    model : {"nml", "rmf"}, optional
-        Default: the run's model.
+    model : {"nml", "rmf"} or Model, optional
+        A model name (default: the run's model), or a model instance covering ``nuclei`` (e.g. a test
+        double; not closed here).
     draws : int
         Posterior draws evaluated (drawn with the run's seed; all samples if there are fewer).
     workers, emulator : optional
         ``rmf`` worker processes (default: all cores); ``nml`` emulator path (default: the run's).
-    model_instance : Model, optional
-        Use this model instead of building one (e.g. a test double); not closed here.
 
     Returns
     -------
@@ -469,7 +467,7 @@ def predict_posterior(
     check_draws(draws)
     post = read_posterior(run)
     config = RunConfig.from_record(post.summary["run"], source=f"{Path(run) / SUMMARY_FILE}")
-    overrides = {"name": model} if model is not None else {}
+    overrides = {"name": model} if isinstance(model, str) else {}
     if workers is not None:
         overrides["workers"] = workers
     if emulator is not None:
@@ -479,7 +477,7 @@ def predict_posterior(
     ref = reference(names, config.likelihood.tolerance, OBSERVABLES)
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        used = model_instance
+        used = model if model is not None and not isinstance(model, str) else None
         if used is None:
             used = stack.enter_context(make_model(config, names))
         table = posterior_predictive(
