@@ -22,11 +22,14 @@ from .runfile import OBSERVABLE_UNITS, OBSERVABLES
 __all__ = [
     "PREDICTED_UNITS",
     "PREDICTIVE_DRAWS",
+    "PredictiveSample",
     "Reference",
     "check_draws",
     "compare_predictive",
     "posterior_predictive",
     "reference",
+    "sample_predictive",
+    "summarize_predictive",
 ]
 
 PREDICTIVE_DRAWS = 200
@@ -67,6 +70,68 @@ def reference(nuclei, tolerance: float, observables=OBSERVABLES) -> Reference:
     return Reference(tuple(nuclei), tuple(observables), exp, tolerance * np.abs(exp))
 
 
+class PredictiveSample(NamedTuple):
+    """The model's predictions at posterior draws (see :func:`sample_predictive`)."""
+
+    draws: int
+    """Posterior draws evaluated."""
+    values: dict
+    """``{nucleus: {quantity: ndarray}}``: predictions (MeV, fm) at the draws valid for that nucleus."""
+    valid_fraction: dict
+    """``{nucleus: float}``: fraction of the draws for which the model gave observables."""
+
+
+def sample_predictive(
+    model, samples: np.ndarray, nuclei, observables, *, draws: int, rng
+) -> PredictiveSample:
+    """Evaluate ``model`` at ``draws`` posterior samples drawn without replacement by ``rng``.
+
+    Quantities are ``observables`` and, from models that give it, ``neutron_skin``. ``nuclei`` must be
+    among ``model.nuclei``.
+
+    Raises
+    ------
+    ValueError
+        If ``draws`` is negative or ``samples`` is not (M, 7).
+    """
+    samples = np.asarray(samples, dtype=float)
+    if samples.ndim != 2 or samples.shape[1] != 7:
+        raise ValueError(f"samples must have shape (M, 7), got {samples.shape}")
+    n = min(check_draws(draws), len(samples))
+    if n == 0:
+        return PredictiveSample(0, {}, {})
+    chosen = samples[np.sort(rng.choice(len(samples), size=n, replace=False))]
+    ev = model.evaluate(chosen)
+    index = {name: j for j, name in enumerate(ev.nuclei)}
+    values, valid = {}, {}
+    for nucleus in nuclei:
+        j = index[nucleus]
+        ok = ev.valid[:, j]
+        values[nucleus] = {obs: np.asarray(getattr(ev, obs))[ok, j] for obs in observables}
+        if ev.neutron_skin is not None:
+            values[nucleus]["neutron_skin"] = ev.neutron_skin[ok, j]
+        valid[nucleus] = float(ok.mean())
+    return PredictiveSample(n, values, valid)
+
+
+def summarize_predictive(sample: PredictiveSample, likelihood) -> dict:
+    """The table of a :class:`PredictiveSample`: see :func:`posterior_predictive` for its layout."""
+    table = {}
+    for i, nucleus in enumerate(likelihood.nuclei):
+        if nucleus not in sample.values:
+            continue
+        rows = {}
+        for quantity, values in sample.values[nucleus].items():
+            if quantity in likelihood.observables:
+                o = likelihood.observables.index(quantity)
+                measured, width = likelihood.experimental[i, o], likelihood.width[i, o]
+            else:
+                measured = width = np.nan
+            rows[quantity] = _row(values, measured, width, sample.valid_fraction[nucleus], quantity)
+        table[nucleus] = rows
+    return {"draws": sample.draws, "nuclei": table}
+
+
 def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, rng) -> dict:
     """Observables of the likelihood's nuclei at posterior draws, beside experiment.
 
@@ -97,30 +162,10 @@ def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, 
     ValueError
         If ``draws`` is negative or ``samples`` is not (M, 7).
     """
-    samples = np.asarray(samples, dtype=float)
-    if samples.ndim != 2 or samples.shape[1] != 7:
-        raise ValueError(f"samples must have shape (M, 7), got {samples.shape}")
-    n = min(check_draws(draws), len(samples))
-    if n == 0:
-        return {"draws": 0, "nuclei": {}}
-    chosen = samples[np.sort(rng.choice(len(samples), size=n, replace=False))]
-    ev = model.evaluate(chosen)
-    index = {name: j for j, name in enumerate(ev.nuclei)}
-    values = ev.values(likelihood.observables)  # (n, k_model, m)
-    width = likelihood.width
-    table = {}
-    for i, nucleus in enumerate(likelihood.nuclei):
-        j = index[nucleus]
-        ok = ev.valid[:, j]
-        table[nucleus] = {
-            obs: _row(values[ok, j, o], likelihood.experimental[i, o], width[i, o], ok.mean(), obs)
-            for o, obs in enumerate(likelihood.observables)
-        }
-        if ev.neutron_skin is not None:
-            table[nucleus]["neutron_skin"] = _row(
-                ev.neutron_skin[ok, j], np.nan, np.nan, ok.mean(), "neutron_skin"
-            )
-    return {"draws": n, "nuclei": table}
+    sample = sample_predictive(
+        model, samples, likelihood.nuclei, likelihood.observables, draws=draws, rng=rng
+    )
+    return summarize_predictive(sample, likelihood)
 
 
 def check_draws(draws) -> int:
