@@ -44,8 +44,16 @@ def test_infer_cli_writes_posterior_summary_and_plot(tmp_path, run_file, fake_em
     assert main(["infer", "--model", "nml", "--config", str(run_file), "--out", str(out), "--quiet"]) == 0
     table = capsys.readouterr().out
     assert "posterior of the NMPs (nml" in table and "log Z" in table
-    for name in ("posterior.parquet", "weighted.parquet", "summary.json", "corner.png", "run.json"):
+    for name in (
+        "posterior.parquet",
+        "weighted.parquet",
+        "summary.json",
+        "corner.png",
+        "predictive.png",
+        "run.json",
+    ):
         assert (out / name).is_file(), name
+    assert "summary.json, corner.png, predictive.png" in table
     s = json.loads((out / "summary.json").read_text())
     assert s["model"]["model"] == "nml" and s["model"]["emulator_version"] == "fake-1"
     assert set(s["nmp"]) == set(NMP_NAMES)
@@ -99,6 +107,7 @@ def test_compare_cli(tmp_path, run_file, fake_emulator, capsys):
     assert "posterior predictive" not in capsys.readouterr().out.split("posterior of the NMPs")[1]
     skipped = json.loads((tmp_path / "a" / "summary.json").read_text())["posterior_predictive"]
     assert skipped["draws"] == 0 and skipped["nuclei"] == {}
+    assert not (tmp_path / "a" / "predictive.png").exists() and (tmp_path / "b" / "predictive.png").is_file()
     cmp = tmp_path / "cmp"
     assert (
         main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(cmp), "--bootstrap", "10"])
@@ -243,7 +252,25 @@ def test_predictive_job_repeats_the_runs_own_check_and_predicts_other_nuclei(
     assert again["model"]["model"] == "nml" and again["run"] == str(out)
     capsys.readouterr()
     path = tmp_path / "pred.json"
-    assert main(["predictive", str(out), "--nuclei", "Pb208", "--draws", "50", "--out", str(path)]) == 0
+    png = tmp_path / "pred.png"
+    assert (
+        main(
+            [
+                "predictive",
+                str(out),
+                "--nuclei",
+                "Pb208",
+                "--draws",
+                "50",
+                "--out",
+                str(path),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
+    assert png.stat().st_size > 10_000
     table = capsys.readouterr().out
     assert "posterior predictive (50 draws): nml at the posterior of" in table and "208Pb" in table
     assert "40Ca" not in table

@@ -108,7 +108,9 @@ def format_summary(summary: dict, out: str) -> str:
         f"log Z = {summary['log_evidence']:.3f} +/- {summary['log_evidence_err']:.3f}; "
         f"{summary['likelihood_calls']} likelihood calls; {summary['wall_seconds']:.1f} s wall"
     )
-    lines.append(f"written: {out}/posterior.parquet, weighted.parquet, summary.json, corner.png")
+    check = summary.get("posterior_predictive") or {}
+    figures = "corner.png, predictive.png" if check.get("draws") else "corner.png"
+    lines.append(f"written: {out}/posterior.parquet, weighted.parquet, summary.json, {figures}")
     return "\n".join(lines)
 
 
@@ -253,6 +255,7 @@ def add_predictive_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--emulator", metavar="PATH", help="nml: a saved emulator (default: the run's)")
     parser.add_argument("--out", metavar="JSON", help="also write the result to this JSON file")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the predictions to this PNG file")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -270,6 +273,7 @@ def run_predictive(args: argparse.Namespace) -> int:
             draws=args.draws,
             workers=args.workers,
             emulator=args.emulator,
+            plot=args.plot,
         )
     except KeyboardInterrupt:
         print("\ninterrupted: nothing written", file=sys.stderr)
@@ -285,6 +289,7 @@ def run_predictive(args: argparse.Namespace) -> int:
             [*lines[:1], f"(pull: median - experiment in {100 * result['tolerance']:g} % widths)", *lines[1:]]
         )
     )
-    if args.out:
-        print(f"written: {args.out}")
+    written = [f for f in (args.out, args.plot) if f]
+    if written:
+        print(f"written: {', '.join(written)}")
     return 0

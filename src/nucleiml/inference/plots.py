@@ -3,7 +3,8 @@
 - :func:`corner_plot`: one run, with the median and 68 % interval of each marginal;
 - :func:`compare_corner_plot`: two runs overlaid (seed paper, Fig. 8): both medians and 68 % intervals
   above each diagonal panel, dashed lines at the intervals, and the Jensen-Shannon divergence written
-  vertically beside each marginal.
+  vertically beside each marginal;
+- :func:`predictive_plot`: the posterior predictive check, one panel per nucleus and quantity.
 
 Figures are drawn with the non-interactive Agg backend and written to PNG.
 """
@@ -19,7 +20,7 @@ from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
 from .posterior import QUANTILES_68, weighted_quantile
 
-__all__ = ["LABELS", "compare_corner_plot", "corner_plot"]
+__all__ = ["LABELS", "compare_corner_plot", "corner_plot", "predictive_plot"]
 
 SYMBOLS = {
     "rho0": r"\rho_0",
@@ -266,3 +267,87 @@ def compare_corner_plot(
         _annotate_marginal(axes[i, i], name, [s[:, i] for s in runs], rng[i], common["bins"], jsd)
     _compare_legend(plt, fig, labels, title)
     return _save(plt, fig, path)
+
+
+_QUANTITY_LABELS = {
+    "binding_energy": "B (MeV)",
+    "charge_radius": r"$R_{ch}$ (fm)",
+    "neutron_skin": r"$R_n - R_p$ (fm)",
+}
+
+
+def predictive_plot(sample, reference, path, *, title: str = "") -> Path:
+    """Histograms of the predictions at posterior draws, one panel per nucleus (row) and quantity
+    (column), with the median and 68 % interval (lines), and experiment with the likelihood's width
+    (a line on a shaded band) where the reference has it.
+
+    Parameters
+    ----------
+    sample : PredictiveSample
+        From :func:`nucleiml.inference.predictive.sample_predictive`.
+    reference : Likelihood or Reference
+        Experimental values and widths (``nuclei``, ``observables``, ``experimental``, ``width``).
+    path : path of the PNG file
+    title : figure title
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    MissingInferExtraError
+        If matplotlib is not installed.
+    """
+    plt, _ = _libs()
+    nuclei = [n for n in reference.nuclei if n in sample.values]
+    quantities = list(dict.fromkeys(q for n in nuclei for q in sample.values[n]))
+    fig, axes = plt.subplots(
+        len(nuclei), len(quantities), figsize=(3.3 * len(quantities), 0.75 + 2.2 * len(nuclei)), squeeze=False
+    )
+    for i, nucleus in enumerate(nuclei):
+        k = reference.nuclei.index(nucleus)
+        for j, quantity in enumerate(quantities):
+            ax = axes[i, j]
+            values = sample.values[nucleus].get(quantity, np.empty(0))
+            exp = width = np.nan
+            if quantity in reference.observables:
+                o = reference.observables.index(quantity)
+                exp, width = reference.experimental[k, o], reference.width[k, o]
+            _predictive_panel(ax, values, exp, width)
+            ax.set_title(f"{nucleus}  ({100 * sample.valid_fraction[nucleus]:.0f} % valid)", fontsize=9)
+            ax.set_xlabel(_QUANTITY_LABELS.get(quantity, quantity), fontsize=9)
+            ax.tick_params(labelsize=8)
+            ax.set_yticks([])
+    handles = [
+        plt.Line2D([], [], color=COLORS[0], lw=1.2, label="median, 68 % interval"),
+        plt.Line2D([], [], color="k", lw=1.2, label="experiment"),
+        plt.Rectangle((0, 0), 1, 1, color="0.85", label="± likelihood width"),
+    ]
+    height = fig.get_figheight()  # inches: title and legend take the top 0.75 inch
+    fig.subplots_adjust(top=1 - 0.95 / height, bottom=0.55 / height, hspace=0.6, wspace=0.12)
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        ncol=3,
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 1 - 0.3 / height),
+    )
+    if title:
+        fig.suptitle(title, fontsize=10, y=1 - 0.05 / height, va="top")
+    return _save(plt, fig, path)
+
+
+def _predictive_panel(ax, values: np.ndarray, exp: float, width: float) -> None:
+    if np.isfinite(exp) and np.isfinite(width):
+        ax.axvspan(exp - width, exp + width, color="0.85", zorder=0)
+        ax.axvline(exp, color="k", lw=1.2, zorder=2)
+    if values.size == 0:
+        ax.text(0.5, 0.5, "no valid draw", transform=ax.transAxes, ha="center", va="center", fontsize=8)
+        return
+    ax.hist(values, bins=min(30, max(5, values.size // 8)), color=COLORS[0], alpha=0.55, zorder=1)
+    lo, med, hi = np.quantile(values, QUANTILES_68)
+    ax.axvline(med, color=COLORS[0], lw=1.2, zorder=3)
+    for q in (lo, hi):
+        ax.axvline(q, color=COLORS[0], lw=1.0, ls="--", zorder=3)

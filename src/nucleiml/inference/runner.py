@@ -3,7 +3,8 @@
 
 A run directory ``OUT`` holds ``run.json`` (the run as plain data, written first, and the sessions so far),
 ``sampler/`` (UltraNest's log directory: resume data and ``debug.log``), and after a finished run
-``posterior.parquet``, ``weighted.parquet``, ``summary.json`` and ``corner.png``. An interrupted run
+``posterior.parquet``, ``weighted.parquet``, ``summary.json``, ``corner.png`` and ``predictive.png``.
+An interrupted run
 (Ctrl-C, SIGTERM, kill, ``max_ncalls``) is continued with ``resume=True`` (``--resume``), which needs the
 same run settings; only execution settings (workers, scheduler, max_ncalls) may change.
 """
@@ -25,7 +26,14 @@ from .._json import finite_json
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
 from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_samples
-from .predictive import PREDICTIVE_DRAWS, check_draws, compare_predictive, posterior_predictive, reference
+from .predictive import (
+    PREDICTIVE_DRAWS,
+    check_draws,
+    compare_predictive,
+    reference,
+    sample_predictive,
+    summarize_predictive,
+)
 from .runfile import RunConfig
 
 __all__ = ["CORNER_FILE", "InferenceError", "compare", "infer", "predict_posterior"]
@@ -33,12 +41,13 @@ __all__ = ["CORNER_FILE", "InferenceError", "compare", "infer", "predict_posteri
 RUN_FILE = "run.json"
 SAMPLER_DIR = "sampler"
 CORNER_FILE = "corner.png"
+PREDICTIVE_FILE = "predictive.png"
 COMPARE_JSON = "jsd.json"
 COMPARE_PNG = "corner_compare.png"
 FORMAT = "nucleiml-posterior"
 FORMAT_VERSION = 1
 _EXECUTION_KEYS = {("model", "workers"), ("model", "scheduler"), ("sampler", "max_ncalls")}
-_OUTPUTS = ("posterior.parquet", "weighted.parquet", SUMMARY_FILE, CORNER_FILE)
+_OUTPUTS = ("posterior.parquet", "weighted.parquet", SUMMARY_FILE, CORNER_FILE, PREDICTIVE_FILE)
 
 
 class InferenceError(ValueError):
@@ -153,7 +162,7 @@ def infer(
         Use this model instead of building the one ``config.model`` names (e.g. a test double). It is
         not closed here.
     plot : bool
-        Write ``corner.png``.
+        Write ``corner.png`` and ``predictive.png`` (the posterior predictive check, if it ran).
     predictive_draws : int
         Posterior draws at which the model is evaluated for the posterior predictive check
         (``summary["posterior_predictive"]``, see :mod:`.predictive`); 0 skips it.
@@ -205,13 +214,15 @@ def infer(
                 progress=progress,
             )
             t_check = time.perf_counter()
-            predictive = posterior_predictive(
+            draws = sample_predictive(
                 model,
                 result.samples,
-                likelihood,
+                likelihood.nuclei,
+                likelihood.observables,
                 draws=predictive_draws,
                 rng=np.random.default_rng(config.sampler.seed),
             )
+            predictive = summarize_predictive(draws, likelihood)
             predictive["seconds"] = round(time.perf_counter() - t_check, 3)
     finally:
         log.save()
@@ -221,6 +232,10 @@ def infer(
     atomic_write_json(out / SUMMARY_FILE, finite_json(summary))
     if plot:
         _corner(config, result, out / CORNER_FILE)
+        if draws.draws:
+            from .plots import predictive_plot
+
+            predictive_plot(draws, likelihood, out / PREDICTIVE_FILE, title=_title(config, result))
     log.session["completed"] = True
     log.save()
     return summary
@@ -301,16 +316,17 @@ def _summary(
     }
 
 
+def _title(config: RunConfig, result) -> str:
+    return (
+        f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
+        f"{100 * config.likelihood.tolerance:g} %  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})"
+    )
+
+
 def _corner(config: RunConfig, result, path: Path) -> None:
     from .plots import corner_plot
 
-    corner_plot(
-        result.points,
-        path,
-        weights=result.weights,
-        title=f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
-        f"{100 * config.likelihood.tolerance:g} %  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})",
-    )
+    corner_plot(result.points, path, weights=result.weights, title=_title(config, result))
 
 
 def compare(
@@ -424,6 +440,7 @@ def predict_posterior(
     draws: int = PREDICTIVE_DRAWS,
     workers: int | None = None,
     emulator: str | None = None,
+    plot: str | Path | None = None,
 ) -> dict[str, Any]:
     """A finished run's posterior through a model: binding energy and charge radius of any nuclei at
     posterior draws, beside experiment (the check :func:`infer` makes for the run's own nuclei and model).
@@ -445,6 +462,8 @@ def predict_posterior(
         Posterior draws evaluated (drawn with the run's seed; all samples if there are fewer).
     workers, emulator : optional
         ``rmf`` worker processes (default: all cores); ``nml`` emulator path (default: the run's).
+    plot : path, optional
+        Also write the figure of the check (as ``predictive.png`` of :func:`infer`) to this PNG file.
 
     Returns
     -------
@@ -480,10 +499,25 @@ def predict_posterior(
         used = model if model is not None and not isinstance(model, str) else None
         if used is None:
             used = stack.enter_context(make_model(config, names))
-        table = posterior_predictive(
-            used, post.samples, ref, draws=draws, rng=np.random.default_rng(config.sampler.seed)
+        sample = sample_predictive(
+            used,
+            post.samples,
+            names,
+            OBSERVABLES,
+            draws=draws,
+            rng=np.random.default_rng(config.sampler.seed),
         )
         description = used.describe()
+    table = summarize_predictive(sample, ref)
+    if plot is not None and sample.draws:
+        from .plots import predictive_plot
+
+        predictive_plot(
+            sample,
+            ref,
+            plot,
+            title=f"{description['model']} at {sample.draws} draws of the posterior of {run}",
+        )
     return finite_json(
         {
             "run": str(post.path),
