@@ -12,7 +12,9 @@ Each run is ``nucleiml infer`` on the shipped default run file (``--config`` to 
 directory under ``--workdir`` (default ``benchmarks/results/inference_runs/{nml,rmf}``), then ``nucleiml
 compare`` writes ``cmp/jsd.json`` and ``cmp/corner_compare.png`` there. The JSON report
 (``benchmarks/results/inference.json``) holds, per run, the wall seconds, likelihood calls, calls per
-second, log-evidence and the medians; the speed-up (rmf wall / nml wall); the JSD per NMP (point estimate
+second, log-evidence, the medians and the seconds of the posterior predictive check; the solver's check of
+the nml posterior (``nucleiml predictive nml --model rmf``: wall seconds and the largest relative difference
+from the nml run's own check); the speed-up (rmf wall / nml wall); the JSD per NMP (point estimate
 and bootstrap); and the targets of the issue (nml <= 120 s, rmf <= 1800 s, every JSD <= 0.02) with
 pass/fail. Worker processes run BLAS single-threaded; the 1-minute load average before each run is
 recorded, since the machine may be shared. Look at both corner plots and the comparison plot.
@@ -34,7 +36,14 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import nucleiml  # noqa: E402
-from nucleiml.inference import ModelError, compare, infer, load_run_config, read_posterior  # noqa: E402
+from nucleiml.inference import (  # noqa: E402
+    ModelError,
+    compare,
+    infer,
+    load_run_config,
+    predict_posterior,
+    read_posterior,
+)
 from nucleiml.parameters import NMP_NAMES  # noqa: E402
 
 TARGETS = {"nml_wall_seconds": 120.0, "rmf_wall_seconds": 1800.0, "max_jsd_bits": 0.02}
@@ -60,6 +69,29 @@ def throughput(config, n: int, workers: int) -> dict:
         "calls_per_second": n / dt,
         "fraction_nc_a": float(np.mean(labels[:, 0] == "nc_a")),
         "fraction_valid_all_nuclei": float(ev.valid.all(axis=1).mean()),
+    }
+
+
+def solver_check(nml_run: Path, workers: int) -> dict:
+    """``nucleiml predictive NML_RUN --model rmf``: the solver at the nml posterior's draws, timed (worker
+    start-up included), and its largest relative difference from the nml run's own check (medians and
+    68 % bounds of every nucleus and observable)."""
+    t0 = time.perf_counter()
+    check = predict_posterior(nml_run, model="rmf", workers=workers)
+    wall = time.perf_counter() - t0
+    own = read_posterior(nml_run).summary["posterior_predictive"]["nuclei"]
+    diff = max(
+        abs(row[k] / own[n][obs][k] - 1.0)
+        for n, rows in check["nuclei"].items()
+        for obs, row in rows.items()
+        if obs in own[n]
+        for k in ("low_68", "median", "high_68")
+    )
+    return {
+        "draws": check["draws"],
+        "workers": workers,
+        "wall_seconds": wall,
+        "max_relative_difference": diff,
     }
 
 
@@ -93,6 +125,7 @@ def run_one(config, model: str, out: Path, workers: int, emulator: str | None, r
         "log_evidence": summary["log_evidence"],
         "log_evidence_err": summary["log_evidence_err"],
         "medians": {k: v["median"] for k, v in summary["nmp"].items()},
+        "predictive_check_seconds": (summary.get("posterior_predictive") or {}).get("seconds"),
         "model": summary["model"],
     }
 
@@ -148,6 +181,10 @@ def main() -> None:
         )
         save()
     runs = report["runs"]
+    if "wall_seconds" in runs.get("nml", {}):
+        report["rmf_check_of_nml"] = solver_check(work / "nml", args.workers)
+        print(f"rmf check of the nml posterior: {json.dumps(report['rmf_check_of_nml'])}", flush=True)
+        save()
     if all("wall_seconds" in runs.get(m, {}) for m in ("nml", "rmf")):
         cmp = compare(work / "nml", work / "rmf", work / "cmp")
         report["speedup_rmf_over_nml"] = runs["rmf"]["wall_seconds"] / runs["nml"]["wall_seconds"]

@@ -60,6 +60,8 @@ def range_text(cls: type, field: str, unit: str) -> str:
 def ranged_real(cls: type, field: str, unit: str) -> Callable[[str], float]:
     """argparse ``type=``: a finite real number inside the allowed range of ``cls.field``."""
 
+    lo, hi, lo_open = cls.RANGES.get(field, (-math.inf, math.inf, False))
+
     def convert(text: str) -> float:
         allowed = range_text(cls, field, unit)
         try:
@@ -68,16 +70,16 @@ def ranged_real(cls: type, field: str, unit: str) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(
                 f"{field} must be a real number in {allowed}, got {text!r}"
             ) from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{field} = {text} is not finite; allowed range {allowed}")
-        rng = cls.RANGES.get(field)
-        if rng is not None:
-            lo, hi, lo_open = rng
-            if (value <= lo if lo_open else value < lo) or value > hi:
+        try:
+            return _check(field, value, lo, hi, lo_open=lo_open)
+        except ParameterError:  # the same check, reported with the unit
+            if not math.isfinite(value):
                 raise argparse.ArgumentTypeError(
-                    f"{field} = {value!r} is outside the allowed range {allowed}"
-                )
-        return value
+                    f"{field} = {text} is not finite; allowed range {allowed}"
+                ) from None
+            raise argparse.ArgumentTypeError(
+                f"{field} = {value!r} is outside the allowed range {allowed}"
+            ) from None
 
     convert.__name__ = field
     return convert

@@ -43,6 +43,7 @@ __all__ = [
     "LOGL_MIN_VALID",
     "Likelihood",
     "box_loglike",
+    "experimental_table",
     "floor_loglike",
     "gaussian_loglike",
 ]
@@ -55,6 +56,24 @@ LOGL_MIN_VALID = -1.0e8
 """Valid points are clipped to at least this value (so they always rank above the floor)."""
 BOX_OUTSIDE = -1.0e6
 """Highest log-likelihood of a valid point outside the box (box shape)."""
+
+
+def experimental_table(nuclei, observables) -> np.ndarray:
+    """(k, m) experimental values (MeV, fm) of ``observables`` of ``nuclei`` from the package's tables; NaN
+    where none is shipped (a run's data section refuses such nuclei; predictions of other nuclei keep them).
+    """
+    from ..experiment import MissingExperimentError, experiment
+
+    exp = np.full((len(nuclei), len(observables)), np.nan)
+    for i, name in enumerate(nuclei):
+        try:
+            data = experiment(name)
+        except MissingExperimentError:
+            continue
+        for j, obs in enumerate(observables):
+            value = getattr(data, obs)
+            exp[i, j] = np.nan if value is None else value
+    return exp
 
 
 def gaussian_loglike(values: np.ndarray, experimental: np.ndarray, width: np.ndarray) -> np.ndarray:
@@ -177,13 +196,9 @@ class Likelihood:
     def from_config(cls, config) -> Likelihood:
         """The likelihood of a :class:`~nucleiml.inference.runfile.RunConfig` (experimental data from the
         package tables)."""
-        from ..experiment import experiment
         from ..parameters import NMP_NAMES
 
-        exp = np.array(
-            [[getattr(experiment(n), o) for o in config.data.observables] for n in config.data.nuclei],
-            dtype=float,
-        )
+        exp = experimental_table(config.data.nuclei, config.data.observables)
         dists = config.prior.nmp
         return cls(
             nuclei=config.data.nuclei,

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..experiment import MissingExperimentError, experiment
+from .likelihood import experimental_table
 from .posterior import QUANTILES_68
 from .runfile import OBSERVABLE_UNITS, OBSERVABLES
 
@@ -58,15 +58,7 @@ class Reference(NamedTuple):
 def reference(nuclei, tolerance: float, observables=OBSERVABLES) -> Reference:
     """Experimental values of ``observables`` of ``nuclei`` (NaN where the package has none), with widths
     ``tolerance`` times the value."""
-    exp = np.full((len(nuclei), len(observables)), np.nan)
-    for i, name in enumerate(nuclei):
-        try:
-            data = experiment(name)
-        except MissingExperimentError:
-            continue
-        for j, obs in enumerate(observables):
-            value = getattr(data, obs)
-            exp[i, j] = np.nan if value is None else value
+    exp = experimental_table(nuclei, observables)
     return Reference(tuple(nuclei), tuple(observables), exp, tolerance * np.abs(exp))
 
 

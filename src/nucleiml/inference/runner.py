@@ -34,7 +34,7 @@ from .predictive import (
     sample_predictive,
     summarize_predictive,
 )
-from .runfile import RunConfig
+from .runfile import OBSERVABLES, RunConfig
 
 __all__ = ["CORNER_FILE", "InferenceError", "compare", "infer", "predict_posterior"]
 
@@ -214,7 +214,7 @@ def infer(
                 progress=progress,
             )
             t_check = time.perf_counter()
-            draws = sample_predictive(
+            predicted = sample_predictive(
                 model,
                 result.samples,
                 likelihood.nuclei,
@@ -222,7 +222,7 @@ def infer(
                 draws=predictive_draws,
                 rng=np.random.default_rng(config.sampler.seed),
             )
-            predictive = summarize_predictive(draws, likelihood)
+            predictive = summarize_predictive(predicted, likelihood)
             predictive["seconds"] = round(time.perf_counter() - t_check, 3)
     finally:
         log.save()
@@ -232,10 +232,10 @@ def infer(
     atomic_write_json(out / SUMMARY_FILE, finite_json(summary))
     if plot:
         _corner(config, result, out / CORNER_FILE)
-        if draws.draws:
+        if predicted.draws:
             from .plots import predictive_plot
 
-            predictive_plot(draws, likelihood, out / PREDICTIVE_FILE, title=_title(config, result))
+            predictive_plot(predicted, likelihood, out / PREDICTIVE_FILE, title=_title(config, result))
     log.session["completed"] = True
     log.save()
     return summary
@@ -481,7 +481,6 @@ def predict_posterior(
     """
     from ..nuclei import parse_nucleus
     from .models import make_model
-    from .runfile import OBSERVABLES
 
     check_draws(draws)
     post = read_posterior(run)

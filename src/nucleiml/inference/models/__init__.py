@@ -59,9 +59,8 @@ class Evaluation:
         shape = np.shape(self.valid)
         if len(shape) != 2 or shape[1] != len(self.nuclei):
             raise ValueError(f"valid must have shape (n, {len(self.nuclei)}), got {shape}")
-        for name in ("binding_energy", "charge_radius", "badness", "label", "neutron_skin"):
-            if name == "neutron_skin" and self.neutron_skin is None:
-                continue
+        optional = ("neutron_skin",) if self.neutron_skin is not None else ()
+        for name in ("binding_energy", "charge_radius", "badness", "label", *optional):
             if np.shape(getattr(self, name)) != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {np.shape(getattr(self, name))}")
 
