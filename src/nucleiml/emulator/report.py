@@ -71,20 +71,21 @@ def _fig_classifier_curves(hist: dict, path: Path) -> str:
     ax1.plot(ep, hist["train_loss"], label="training")
     if hist["val_loss"]:
         ax1.plot(ep, hist["val_loss"], label="validation")
-    kept = hist.get("kept_epoch")
-    if kept and kept != len(ep):
-        for ax in (ax1, ax2):
-            ax.axvline(kept, color="k", ls=":", lw=1, label="kept epoch")
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("loss (" + hist["loss_name"].replace("_", " ") + ")")
     ax1.set_yscale("log")
-    ax1.legend()
     ax1.set_title("(a) classifier loss")
     if hist.get("train_accuracy"):
         ax2.plot(ep, hist["train_accuracy"], label="training")
         if hist.get("val_accuracy"):
             ax2.plot(ep, hist["val_accuracy"], label="validation")
         ax2.set_ylabel("accuracy (fraction of the network's rows)")
+    kept = hist.get("kept_epoch")
+    if kept and kept != len(ep):  # drawn after the curves: both legends read training, validation, kept
+        for ax in (ax1, ax2):
+            ax.axvline(kept, color="k", ls=":", lw=1, label="kept epoch")
+    ax1.legend()
+    if hist.get("train_accuracy"):
         ax2.legend()
     ax2.set_xlabel("epoch")
     ax2.set_title(
