@@ -330,6 +330,14 @@ class Emulator:
         if self.mode == "hybrid":
             self._b_exp_of(nuc)  # an unseen nucleus needs an experimental B for its nc_c rule: fail early
         in_domain = self._check_domain(x, out_of_domain)
+        ok, inversion = self._physical_rows(x, couplings_ok, inversion)
+        cpl = inversion.couplings if self.uses_couplings else None
+        fit = unseen_method == "fit" and nuc not in self._b_exp and can_extrapolate(len(self._b_exp))
+        return self._predict_rows(x, nuc, ok, in_domain, mask_nonconvergent, cpl, fit, threshold)
+
+    def _physical_rows(self, x: np.ndarray, couplings_ok, inversion: Inversion | None):
+        """(rows with physical couplings (n,) bool, the inversion used or None) for :meth:`predict`'s
+        ``couplings_ok`` and ``inversion`` arguments (checked against the n rows of ``x``)."""
         n = x.shape[0]
         if inversion is not None:
             if np.shape(inversion.ok) != (n,) or any(
@@ -351,9 +359,7 @@ class Emulator:
                 )
         if self.uses_couplings:  # no couplings, no features: those rows are nc_a in any case
             ok = ok & inversion.ok
-        cpl = inversion.couplings if self.uses_couplings else None
-        fit = unseen_method == "fit" and nuc not in self._b_exp and can_extrapolate(len(self._b_exp))
-        return self._predict_rows(x, nuc, ok, in_domain, mask_nonconvergent, cpl, fit, threshold)
+        return ok, inversion
 
     def predict_nuclei(self, nmp, nuclei, **kwargs) -> dict[str, dict[str, np.ndarray]]:
         """:meth:`predict` for several nuclei of the same NMP rows, inverting the NMPs once; returns

@@ -213,22 +213,37 @@ def infer(
                 resume=resume,
                 progress=progress,
             )
-            t_check = time.perf_counter()
-            predicted = sample_predictive(
-                model,
-                result.samples,
-                likelihood.nuclei,
-                likelihood.observables,
-                draws=predictive_draws,
-                rng=np.random.default_rng(config.sampler.seed),
-            )
-            predictive = summarize_predictive(predicted, likelihood)
-            predictive["seconds"] = round(time.perf_counter() - t_check, 3)
+            predicted, predictive = _posterior_check(model, result, likelihood, predictive_draws, config)
     finally:
         log.save()
     summary = _summary(config, run, result, model, counting, log, t0, predictive)
+    _write_outputs(out, config, result, summary, predicted, likelihood, plot)
+    log.session["completed"] = True
+    log.save()
+    return summary
+
+
+def _posterior_check(model, result, likelihood: Likelihood, draws: int, config: RunConfig):
+    """The posterior predictive check of a finished sampling: the model at ``draws`` posterior draws
+    (chosen with the run's seed), and its summary table with the seconds it took."""
+    t0 = time.perf_counter()
+    predicted = sample_predictive(
+        model,
+        result.samples,
+        likelihood.nuclei,
+        likelihood.observables,
+        draws=draws,
+        rng=np.random.default_rng(config.sampler.seed),
+    )
+    table = summarize_predictive(predicted, likelihood)
+    table["seconds"] = round(time.perf_counter() - t0, 3)
+    return predicted, table
+
+
+def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicted, likelihood, plot: bool):
+    """Samples, ``summary.json`` (a non-finite figure becomes null, not a crash) and, with ``plot``, the
+    corner plot and the predictive check's figure."""
     write_samples(out, result, NMP_NAMES)
-    # a non-finite figure becomes null, not a crash
     atomic_write_json(out / SUMMARY_FILE, finite_json(summary))
     if plot:
         _corner(config, result, out / CORNER_FILE)
@@ -236,9 +251,6 @@ def infer(
             from .plots import predictive_plot
 
             predictive_plot(predicted, likelihood, out / PREDICTIVE_FILE, title=_title(config, result))
-    log.session["completed"] = True
-    log.save()
-    return summary
 
 
 class _RunLog:
@@ -432,6 +444,18 @@ def _comparison_record(a, b, per: dict, n_boot: int, seed: int) -> dict[str, Any
     }
 
 
+def _rerun_config(post, run, model, workers: int | None, emulator: str | None) -> RunConfig:
+    """The run's own settings from its summary, with the model's name (if ``model`` is one), workers and
+    emulator path replaced where given."""
+    config = RunConfig.from_record(post.summary["run"], source=f"{Path(run) / SUMMARY_FILE}")
+    overrides = {"name": model} if isinstance(model, str) else {}
+    if workers is not None:
+        overrides["workers"] = workers
+    if emulator is not None:
+        overrides["emulator"] = emulator
+    return config.replace(model=overrides)
+
+
 def predict_posterior(
     run: str | Path,
     *,
@@ -484,13 +508,7 @@ def predict_posterior(
 
     check_draws(draws)
     post = read_posterior(run)
-    config = RunConfig.from_record(post.summary["run"], source=f"{Path(run) / SUMMARY_FILE}")
-    overrides = {"name": model} if isinstance(model, str) else {}
-    if workers is not None:
-        overrides["workers"] = workers
-    if emulator is not None:
-        overrides["emulator"] = emulator
-    config = config.replace(model=overrides)
+    config = _rerun_config(post, run, model, workers, emulator)
     names = config.data.nuclei if nuclei is None else tuple(parse_nucleus(n).name for n in nuclei)
     ref = reference(names, config.likelihood.tolerance, OBSERVABLES)
     t0 = time.perf_counter()
