@@ -84,6 +84,9 @@ def test_data_is_frozen_and_json_ready():
         "binding_energy_extrapolated": False,
         "charge_radius": None,
         "charge_radius_err": None,
+        "neutron_skin": None,
+        "neutron_skin_err": None,
+        "neutron_skin_experiment": None,
     }
 
 

@@ -299,6 +299,15 @@ def _run_experiment(args: argparse.Namespace) -> int:
                 "charge radius (Angeli & Marinova 2013)",
             )
         )
+    if data.neutron_skin is not None:
+        rows.append(
+            (
+                "Rn-Rp",
+                f"{data.neutron_skin:.3f} +/- {data.neutron_skin_err:g}",
+                "fm",
+                f"neutron skin ({data.neutron_skin_experiment})",
+            )
+        )
     print(f"{nuc.name} (Z = {nuc.Z}, N = {nuc.N}, A = {nuc.A}):")
     print(_aligned(rows))
     return EXIT_OK

@@ -2,12 +2,15 @@
 
 Binding energies: AME2020 (Wang et al., Chin. Phys. C 45, 030003 (2021)).
 Charge radii: Angeli & Marinova, At. Data Nucl. Data Tables 99, 69 (2013).
-See ``nucleiml/data/SOURCES.md``. The table is read lazily on first use.
+Neutron skins Rn - Rp from parity-violating electron scattering: 208Pb, PREX-II (Adhikari et al., Phys. Rev.
+Lett. 126, 172502 (2021)); 48Ca, CREX (Adhikari et al., Phys. Rev. Lett. 129, 042501 (2022)).
+See ``nucleiml/data/SOURCES.md``. The tables are read lazily on first use.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +22,8 @@ from .nuclei import Nucleus, parse_nucleus
 __all__ = ["ExperimentalData", "MissingExperimentError", "available_nuclei", "experiment"]
 
 _DATA_FILE = "experiment.csv"
+_SKIN_FILE = "neutron_skin.csv"
+_SKIN_COLUMNS = ("name", "Z", "N", "A", "neutron_skin_fm", "neutron_skin_err_fm", "experiment")
 _COLUMNS = (
     "name",
     "Z",
@@ -48,6 +53,9 @@ class ExperimentalData:
     binding_energy_extrapolated : True if AME2020 gives an extrapolated (``#``) value rather than a measurement.
     charge_radius : rms charge radius in fm, or None if not measured (Angeli & Marinova 2013).
     charge_radius_err : its uncertainty in fm, or None.
+    neutron_skin : neutron skin Rn - Rp (point-nucleon rms radii) in fm, or None if not measured.
+    neutron_skin_err : its total uncertainty in fm (experimental and model parts in quadrature), or None.
+    neutron_skin_experiment : the measurement ("PREX-II", "CREX"), or None.
     """
 
     nucleus: Nucleus
@@ -56,6 +64,9 @@ class ExperimentalData:
     binding_energy_extrapolated: bool
     charge_radius: float | None
     charge_radius_err: float | None
+    neutron_skin: float | None = None
+    neutron_skin_err: float | None = None
+    neutron_skin_experiment: str | None = None
 
     @property
     def binding_energy_per_nucleon(self) -> float:
@@ -74,11 +85,14 @@ class ExperimentalData:
             "binding_energy_extrapolated": self.binding_energy_extrapolated,
             "charge_radius": self.charge_radius,
             "charge_radius_err": self.charge_radius_err,
+            "neutron_skin": self.neutron_skin,
+            "neutron_skin_err": self.neutron_skin_err,
+            "neutron_skin_experiment": self.neutron_skin_experiment,
         }
 
 
-def _corrupt(line: int, message: str) -> RuntimeError:
-    return RuntimeError(f"corrupt package data file nucleiml/data/{_DATA_FILE}, line {line}: {message}")
+def _corrupt(line: int, message: str, file: str = _DATA_FILE) -> RuntimeError:
+    return RuntimeError(f"corrupt package data file nucleiml/data/{file}, line {line}: {message}")
 
 
 def _optional_float(text: str) -> float | None:
@@ -86,13 +100,16 @@ def _optional_float(text: str) -> float | None:
     return float(text) if text else None
 
 
+def _row_nucleus(row: dict[str, str]) -> Nucleus:
+    nucleus = parse_nucleus(row["name"])
+    if (nucleus.Z, nucleus.N, nucleus.A) != (int(row["Z"]), int(row["N"]), int(row["A"])):
+        raise ValueError(f"name {row['name']!r} disagrees with Z, N, A = {row['Z']}, {row['N']}, {row['A']}")
+    return nucleus
+
+
 def _parse_row(row: dict[str, str], line: int) -> ExperimentalData:
     try:
-        nucleus = parse_nucleus(row["name"])
-        if (nucleus.Z, nucleus.N, nucleus.A) != (int(row["Z"]), int(row["N"]), int(row["A"])):
-            raise ValueError(
-                f"name {row['name']!r} disagrees with Z, N, A = {row['Z']}, {row['N']}, {row['A']}"
-            )
+        nucleus = _row_nucleus(row)
         flag = row["binding_energy_extrapolated"].strip().lower()
         if flag not in ("yes", "no"):
             raise ValueError(f"binding_energy_extrapolated must be 'yes' or 'no', got {flag!r}")
@@ -112,18 +129,44 @@ def _parse_row(row: dict[str, str], line: int) -> ExperimentalData:
         raise _corrupt(line, str(exc)) from exc
 
 
+def _reader(file: str, columns: tuple[str, ...]) -> csv.DictReader:
+    text = resources.files("nucleiml").joinpath("data", file).read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text))
+    if tuple(reader.fieldnames or ()) != columns:
+        raise _corrupt(1, f"expected columns {columns}, got {reader.fieldnames}", file)
+    return reader
+
+
+def _add_skins(table: dict[Nucleus, ExperimentalData]) -> None:
+    """Add the measured neutron skins (``neutron_skin.csv``) to the entries of ``table``."""
+    seen: set[Nucleus] = set()
+    for line, row in enumerate(_reader(_SKIN_FILE, _SKIN_COLUMNS), start=2):
+        try:
+            nucleus = _row_nucleus(row)
+            skin, err = float(row["neutron_skin_fm"]), float(row["neutron_skin_err_fm"])
+            if not err > 0:
+                raise ValueError(f"neutron_skin_err_fm must be > 0, got {err}")
+            if nucleus not in table:
+                raise ValueError(f"{nucleus.name} is not in {_DATA_FILE}")
+        except (ValueError, KeyError) as exc:
+            raise _corrupt(line, str(exc), _SKIN_FILE) from exc
+        if nucleus in seen:
+            raise _corrupt(line, f"duplicate entry for {nucleus.name}", _SKIN_FILE)
+        seen.add(nucleus)
+        table[nucleus] = dataclasses.replace(
+            table[nucleus], neutron_skin=skin, neutron_skin_err=err, neutron_skin_experiment=row["experiment"]
+        )
+
+
 @lru_cache(maxsize=1)
 def _table() -> MappingProxyType[Nucleus, ExperimentalData]:
-    text = resources.files("nucleiml").joinpath("data", _DATA_FILE).read_text(encoding="utf-8")
-    reader = csv.DictReader(io.StringIO(text))
-    if tuple(reader.fieldnames or ()) != _COLUMNS:
-        raise _corrupt(1, f"expected columns {_COLUMNS}, got {reader.fieldnames}")
     table: dict[Nucleus, ExperimentalData] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(_reader(_DATA_FILE, _COLUMNS), start=2):
         data = _parse_row(row, line)
         if data.nucleus in table:
             raise _corrupt(line, f"duplicate entry for {data.nucleus.name}")
         table[data.nucleus] = data
+    _add_skins(table)
     return MappingProxyType(dict(sorted(table.items())))
 
 

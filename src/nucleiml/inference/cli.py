@@ -50,6 +50,12 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
         "--scheduler", metavar="ADDRESS", help="rmf: an existing Dask cluster, e.g. tcp://host:8786"
     )
     parser.add_argument("--emulator", metavar="PATH", help="nml: a saved emulator (default: the shipped one)")
+    parser.add_argument(
+        "--neutron-skin",
+        metavar="NUCLEI",
+        help="rmf: also condition on the measured neutron skins of these run nuclei, comma-separated "
+        "(208Pb: PREX-II, 48Ca: CREX; overrides [data] neutron_skin)",
+    )
     parser.add_argument("--backend", choices=("ultranest", "dynesty"), help="sampler (default: ultranest)")
     parser.add_argument(
         "--live-points", type=integer("--live-points", 10, 100000), help="minimum number of live points"
@@ -81,7 +87,10 @@ def _config_from_args(args: argparse.Namespace):
     config = load_run_config(args.config)
     model = _given(args, name="model", workers="workers", scheduler="scheduler", emulator="emulator")
     sampler = _given(args, backend="backend", live_points="live_points", max_ncalls="max_ncalls")
-    return config.replace(model=model, sampler=sampler)
+    data = {}
+    if args.neutron_skin is not None:
+        data["neutron_skin"] = tuple(n.strip() for n in args.neutron_skin.split(",") if n.strip())
+    return config.replace(data=data, model=model, sampler=sampler)
 
 
 def _given(args: argparse.Namespace, **fields: str) -> dict:
@@ -89,12 +98,18 @@ def _given(args: argparse.Namespace, **fields: str) -> dict:
     return {f: getattr(args, a) for f, a in fields.items() if getattr(args, a) is not None}
 
 
+def _skin_clause(data: dict) -> str:
+    """``; neutron skin of 208Pb`` for a run conditioned on measured skins (empty otherwise)."""
+    skins = data.get("neutron_skin") or []
+    return f"; neutron skin of {', '.join(skins)}" if skins else ""
+
+
 def format_summary(summary: dict, out: str) -> str:
     """Human-readable table of a run's summary."""
     lines = [
         f"posterior of the NMPs ({summary['model']['model']}; {', '.join(summary['run']['data']['nuclei'])}: "
         f"{', '.join(summary['run']['data']['observables'])}; {summary['run']['likelihood']['shape']} "
-        f"{100 * summary['run']['likelihood']['tolerance']:g} %)",
+        f"{100 * summary['run']['likelihood']['tolerance']:g} %{_skin_clause(summary['run']['data'])})",
         f"{'':>6} {'median':>10} {'68 % interval':>23}  unit",
     ]
     for name in NMP_NAMES:

@@ -3,8 +3,9 @@
 Pure numpy. For ``n`` parameter sets, ``k`` nuclei and ``m`` observables (binding energy in MeV, charge
 radius in fm), a model supplies predictions ``values`` (n, k, m), a validity mask ``valid`` (n, k) and a
 ``badness`` (n, k) in [0, 1] that says how far an invalid point is from being valid (model-specific; see
-:mod:`nucleiml.inference.models`). With experimental values ``y`` (k, m) and widths
-``w = tolerance * |y|``:
+:mod:`nucleiml.inference.models`). With experimental values ``y`` (k, m) and widths ``w``
+(:func:`likelihood_widths`: ``tolerance * |y|`` for binding energies and charge radii, the measurement's
+uncertainty for neutron skins; an entry with no ``y``, a nucleus whose skin is not constrained, is left out):
 
 - **gaussian**: ``log L = -1/2 sum_(nuclei, observables) z^2``, ``z = (value - y) / w``. The normalisation
   ``-sum log(w sqrt(2 pi))`` is left out, so that ``log L = 0`` is perfect agreement as in the box shape;
@@ -46,6 +47,7 @@ __all__ = [
     "experimental_table",
     "floor_loglike",
     "gaussian_loglike",
+    "likelihood_widths",
 ]
 
 LOGL_FLOOR = -1.0e9
@@ -74,6 +76,26 @@ def experimental_table(nuclei, observables) -> np.ndarray:
             value = getattr(data, obs)
             exp[i, j] = np.nan if value is None else value
     return exp
+
+
+def likelihood_widths(nuclei, observables, tolerance: float) -> np.ndarray:
+    """(k, m) likelihood widths (MeV, fm) of ``observables`` of ``nuclei``: ``tolerance`` times the
+    experimental value, except for ``neutron_skin``, whose width is the measurement's uncertainty (see
+    :data:`~nucleiml.inference.runfile.NEUTRON_SKIN`); NaN where the package has no measurement."""
+    from ..experiment import MissingExperimentError, experiment
+    from .runfile import NEUTRON_SKIN
+
+    exp = experimental_table(nuclei, observables)
+    width = tolerance * np.abs(exp)
+    if NEUTRON_SKIN in observables:
+        j = list(observables).index(NEUTRON_SKIN)
+        for i, name in enumerate(nuclei):
+            try:
+                err = experiment(name).neutron_skin_err
+            except MissingExperimentError:
+                err = None
+            width[i, j] = np.nan if err is None else err
+    return width
 
 
 def gaussian_loglike(values: np.ndarray, experimental: np.ndarray, width: np.ndarray) -> np.ndarray:
@@ -154,14 +176,18 @@ class Likelihood:
     ----------
     nuclei : tuple of str
     observables : tuple of str
-        Names among ``binding_energy`` (MeV) and ``charge_radius`` (fm).
+        Names among ``binding_energy`` (MeV), ``charge_radius`` (fm) and ``neutron_skin`` (fm).
     experimental : ndarray, shape (k, m)
-        Experimental values, nuclei by observables.
+        Experimental values, nuclei by observables; NaN only in the ``neutron_skin`` column, for nuclei
+        whose skin is not in the likelihood.
     shape : {"gaussian", "box"}
     tolerance : float
         Width (gaussian) or half-width (box) as a fraction of the experimental value.
     low, high : ndarray, shape (7,)
         Support of the prior, used by the floor.
+    widths : ndarray, shape (k, m), optional
+        Widths (MeV, fm) where they are not ``tolerance`` times the experimental value (from
+        :func:`likelihood_widths`); None: all are.
     """
 
     nuclei: tuple[str, ...]
@@ -171,20 +197,35 @@ class Likelihood:
     tolerance: float
     low: np.ndarray
     high: np.ndarray
+    widths: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        from .runfile import NEUTRON_SKIN
+
         exp = np.asarray(self.experimental, dtype=float)
-        if exp.shape != (len(self.nuclei), len(self.observables)) or not np.all(np.isfinite(exp)):
+        optional = np.array([o == NEUTRON_SKIN for o in self.observables], dtype=bool)
+        if exp.shape != (len(self.nuclei), len(self.observables)) or not np.all(
+            np.isfinite(exp) | (np.isnan(exp) & optional)
+        ):
             raise ValueError(
-                f"experimental must be a finite array of shape (nuclei, observables) = "
-                f"({len(self.nuclei)}, {len(self.observables)}), got shape {exp.shape}"
+                f"experimental must be an array of shape (nuclei, observables) = "
+                f"({len(self.nuclei)}, {len(self.observables)}), finite but for NaN neutron skins (not "
+                f"constrained), got shape {exp.shape}"
             )
+        if not np.any(np.isfinite(exp)):
+            raise ValueError("experimental has no finite value: the likelihood would be constant")
         if self.shape not in ("gaussian", "box"):
             raise ValueError(f"shape must be 'gaussian' or 'box', got {self.shape!r}")
         if not 0 < self.tolerance:
             raise ValueError(f"tolerance must be > 0, got {self.tolerance!r}")
         exp.setflags(write=False)
         object.__setattr__(self, "experimental", exp)
+        width = self.tolerance * np.abs(exp) if self.widths is None else np.asarray(self.widths, dtype=float)
+        if width.shape != exp.shape or not np.all(width[np.isfinite(exp)] > 0):
+            raise ValueError(f"widths must have shape {exp.shape} and be > 0 where experimental is finite")
+        width = np.where(np.isfinite(exp), width, np.nan)
+        width.setflags(write=False)
+        object.__setattr__(self, "widths", width)
         for name in ("low", "high"):
             v = np.asarray(getattr(self, name), dtype=float)
             v.setflags(write=False)
@@ -197,29 +238,43 @@ class Likelihood:
         """The likelihood of a :class:`~nucleiml.inference.runfile.RunConfig` (experimental data from the
         package tables)."""
         from ..parameters import NMP_NAMES
+        from .runfile import NEUTRON_SKIN
 
-        exp = experimental_table(config.data.nuclei, config.data.observables)
+        data = config.data
+        observables = data.likelihood_observables
+        exp = experimental_table(data.nuclei, observables)
+        if NEUTRON_SKIN in observables:  # only the nuclei listed under [data] neutron_skin
+            skip = np.array([n not in data.neutron_skin for n in data.nuclei])
+            exp[skip, observables.index(NEUTRON_SKIN)] = np.nan
         dists = config.prior.nmp
         return cls(
-            nuclei=config.data.nuclei,
-            observables=config.data.observables,
+            nuclei=data.nuclei,
+            observables=observables,
             experimental=exp,
             shape=config.likelihood.shape,
             tolerance=config.likelihood.tolerance,
             low=np.array([dists[k].low for k in NMP_NAMES]),
             high=np.array([dists[k].high for k in NMP_NAMES]),
+            widths=likelihood_widths(data.nuclei, observables, config.likelihood.tolerance),
         )
 
     @property
     def width(self) -> np.ndarray:
-        """Gaussian width or box half-width per nucleus and observable (MeV, fm), shape (k, m)."""
-        return self.tolerance * np.abs(self.experimental)
+        """Gaussian width or box half-width per nucleus and observable (MeV, fm), shape (k, m); NaN for the
+        entries left out (see :attr:`used`)."""
+        return self.widths
+
+    @property
+    def used(self) -> np.ndarray:
+        """(k, m) bool: the entries in the likelihood (all but the skins of nuclei not constrained by it)."""
+        return np.isfinite(self.experimental)
 
     @property
     def log_normalisation(self) -> float:
         """Log of the constant left out of the likelihood: ``-sum log(w sqrt(2 pi))`` (gaussian) or
-        ``-sum log(2 w)`` (box), widths in MeV and fm. Normalised log-evidence = log Z + this."""
-        w = self.width
+        ``-sum log(2 w)`` (box) over the entries used, widths in MeV and fm. Normalised log-evidence =
+        log Z + this."""
+        w = self.width[self.used]
         if self.shape == "gaussian":
             return float(-np.sum(np.log(w * np.sqrt(2.0 * np.pi))))
         return float(-np.sum(np.log(2.0 * w)))
@@ -262,13 +317,16 @@ class Likelihood:
                 f"expected values (n, {k}, {m}), valid and badness (n, {k}); got {values.shape}, "
                 f"{valid.shape}, {np.shape(badness)}"
             )
-        valid = valid & np.all(np.isfinite(values), axis=2)  # a NaN prediction is a failure too
+        used = self.used
+        valid = valid & np.all(np.isfinite(values) | ~used, axis=2)  # a NaN prediction is a failure too
         ok = valid.all(axis=1)
-        filled = np.where(valid[:, :, None], values, self.experimental)
+        # entries left out count as exact agreement: experiment 0 with width 1 and value 0
+        exp, width = np.where(used, self.experimental, 0.0), np.where(used, self.width, 1.0)
+        filled = np.where(valid[:, :, None] & used, values, exp)
         if self.shape == "gaussian":
-            logl = gaussian_loglike(filled, self.experimental, self.width)
+            logl = gaussian_loglike(filled, exp, width)
         else:
-            logl = box_loglike(filled, self.experimental, self.width)
+            logl = box_loglike(filled, exp, width)
         logl = np.maximum(logl, LOGL_MIN_VALID)
         floor = floor_loglike(~valid, badness, nmp, self.low, self.high)
         return np.where(ok, logl, floor)

@@ -10,14 +10,13 @@ no weight, but it is a sample of the posterior's support). Pure numpy apart from
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import NamedTuple
 
 import numpy as np
 
-from .likelihood import experimental_table
+from .likelihood import experimental_table, likelihood_widths
 from .posterior import QUANTILES_68
-from .runfile import OBSERVABLE_UNITS, OBSERVABLES
+from .runfile import NEUTRON_SKIN, OBSERVABLE_UNITS, OBSERVABLES
 
 __all__ = [
     "PREDICTED_UNITS",
@@ -38,9 +37,10 @@ error of a 16th percentile from 200 draws), for a few seconds of solver time wit
 nuclei on two cores)."""
 
 
-PREDICTED_UNITS = MappingProxyType({**OBSERVABLE_UNITS, "neutron_skin": "fm"})
-"""Units of what the check reports: the observables and, from models that compute it (``rmf``), the neutron
-skin Rn - Rp of every nucleus (no experimental value: the pull is NaN)."""
+PREDICTED_UNITS = OBSERVABLE_UNITS
+"""Units of what the check reports: binding energy and charge radius and, from models that compute it
+(``rmf``), the neutron skin Rn - Rp of every nucleus (beside its measurement where the package has one,
+whether or not the run was conditioned on it)."""
 
 
 class Reference(NamedTuple):
@@ -52,14 +52,17 @@ class Reference(NamedTuple):
     experimental: np.ndarray
     """(k, m) experimental values, MeV and fm; NaN where none is shipped."""
     width: np.ndarray
-    """(k, m) widths in which pulls are counted (a run's tolerance times the experimental value)."""
+    """(k, m) widths in which pulls are counted (the likelihood's: a run's tolerance times the experimental
+    value, the measurement's uncertainty for neutron skins)."""
 
 
-def reference(nuclei, tolerance: float, observables=OBSERVABLES) -> Reference:
-    """Experimental values of ``observables`` of ``nuclei`` (NaN where the package has none), with widths
-    ``tolerance`` times the value."""
+def reference(nuclei, tolerance: float, observables=(*OBSERVABLES, NEUTRON_SKIN)) -> Reference:
+    """Measured values of ``observables`` of ``nuclei`` (NaN where the package has none), with the
+    likelihood's widths (:func:`~nucleiml.inference.likelihood.likelihood_widths`)."""
     exp = experimental_table(nuclei, observables)
-    return Reference(tuple(nuclei), tuple(observables), exp, tolerance * np.abs(exp))
+    return Reference(
+        tuple(nuclei), tuple(observables), exp, likelihood_widths(nuclei, observables, tolerance)
+    )
 
 
 class PredictiveSample(NamedTuple):

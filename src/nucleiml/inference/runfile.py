@@ -36,6 +36,7 @@ from ..parameters import ParameterError
 __all__ = [
     "BACKENDS",
     "MODELS",
+    "NEUTRON_SKIN",
     "OBSERVABLES",
     "OBSERVABLE_UNITS",
     "SHAPES",
@@ -49,10 +50,16 @@ __all__ = [
     "load_run_config",
 ]
 
-OBSERVABLE_UNITS = MappingProxyType({"binding_energy": "MeV", "charge_radius": "fm"})
-"""Observables a run can be conditioned on, with their units."""
-OBSERVABLES = tuple(OBSERVABLE_UNITS)
-"""Their names, in the order the likelihood and the summaries use."""
+OBSERVABLE_UNITS = MappingProxyType({"binding_energy": "MeV", "charge_radius": "fm", "neutron_skin": "fm"})
+"""Observables a run can be conditioned on, with their units, in the order the likelihood and the summaries
+use."""
+OBSERVABLES = ("binding_energy", "charge_radius")
+"""Those of ``[data] observables``: taken for every nucleus of the run, with widths ``tolerance`` times the
+experimental value."""
+NEUTRON_SKIN = "neutron_skin"
+"""Rn - Rp (fm), taken for the nuclei of ``[data] neutron_skin`` only, against their measurement (PREX-II,
+CREX), with the measurement's uncertainty as the width: a relative tolerance means nothing for a small
+difference of radii (2 % of 0.28 fm is 0.006 fm, against PREX-II's 0.071 fm)."""
 SHAPES = ("gaussian", "box")
 MODELS = ("nml", "rmf")
 BACKENDS = ("ultranest", "dynesty")
@@ -106,11 +113,15 @@ class DataConfig:
     nuclei : tuple of str
         Nucleus names (canonical, e.g. ``"208Pb"``), each with shipped experimental data.
     observables : tuple of str
-        Subset of ``OBSERVABLES``, in that order.
+        Subset of ``OBSERVABLES``, in that order, taken for every nucleus.
+    neutron_skin : tuple of str
+        Nuclei of ``nuclei`` whose measured neutron skin (``nucleiml.experiment``: 208Pb PREX-II, 48Ca CREX)
+        is also in the likelihood (default none); needs the ``rmf`` model.
     """
 
     nuclei: tuple[str, ...] = ("40Ca", "208Pb")
     observables: tuple[str, ...] = OBSERVABLES
+    neutron_skin: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         from ..experiment import MissingExperimentError, experiment
@@ -149,6 +160,43 @@ class DataConfig:
                 )
         object.__setattr__(self, "nuclei", tuple(names))
         object.__setattr__(self, "observables", observables)
+        object.__setattr__(self, "neutron_skin", self._skin_nuclei(names))
+
+    def _skin_nuclei(self, names: list[str]) -> tuple[str, ...]:
+        from ..experiment import experiment
+        from ..nuclei import NucleusError, parse_nucleus
+
+        where = "[data] neutron_skin"
+        if isinstance(self.neutron_skin, str):
+            raise _fail(where, f"must be a list of nucleus names, got {self.neutron_skin!r}")
+        chosen = []
+        for item in self.neutron_skin:
+            try:
+                name = parse_nucleus(item).name
+            except NucleusError as exc:
+                raise _fail(where + ":", str(exc)) from None
+            if name not in names:
+                raise _fail(where, f"lists {name}, which is not in [data] nuclei {names}")
+            if name in chosen:
+                raise _fail(where, f"lists {name} twice")
+            if experiment(name).neutron_skin is None:
+                measured = [n.name for n in _measured_skins()]
+                raise _fail(
+                    where + ":", f"{name} has no measured neutron skin; measured: {', '.join(measured)}"
+                )
+            chosen.append(name)
+        return tuple(n for n in names if n in chosen)
+
+    @property
+    def likelihood_observables(self) -> tuple[str, ...]:
+        """The likelihood's observables: ``observables``, and ``neutron_skin`` if any nucleus has one."""
+        return self.observables + ((NEUTRON_SKIN,) if self.neutron_skin else ())
+
+
+def _measured_skins():
+    from ..experiment import available_nuclei, experiment
+
+    return [n for n in available_nuclei() if experiment(n).neutron_skin is not None]
 
 
 @dataclass(frozen=True)
@@ -301,6 +349,12 @@ class RunConfig:
                 raise RunConfigError(
                     f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}"
                 )
+        if self.data.neutron_skin and self.model.name != "rmf":
+            raise _fail(
+                "[data] neutron_skin",
+                f"needs [model] name = 'rmf' (the emulator, 'nml', does not predict neutron skins); got "
+                f"{list(self.data.neutron_skin)!r} with name = {self.model.name!r}",
+            )
 
     def replace(self, **sections: Mapping[str, Any]) -> RunConfig:
         """A copy with some fields of some sections replaced, e.g. ``replace(model={"name": "rmf"})``.
@@ -329,7 +383,11 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain data in the run-file layout, with the prior inline (what summary.json records)."""
         return {
-            "data": {"nuclei": list(self.data.nuclei), "observables": list(self.data.observables)},
+            "data": {
+                "nuclei": list(self.data.nuclei),
+                "observables": list(self.data.observables),
+                "neutron_skin": list(self.data.neutron_skin),
+            },
             "likelihood": {"shape": self.likelihood.shape, "tolerance": self.likelihood.tolerance},
             "prior": {**self.prior.to_dict(), "file": self.prior_file or "default"},
             "model": {
@@ -379,7 +437,7 @@ class RunConfig:
 
 
 _SECTION_KEYS = {
-    "data": ("nuclei", "observables"),
+    "data": ("nuclei", "observables", "neutron_skin"),
     "likelihood": ("shape", "tolerance"),
     "prior": ("file", "masses", "nmp"),
     "model": ("name", "emulator", "workers", "scheduler", "max_iterations"),
@@ -407,7 +465,7 @@ def _from_dict(cls, data: Mapping, *, source: str, base: Path | None) -> RunConf
         sections[name] = dict(raw)
 
     d = sections["data"]
-    for key in ("nuclei", "observables"):
+    for key in ("nuclei", "observables", "neutron_skin"):
         if key in d:
             if not isinstance(d[key], list) or not all(isinstance(x, str) for x in d[key]):
                 raise _fail(f"[data] {key}", f"must be a list of strings, got {d[key]!r}")

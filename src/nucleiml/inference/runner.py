@@ -69,13 +69,18 @@ def _versions(backend: str) -> dict[str, str]:
 
 
 def _differences(stored: dict, current: dict) -> list[str]:
+    """Settings that differ between a stored run and the asked one (a key a run made by an earlier version
+    does not record counts as its default, e.g. ``[data] neutron_skin``)."""
+    defaults = RunConfig().to_dict()
     diffs = []
     for section in sorted(set(stored) | set(current)):
         a, b = stored.get(section, {}), current.get(section, {})
         for key in sorted(set(a) | set(b)):
-            if (section, key) in _EXECUTION_KEYS or a.get(key) == b.get(key):
+            default = defaults.get(section, {}).get(key)
+            old, new = a.get(key, default), b.get(key, default)
+            if (section, key) in _EXECUTION_KEYS or old == new:
                 continue
-            diffs.append(f"[{section}] {key}: run has {a.get(key)!r}, asked {b.get(key)!r}")
+            diffs.append(f"[{section}] {key}: run has {old!r}, asked {new!r}")
     return diffs
 
 
@@ -213,11 +218,11 @@ def infer(
                 resume=resume,
                 progress=progress,
             )
-            predicted, predictive = _posterior_check(model, result, likelihood, predictive_draws, config)
+            predicted, predictive, ref = _posterior_check(model, result, likelihood, predictive_draws, config)
     finally:
         log.save()
     summary = _summary(config, run, result, model, counting, log, t0, predictive)
-    _write_outputs(out, config, result, summary, predicted, likelihood, plot)
+    _write_outputs(out, config, result, summary, predicted, ref, plot)
     log.session["completed"] = True
     log.save()
     return summary
@@ -225,22 +230,24 @@ def infer(
 
 def _posterior_check(model, result, likelihood: Likelihood, draws: int, config: RunConfig):
     """The posterior predictive check of a finished sampling: the model at ``draws`` posterior draws
-    (chosen with the run's seed), and its summary table with the seconds it took."""
+    (chosen with the run's seed), its summary table with the seconds it took, and the measurements it is
+    set beside (the likelihood's, and the neutron skins the package has, used by the run or not)."""
     t0 = time.perf_counter()
     predicted = sample_predictive(
         model,
         result.samples,
         likelihood.nuclei,
-        likelihood.observables,
+        config.data.observables,
         draws=draws,
         rng=np.random.default_rng(config.sampler.seed),
     )
-    table = summarize_predictive(predicted, likelihood)
+    ref = reference(likelihood.nuclei, likelihood.tolerance)
+    table = summarize_predictive(predicted, ref)
     table["seconds"] = round(time.perf_counter() - t0, 3)
-    return predicted, table
+    return predicted, table, ref
 
 
-def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicted, likelihood, plot: bool):
+def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicted, ref, plot: bool):
     """Samples, ``summary.json`` (a non-finite figure becomes null, not a crash) and, with ``plot``, the
     corner plot and the predictive check's figure."""
     write_samples(out, result, NMP_NAMES)
@@ -250,7 +257,7 @@ def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicte
         if predicted.draws:
             from .plots import predictive_plot
 
-            predictive_plot(predicted, likelihood, out / PREDICTIVE_FILE, title=_title(config, result))
+            predictive_plot(predicted, ref, out / PREDICTIVE_FILE, title=_title(config, result))
 
 
 class _RunLog:
@@ -453,6 +460,8 @@ def _rerun_config(post, run, model, workers: int | None, emulator: str | None) -
         overrides["workers"] = workers
     if emulator is not None:
         overrides["emulator"] = emulator
+    if overrides.get("name", config.model.name) != "rmf":  # predictions need no likelihood: no skin data
+        return config.replace(data={"neutron_skin": ()}, model=overrides)
     return config.replace(model=overrides)
 
 
@@ -510,7 +519,7 @@ def predict_posterior(
     post = read_posterior(run)
     config = _rerun_config(post, run, model, workers, emulator)
     names = config.data.nuclei if nuclei is None else tuple(parse_nucleus(n).name for n in nuclei)
-    ref = reference(names, config.likelihood.tolerance, OBSERVABLES)
+    ref = reference(names, config.likelihood.tolerance)
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
         used = model if model is not None and not isinstance(model, str) else None

@@ -43,8 +43,8 @@ class Evaluation:
     label : ndarray of str, shape (n, k)
         ``convergent``, ``nc_a``, ``nc_b``, ``nc_c`` or ``out_of_domain`` (emulator).
     neutron_skin : ndarray, shape (n, k), or None
-        Rn - Rp in fm (NaN where not valid), from models that compute it (``rmf``); not used by the
-        likelihood, reported by the posterior predictive check.
+        Rn - Rp in fm (NaN where not valid), from models that compute it (``rmf``): used by the
+        likelihood of runs with ``[data] neutron_skin``, and reported by the posterior predictive check.
     """
 
     nuclei: tuple[str, ...]
@@ -65,7 +65,16 @@ class Evaluation:
                 raise ValueError(f"{name} must have shape {shape}, got {np.shape(getattr(self, name))}")
 
     def values(self, observables: tuple[str, ...]) -> np.ndarray:
-        """Stacked observables, shape (n, k, len(observables)), in the given order."""
+        """Stacked observables, shape (n, k, len(observables)), in the given order.
+
+        Raises
+        ------
+        ModelError
+            If the model gave no ``neutron_skin`` and it is asked for.
+        """
+        missing = [o for o in observables if getattr(self, o) is None]
+        if missing:
+            raise ModelError(f"the model gives no {', '.join(missing)} (only the 'rmf' model computes it)")
         return np.stack([getattr(self, o) for o in observables], axis=2)
 
 
