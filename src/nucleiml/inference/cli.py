@@ -301,7 +301,12 @@ def run_predictive(args: argparse.Namespace) -> int:
     lines = _predictive_lines(result, title=f"{result['model']['model']} at the posterior of {args.run}")
     print(
         "\n".join(
-            [*lines[:1], f"(pull: median - experiment in {100 * result['tolerance']:g} % widths)", *lines[1:]]
+            [
+                *lines[:1],
+                f"(pull: median - experiment in {100 * result['tolerance']:g} % widths; neutron skin: in the "
+                "measurement's uncertainty)",
+                *lines[1:],
+            ]
         )
     )
     written = [f for f in (args.out, args.plot) if f]

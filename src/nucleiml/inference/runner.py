@@ -336,9 +336,10 @@ def _summary(
 
 
 def _title(config: RunConfig, result) -> str:
+    skins = f", skin of {', '.join(config.data.neutron_skin)}" if config.data.neutron_skin else ""
     return (
         f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
-        f"{100 * config.likelihood.tolerance:g} %  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})"
+        f"{100 * config.likelihood.tolerance:g} %{skins}  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})"
     )
 
 
