@@ -170,3 +170,18 @@ def test_cli_neutron_skin_option_is_checked_like_the_run_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "40Ca has no measured neutron skin; measured: 48Ca, 208Pb" in err and "\n" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_posterior_predictive_of_a_skin_likelihood_sets_the_skin_beside_its_measurement():
+    """The likelihood's own observables include neutron_skin: the check takes it from the model once and
+    counts its pull in PREX-II's uncertainty (L0 = 85 + 8 MeV gives a skin one uncertainty above PREX-II)."""
+    from nucleiml.inference.predictive import posterior_predictive
+
+    like = Likelihood.from_config(RunConfig.from_dict(SKIN_RUN))
+    x = np.tile(0.5 * (like.low + like.high), (3, 1))
+    x[:, NMP_NAMES.index("L0")] = 93.0
+    out = posterior_predictive(_LinearSkin(), x, like, draws=3, rng=np.random.default_rng(0))
+    row = out["nuclei"]["208Pb"]["neutron_skin"]
+    assert row["experiment"] == PREX2[0] and row["width"] == PREX2[1] and row["pull"] == pytest.approx(1.0)
+    assert list(out["nuclei"]["208Pb"]) == ["binding_energy", "charge_radius", "neutron_skin"]
+    assert np.isnan(out["nuclei"]["40Ca"]["neutron_skin"]["pull"])  # 40Ca's skin is not in this likelihood

@@ -12,7 +12,8 @@ import sys
 
 from .._argtypes import integer
 from ..parameters import NMP_NAMES
-from .predictive import PREDICTED_UNITS, PREDICTIVE_DRAWS
+from .predictive import PREDICTIVE_DRAWS
+from .runfile import OBSERVABLE_UNITS
 
 __all__ = [
     "add_compare_arguments",
@@ -153,7 +154,7 @@ def _predictive_lines(
 
 def _decimals(observable: str) -> int:
     """Decimals shown for an observable: 0.1 MeV, 0.001 fm."""
-    return 1 if PREDICTED_UNITS[observable] == "MeV" else 3
+    return 1 if OBSERVABLE_UNITS[observable] == "MeV" else 3
 
 
 def _num(value, digits: int) -> str:
@@ -246,8 +247,9 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def add_predictive_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "A finished run's posterior through a model: binding energy and charge radius of any nuclei at "
-        "posterior draws, beside experiment (pull in the run's likelihood widths). E.g. check an nml "
+        "A finished run's posterior through a model: binding energy and charge radius (and, with rmf, the "
+        "neutron skin) of any nuclei at posterior draws, beside experiment (pull in the run's likelihood "
+        "widths; for skins, in the measurement's uncertainty). E.g. check an nml "
         "posterior with the solver in seconds (--model rmf), or predict nuclei the run was not conditioned "
         "on (--nuclei 48Ca,132Sn)."
     )

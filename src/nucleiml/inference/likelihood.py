@@ -61,8 +61,9 @@ BOX_OUTSIDE = -1.0e6
 
 
 def experimental_table(nuclei, observables) -> np.ndarray:
-    """(k, m) experimental values (MeV, fm) of ``observables`` of ``nuclei`` from the package's tables; NaN
-    where none is shipped (a run's data section refuses such nuclei; predictions of other nuclei keep them).
+    """(k, m) experimental values (MeV, fm) of ``observables`` of ``nuclei`` from the package's tables (any
+    attribute of :class:`~nucleiml.experiment.ExperimentalData`, e.g. ``neutron_skin_err``); NaN where none
+    is shipped (a run's data section refuses such nuclei; predictions of other nuclei keep them).
     """
     from ..experiment import MissingExperimentError, experiment
 
@@ -82,19 +83,13 @@ def likelihood_widths(nuclei, observables, tolerance: float) -> np.ndarray:
     """(k, m) likelihood widths (MeV, fm) of ``observables`` of ``nuclei``: ``tolerance`` times the
     experimental value, except for ``neutron_skin``, whose width is the measurement's uncertainty (see
     :data:`~nucleiml.inference.runfile.NEUTRON_SKIN`); NaN where the package has no measurement."""
-    from ..experiment import MissingExperimentError, experiment
     from .runfile import NEUTRON_SKIN
 
-    exp = experimental_table(nuclei, observables)
-    width = tolerance * np.abs(exp)
+    width = tolerance * np.abs(experimental_table(nuclei, observables))
     if NEUTRON_SKIN in observables:
-        j = list(observables).index(NEUTRON_SKIN)
-        for i, name in enumerate(nuclei):
-            try:
-                err = experiment(name).neutron_skin_err
-            except MissingExperimentError:
-                err = None
-            width[i, j] = np.nan if err is None else err
+        width[:, list(observables).index(NEUTRON_SKIN)] = experimental_table(nuclei, ("neutron_skin_err",))[
+            :, 0
+        ]
     return width
 
 

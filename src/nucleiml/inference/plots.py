@@ -19,6 +19,7 @@ import numpy as np
 from ..parameters import NMP_INFO, NMP_NAMES
 from ._deps import require
 from .posterior import QUANTILES_68, weighted_quantile
+from .runfile import OBSERVABLE_UNITS
 
 __all__ = ["LABELS", "compare_corner_plot", "corner_plot", "predictive_plot"]
 
@@ -269,11 +270,12 @@ def compare_corner_plot(
     return _save(plt, fig, path)
 
 
-_QUANTITY_LABELS = {
-    "binding_energy": "B (MeV)",
-    "charge_radius": r"$R_{ch}$ (fm)",
-    "neutron_skin": r"$R_n - R_p$ (fm)",
-}
+_QUANTITY_SYMBOLS = {"binding_energy": "B", "charge_radius": r"$R_{ch}$", "neutron_skin": r"$R_n - R_p$"}
+
+
+def _quantity_label(quantity: str) -> str:
+    """Axis label of a predicted quantity: its symbol and its unit (:data:`OBSERVABLE_UNITS`)."""
+    return f"{_QUANTITY_SYMBOLS.get(quantity, quantity)} ({OBSERVABLE_UNITS[quantity]})"
 
 
 def predictive_plot(sample, reference, path, *, title: str = "") -> Path:
@@ -316,7 +318,7 @@ def predictive_plot(sample, reference, path, *, title: str = "") -> Path:
                 exp, width = reference.experimental[k, o], reference.width[k, o]
             _predictive_panel(ax, values, exp, width)
             ax.set_title(f"{nucleus}  ({100 * sample.valid_fraction[nucleus]:.0f} % valid)", fontsize=9)
-            ax.set_xlabel(_QUANTITY_LABELS.get(quantity, quantity), fontsize=9)
+            ax.set_xlabel(_quantity_label(quantity), fontsize=9)
             ax.tick_params(labelsize=8)
             ax.set_yticks([])
     handles = [

@@ -19,7 +19,6 @@ from .posterior import QUANTILES_68
 from .runfile import NEUTRON_SKIN, OBSERVABLE_UNITS, OBSERVABLES
 
 __all__ = [
-    "PREDICTED_UNITS",
     "PREDICTIVE_DRAWS",
     "PredictiveSample",
     "Reference",
@@ -35,12 +34,6 @@ PREDICTIVE_DRAWS = 200
 """Posterior draws evaluated by default: the 68 % bounds to about 5 % of the interval's width (binomial
 error of a 16th percentile from 200 draws), for a few seconds of solver time with the ``rmf`` model (two
 nuclei on two cores)."""
-
-
-PREDICTED_UNITS = OBSERVABLE_UNITS
-"""Units of what the check reports: binding energy and charge radius and, from models that compute it
-(``rmf``), the neutron skin Rn - Rp of every nucleus (beside its measurement where the package has one,
-whether or not the run was conditioned on it)."""
 
 
 class Reference(NamedTuple):
@@ -81,8 +74,8 @@ def sample_predictive(
 ) -> PredictiveSample:
     """Evaluate ``model`` at ``draws`` posterior samples drawn without replacement by ``rng``.
 
-    Quantities are ``observables`` and, from models that give it, ``neutron_skin``. ``nuclei`` must be
-    among ``model.nuclei``.
+    Quantities are ``observables`` and, from models that give it (``rmf``), ``neutron_skin`` for every
+    nucleus, whether ``observables`` names it or not. ``nuclei`` must be among ``model.nuclei``.
 
     Raises
     ------
@@ -102,7 +95,9 @@ def sample_predictive(
     for nucleus in nuclei:
         j = index[nucleus]
         ok = ev.valid[:, j]
-        values[nucleus] = {obs: np.asarray(getattr(ev, obs))[ok, j] for obs in observables}
+        values[nucleus] = {
+            obs: np.asarray(getattr(ev, obs))[ok, j] for obs in observables if obs != NEUTRON_SKIN
+        }
         if ev.neutron_skin is not None:
             values[nucleus]["neutron_skin"] = ev.neutron_skin[ok, j]
         valid[nucleus] = float(ok.mean())
@@ -150,7 +145,8 @@ def posterior_predictive(model, samples: np.ndarray, likelihood, *, draws: int, 
         ``{"draws": n, "nuclei": {nucleus: {observable: {"median", "low_68", "high_68", "experiment",
         "width", "pull", "valid_fraction", "unit"}}}}`` with ``pull = (median - experiment) / width``;
         the quantiles are over the draws for which the model gave observables (NaN if none did). Models
-        that give the neutron skin add a ``neutron_skin`` row per nucleus (see :data:`PREDICTED_UNITS`).
+        that give the neutron skin add a ``neutron_skin`` row per nucleus (units:
+        :data:`~nucleiml.inference.runfile.OBSERVABLE_UNITS`).
 
     Raises
     ------
@@ -186,7 +182,7 @@ def _row(values: np.ndarray, measured: float, width: float, valid_fraction: floa
         "width": float(width),
         "pull": float((med - measured) / width),
         "valid_fraction": float(valid_fraction),
-        "unit": PREDICTED_UNITS[observable],
+        "unit": OBSERVABLE_UNITS[observable],
     }
 
 
@@ -198,7 +194,7 @@ def compare_predictive(a: dict | None, b: dict | None) -> dict:
     dict
         ``{nucleus: {observable: {"median_a", "median_b", "shift"}}}`` for the nuclei and observables both
         checks hold, with ``shift = (median_b - median_a) / width`` in run A's likelihood widths (None where
-        a median or the width is not finite, e.g. the neutron skin, which has no experimental value); empty
+        a median or the width is not finite, e.g. the skin of a nucleus with no measured skin); empty
         if a run has no check (skipped, or written before checks existed).
     """
     na, nb = (x.get("nuclei", {}) if x else {} for x in (a, b))

@@ -237,7 +237,7 @@ def _posterior_check(model, result, likelihood: Likelihood, draws: int, config: 
         model,
         result.samples,
         likelihood.nuclei,
-        config.data.observables,
+        likelihood.observables,
         draws=draws,
         rng=np.random.default_rng(config.sampler.seed),
     )
@@ -476,8 +476,9 @@ def predict_posterior(
     emulator: str | None = None,
     plot: str | Path | None = None,
 ) -> dict[str, Any]:
-    """A finished run's posterior through a model: binding energy and charge radius of any nuclei at
-    posterior draws, beside experiment (the check :func:`infer` makes for the run's own nuclei and model).
+    """A finished run's posterior through a model: binding energy and charge radius (and, from ``rmf``, the
+    neutron skin) of any nuclei at posterior draws, beside experiment (the check :func:`infer` makes for
+    the run's own nuclei and model).
 
     With ``model="rmf"`` on an ``nml`` run, this validates the emulator's posterior with the solver at a
     few hundred draws instead of a whole ``rmf`` run.
@@ -504,7 +505,8 @@ def predict_posterior(
     dict
         ``{"run", "model", "draws", "tolerance", "seconds", "nuclei": {nucleus: {observable: {...}}}}``
         with the rows of :func:`~nucleiml.inference.predictive.posterior_predictive`; pulls are in the run's
-        likelihood widths (tolerance times experiment; NaN where no experimental value is shipped).
+        likelihood widths (tolerance times experiment; for neutron skins, the measurement's uncertainty;
+        NaN where no experimental value is shipped).
 
     Raises
     ------
