@@ -454,6 +454,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         _add_solve_arguments,
         _run_solve,
     ),
+    "star": Subcommand(
+        "neutron stars: beta-equilibrium EoS, SLy4 crust, mass-radius-tidal deformability sequence",
+        lambda p: _stars_cli().add_star_arguments(p),
+        lambda a: _stars_cli().run_star(a),
+    ),
     "generate": Subcommand(
         "generate a labelled training dataset (Parquet; resumable, local workers or Dask)",
         lambda p: _datasets_cli().add_generate_arguments(p),
@@ -500,6 +505,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda a: _inference_cli().run_predictive(a),
     ),
 }
+
+
+def _stars_cli():
+    from .stars import cli
+
+    return cli
 
 
 def _datasets_cli():
