@@ -51,6 +51,7 @@ class StarConfig:
     n_intervals : enthalpy intervals of the TOV node grid (one RK4 step each), in [16, 4000].
     stretch : node spacing refinement towards the surface (0 = uniform), in [0, 8].
     min_central_pressure : smallest central pressure of the sequence, MeV fm^-3, in [0.1, 100].
+    star_stride : a star is centred on every star_stride-th node, in [1, 8].
     """
 
     junction: float | str = 0.08
@@ -61,6 +62,7 @@ class StarConfig:
     n_intervals: int = 96
     stretch: float = 3.0
     min_central_pressure: float = 5.0
+    star_stride: int = 2
 
     def __post_init__(self) -> None:
         def need(cond: bool, name: str, allowed: str) -> None:
@@ -87,6 +89,7 @@ class StarConfig:
         need(integer(self.n_intervals, 16, 4000), "n_intervals", "an integer in [16, 4000]")
         need(real(self.stretch, 0.0, 8.0), "stretch", "in [0, 8]")
         need(real(self.min_central_pressure, 0.1, 100.0), "min_central_pressure", "in [0.1, 100] MeV fm^-3")
+        need(integer(self.star_stride, 1, 8), "star_stride", "an integer in [1, 8]")
 
     def density_grid(self) -> np.ndarray:
         """The core's baryon-density grid, fm^-3."""
@@ -236,6 +239,7 @@ def _chain(core: BetaEquilibrium, requested: np.ndarray, cfg: StarConfig) -> Sta
         n_intervals=cfg.n_intervals,
         stretch=cfg.stretch,
         min_central_pressure=cfg.min_central_pressure,
+        star_stride=cfg.star_stride,
     )
     return _batch(seq, junction)
 

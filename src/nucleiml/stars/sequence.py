@@ -70,19 +70,28 @@ class SequenceArrays:
     status: np.ndarray
 
 
-def _stars(table: EnthalpyTable, n_intervals: int, stretch: float, min_pc: float):
-    """Integrate a star at every node with P_c >= min_pc; columns (m, N+1), NaN where no star."""
+def _stars(table: EnthalpyTable, n_intervals: int, stretch: float, min_pc: float, stride: int):
+    """Integrate a star at every ``stride``-th node (counted down from the top node) with P_c >= min_pc.
+    Returns the node grid, the star nodes' h (m, s) and the star columns (m, s), NaN where no star."""
     grid = node_grid(table, n_intervals, stretch)
     m, k = grid.H.shape
-    has = (grid.P / MEV_FM3_TO_KM2 >= min_pc) & np.isfinite(grid.H)
-    e_idx, c_idx = np.nonzero(has)
-    stars = integrate_stars(grid, e_idx, c_idx)
+    nodes = np.arange(k - 1, -1, -stride)[::-1]
+    has = (grid.P[:, nodes] / MEV_FM3_TO_KM2 >= min_pc) & np.isfinite(grid.H[:, nodes])
+    e_idx, s_idx = np.nonzero(has)
+    stars = integrate_stars(grid, e_idx, nodes[s_idx])
     cols = {}
     for name, v in vars(stars).items():
-        a = np.full((m, k), np.nan)
-        a[e_idx, c_idx] = v
+        a = np.full((m, nodes.size), np.nan)
+        a[e_idx, s_idx] = v
         cols[name] = a
-    return grid, cols
+    f = MEV_FM3_TO_KM2
+    centre = {
+        "h_c": grid.H[:, nodes],
+        "n_c": grid.n[:, nodes],
+        "eps_c": grid.eps[:, nodes] / f,
+        "P_c": grid.P[:, nodes] / f,
+    }
+    return grid, centre, cols
 
 
 def _first_maximum(mass):
@@ -154,15 +163,16 @@ def _at_mass(H, cols, top, target):
     return out_R, out_L
 
 
-def _maximum(table: EnthalpyTable, grid, cols, top):
-    """Mmax, its radius, central density and energy density, and the largest c_s^2 up to its centre."""
-    m, _k = grid.H.shape
+def _maximum(table: EnthalpyTable, grid, H, cols, top):
+    """Mmax, its radius, central density and energy density, and the largest c_s^2 up to its centre
+    (H: the star nodes' central h)."""
+    m = H.shape[0]
     out = {name: np.full(m, np.nan) for name in ("M_max", "R_M_max", "n_c_M_max", "eps_c_M_max", "cs2_max")}
     g = np.nonzero(top >= 1)[0]
     if g.size == 0:
         return out
     three = top[g][:, None] + np.array([-1, 0, 1])[None, :]
-    hn = grid.H[g[:, None], three]
+    hn = H[g[:, None], three]
     hs, mmax = _parabola_vertex(hn, cols["mass"][g[:, None], three])
     out["M_max"][g] = mmax
     out["R_M_max"][g] = _lagrange(hn, cols["radius"][g[:, None], three], hs)
@@ -187,27 +197,27 @@ def sequence_kernel(
     n_intervals: int = 96,
     stretch: float = 3.0,
     min_central_pressure: float = 5.0,
+    star_stride: int = 2,
 ) -> SequenceArrays:
     """M-R-Lambda sequences of the m EoS of ``table``.
 
     ``top_status`` (m,) is the :class:`StarStatus` that explains where each table ends (OK where it ends
     at the grid's n_max): it becomes the status of an EoS whose mass still rises at the top. Stars are
-    centred on the nodes with central pressure >= ``min_central_pressure`` (MeV fm^-3).
+    centred on every ``star_stride``-th node with central pressure >= ``min_central_pressure`` (MeV fm^-3).
     """
-    grid, cols = _stars(table, n_intervals, stretch, min_central_pressure)
-    H = grid.H
+    grid, centre, cols = _stars(table, n_intervals, stretch, min_central_pressure, star_stride)
+    H = centre["h_c"]
     mass = cols["mass"]
     top = _first_maximum(mass)
     status = np.where(top >= 0, StarStatus.OK, np.where(top_status == 0, StarStatus.NO_MAXIMUM, top_status))
-    summary = _maximum(table, grid, cols, top)
+    summary = _maximum(table, grid, H, cols, top)
     finite = np.isfinite(mass)
     last_star = H.shape[1] - 1 - np.argmax(finite[:, ::-1], axis=1)
     branch_top = np.where(top >= 0, top, np.where(finite.any(axis=1), last_star, -1))
     for target, label in ((1.4, "14"), (2.0, "20")):
         summary[f"R_{label}"], summary[f"Lambda_{label}"] = _at_mass(H, cols, branch_top, target)
     branch = (np.arange(H.shape[1])[None, :] <= branch_top[:, None]) & finite
-    f = MEV_FM3_TO_KM2
-    src = {"h_c": H, "n_c": grid.n, "eps_c": grid.eps / f, "P_c": grid.P / f, **cols}
+    src = {**centre, **cols}
     names = ("h_c", "n_c", "eps_c", "P_c", "mass", "radius", "k2", "Lambda")
     star = {k: np.where(branch, src[k], np.nan) for k in names}
     return SequenceArrays(**star, summary=summary, status=status.astype(np.int8))

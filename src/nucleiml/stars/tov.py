@@ -94,8 +94,9 @@ class EnthalpyTable:
         j = np.clip(below - 1, 0, np.maximum(rows_end - 2, 0)[:, None])
         r = np.arange(m)[:, None]
         h0, h1 = self.h[r, j], self.h[r, j + 1]
-        d = h1 - h0
-        t = (hq - h0) / d
+        with np.errstate(invalid="ignore"):  # rows without a table are +inf throughout
+            d = h1 - h0
+            t = (hq - h0) / d
         e0, e1 = self.energy_density[r, j], self.energy_density[r, j + 1]
         p0, p1 = self.pressure[r, j], self.pressure[r, j + 1]
         de0, de1 = self.deps_dh[r, j], self.deps_dh[r, j + 1]
