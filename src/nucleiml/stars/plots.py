@@ -54,7 +54,7 @@ def mass_radius_plot(results, path: str | Path, title: str = "", labels=None) ->
 
     results = results if isinstance(results, list | tuple) else [results]
     labels = labels or [title or "EoS"] * len(results)
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 4.6))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 5.6))
     _measurements(ax)
     for i, (res, lab) in enumerate(zip(results, labels)):
         seq, c = res.sequence, _COLOURS[i % len(_COLOURS)]
@@ -73,7 +73,7 @@ def mass_radius_plot(results, path: str | Path, title: str = "", labels=None) ->
     ax.set_ylim(
         0.5, max(3.0, *(np.nanmax(r.sequence["mass"]) + 0.1 for r in results if r.sequence["mass"].size))
     )
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
     ax.set_title("mass-radius (dot: maximum mass; dotted: 1.4, 2.0 Msun)", fontsize=9)
     bx.set_xlabel("gravitational mass M [Msun]")
     bx.set_ylabel("tidal deformability Lambda (dimensionless)")
