@@ -43,13 +43,18 @@ def main() -> None:
     idx = np.nonzero(ok)[0][: args.sets]
     b = {k: base.summary[k][idx] for k in ("R_14", "Lambda_14", "M_max")}
     print(f"{idx.size} sets OK in every variant; default: junction 0.08 fm^-3, crust table to 0.04 fm^-3")
-    print(f"default R1.4 median {np.median(b['R_14']):.2f} km, Lambda1.4 median {np.median(b['Lambda_14']):.0f}")
+    print(
+        f"default R1.4 median {np.median(b['R_14']):.2f} km, Lambda1.4 median {np.median(b['Lambda_14']):.0f}"
+    )
     print(f"{'variant':40s} {'dR1.4 [km]':>24s} {'dLambda1.4 [%]':>24s} {'dMmax [%]':>22s}")
     for name, r in runs.items():
         dr = r.summary["R_14"][idx] - b["R_14"]
         dl = 100 * (r.summary["Lambda_14"][idx] / b["Lambda_14"] - 1)
         dm = 100 * (r.summary["M_max"][idx] / b["M_max"] - 1)
-        cells = [f"{np.median(d):+.3f} [{np.percentile(d, 5):+.3f}, {np.percentile(d, 95):+.3f}]" for d in (dr, dl, dm)]
+        cells = [
+            f"{np.median(d):+.3f} [{np.percentile(d, 5):+.3f}, {np.percentile(d, 95):+.3f}]"
+            for d in (dr, dl, dm)
+        ]
         print(f"{name:40s} {cells[0]:>24s} {cells[1]:>24s} {cells[2]:>22s}")
 
 

@@ -29,7 +29,13 @@ def test_star_preset_writes_summary_table_and_figure(capsys, tmp_path):
     assert summary["units"]["R_14"] == "km"
     with open(tmp_path / "sequence.csv") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][:5] == ["n_c [fm^-3]", "eps_c [MeV fm^-3]", "P_c [MeV fm^-3]", "mass [Msun]", "radius [km]"]
+    assert rows[0][:5] == [
+        "n_c [fm^-3]",
+        "eps_c [MeV fm^-3]",
+        "P_c [MeV fm^-3]",
+        "mass [Msun]",
+        "radius [km]",
+    ]
     masses = np.array([float(r[3]) for r in rows[1:]])
     assert np.all(np.diff(masses) > 0) and masses.max() <= ref.M_max
     assert (tmp_path / "mass_radius.png").stat().st_size > 10_000
@@ -66,7 +72,7 @@ def test_star_from_eos_file(capsys, tmp_path):
 def test_bad_eos_files_are_one_line_errors(capsys, tmp_path, content, words):
     path = tmp_path / "bad.txt"
     path.write_text(content)
-    code, out, err = run(capsys, "star", "--eos", path, "--no-plot", "--out", tmp_path / "o")
+    code, _, err = run(capsys, "star", "--eos", path, "--no-plot", "--out", tmp_path / "o")
     assert code == 2 and words in err and err.count("\n") == 1 and err.startswith("error:")
 
 

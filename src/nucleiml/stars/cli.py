@@ -92,7 +92,9 @@ def read_eos_file(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     try:
         text = Path(path).read_text(encoding="utf-8", errors="strict")
     except UnicodeDecodeError as exc:
-        raise ParameterError(f"{path}: not UTF-8 text (byte {exc.start}); expected columns n_b, eps, P") from None
+        raise ParameterError(
+            f"{path}: not UTF-8 text (byte {exc.start}); expected columns n_b, eps, P"
+        ) from None
     rows = []
     for lineno, line in enumerate(text.splitlines(), 1):
         body = line.split("#", 1)[0].split()
