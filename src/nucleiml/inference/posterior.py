@@ -102,13 +102,16 @@ def marginal_summary(points: np.ndarray, weights: np.ndarray, names=NMP_NAMES) -
     return out
 
 
-def write_samples(out: str | Path, result, names=NMP_NAMES) -> None:
+def write_samples(out: str | Path, result, names=NMP_NAMES, extra: dict | None = None) -> None:
     """Write ``posterior.parquet`` and ``weighted.parquet`` of a
-    :class:`~nucleiml.inference.sampler.SamplerResult` into directory ``out``."""
+    :class:`~nucleiml.inference.sampler.SamplerResult` into directory ``out``; ``extra`` adds columns
+    (one value per equally weighted sample) to ``posterior.parquet``."""
     pa = require("pyarrow", "posterior files")
     pq = require("pyarrow.parquet", "posterior files")
     out = Path(out)
-    equal = pa.table({n: np.ascontiguousarray(result.samples[:, i]) for i, n in enumerate(names)})
+    columns = {n: np.ascontiguousarray(result.samples[:, i]) for i, n in enumerate(names)}
+    columns.update({k: np.ascontiguousarray(v) for k, v in (extra or {}).items()})
+    equal = pa.table(columns)
     cols = {n: np.ascontiguousarray(result.points[:, i]) for i, n in enumerate(names)}
     cols.update(weight=result.weights, log_likelihood=result.logl)
     weighted = pa.table(cols)

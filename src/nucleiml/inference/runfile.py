@@ -11,6 +11,8 @@ it is optional in a user's file and takes the default when missing. Layout::
                   max_iterations = 0
     [sampler]     backend = "ultranest" | "dynesty"; live_points; dlogz; frac_remain; min_ess;
                   max_ncalls; batch_min; batch_max; seed
+    [constraints] use = ["PSR_J0740_mass", "NICER_J0030", ...] (shipped names; default none);
+                  derived = false (Mmax, R1.4, ... at the posterior samples; always with constraints)
 
 Every error names the file, the field and the allowed values or range (:class:`RunConfigError`, a
 ``ValueError``).
@@ -40,6 +42,7 @@ __all__ = [
     "OBSERVABLES",
     "OBSERVABLE_UNITS",
     "SHAPES",
+    "ConstraintsConfig",
     "DataConfig",
     "LikelihoodConfig",
     "ModelConfig",
@@ -63,6 +66,7 @@ difference of radii (2 % of 0.28 fm is 0.006 fm, against PREX-II's 0.071 fm)."""
 SHAPES = ("gaussian", "box")
 MODELS = ("nml", "rmf")
 BACKENDS = ("ultranest", "dynesty")
+CONSTRAINT_METHODS = ("reweight", "nested")
 TOLERANCE_RANGE = (0.001, 0.5)
 """Allowed tolerance (a fraction of the experimental value)."""
 
@@ -309,6 +313,47 @@ class SamplerConfig:
 
 
 @dataclass(frozen=True)
+class ConstraintsConfig:
+    """Constraints beyond finite nuclei (``nucleiml constraints`` lists the shipped ones).
+
+    Attributes
+    ----------
+    use : tuple of str
+        Names of shipped constraints (``data/constraints.toml``) whose likelihood terms join the
+        finite-nucleus likelihood (default none: the finite-nucleus run of the seed paper).
+    derived : bool
+        Compute the derived quantities (Mmax, R1.4, Lambda1.4, ...; :mod:`nucleiml.inference.derived`) at
+        the posterior samples; always done when ``use`` is not empty.
+    method : {"reweight", "nested"}
+        "reweight": sample the finite-nucleus posterior and reweight it by the constraint terms
+        (:mod:`nucleiml.inference.reweight`; seconds with nml); "nested": nested sampling of the joint
+        likelihood (every likelihood call runs the star chain: exact, but minutes to hours).
+    """
+
+    use: tuple[str, ...] = ()
+    derived: bool = False
+    method: str = "reweight"
+
+    def __post_init__(self) -> None:
+        from .constraints import ConstraintError, get_constraints
+
+        if isinstance(self.use, str) or not all(isinstance(x, str) for x in self.use):
+            raise _fail("[constraints] use", f"must be a list of constraint names, got {self.use!r}")
+        object.__setattr__(self, "use", tuple(self.use))
+        try:
+            get_constraints(self.use)
+        except ConstraintError as exc:
+            raise _fail("[constraints] use", str(exc)) from None
+        if not isinstance(self.derived, bool):
+            raise _fail("[constraints] derived", f"must be true or false, got {self.derived!r}")
+        _choice("[constraints] method", self.method, CONSTRAINT_METHODS)
+
+    @property
+    def wants_derived(self) -> bool:
+        return self.derived or bool(self.use)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A complete, validated inference run.
 
@@ -322,6 +367,7 @@ class RunConfig:
         Where the prior came from (None: the shipped default or an inline table).
     model : ModelConfig
     sampler : SamplerConfig
+    constraints : ConstraintsConfig
     source : str
         The run file (path, or ``"nucleiml/data/default_run.toml"``).
     text : str
@@ -334,6 +380,7 @@ class RunConfig:
     prior_file: str | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    constraints: ConstraintsConfig = field(default_factory=ConstraintsConfig)
     source: str = f"nucleiml/data/{DEFAULT_FILE}"
     text: str = ""
 
@@ -344,6 +391,7 @@ class RunConfig:
             ("prior", Prior),
             ("model", ModelConfig),
             ("sampler", SamplerConfig),
+            ("constraints", ConstraintsConfig),
         ):
             if not isinstance(getattr(self, name), cls):
                 raise RunConfigError(
@@ -366,9 +414,9 @@ class RunConfig:
         """
         changes: dict[str, Any] = {}
         for section, values in sections.items():
-            if section not in ("data", "likelihood", "model", "sampler"):
+            if section not in ("data", "likelihood", "model", "sampler", "constraints"):
                 raise RunConfigError(
-                    f"cannot replace section {section!r}; allowed: data, likelihood, model, sampler"
+                    f"cannot replace section {section!r}; allowed: data, likelihood, model, sampler, constraints"
                 )
             current = getattr(self, section)
             allowed = {f.name for f in dataclasses.fields(current)}
@@ -401,7 +449,16 @@ class RunConfig:
                 **{f.name: getattr(self.sampler, f.name) for f in dataclasses.fields(self.sampler)},
                 "max_ncalls": self.sampler.max_ncalls or 0,
             },
+            **self._constraints_record(),
         }
+
+    def _constraints_record(self) -> dict[str, Any]:
+        """The [constraints] section, only when it differs from the default (so that records of runs made
+        before it existed compare equal)."""
+        c = self.constraints
+        if c == ConstraintsConfig():
+            return {}
+        return {"constraints": {"use": list(c.use), "derived": c.derived, "method": c.method}}
 
     @classmethod
     def from_record(cls, run: Mapping, *, source: str = "summary.json") -> RunConfig:
@@ -442,6 +499,7 @@ _SECTION_KEYS = {
     "prior": ("file", "masses", "nmp"),
     "model": ("name", "emulator", "workers", "scheduler", "max_iterations"),
     "sampler": tuple(f.name for f in dataclasses.fields(SamplerConfig)),
+    "constraints": ("use", "derived", "method"),
 }
 
 
@@ -492,6 +550,10 @@ def _from_dict(cls, data: Mapping, *, source: str, base: Path | None) -> RunConf
     if "max_ncalls" in s:
         s["max_ncalls"] = _int_in("[sampler] max_ncalls", s["max_ncalls"], 0, 10**12) or None
     sampler_cfg = SamplerConfig(**s)
+    c = sections["constraints"]
+    if "use" in c and (not isinstance(c["use"], list) or not all(isinstance(x, str) for x in c["use"])):
+        raise _fail("[constraints] use", f"must be a list of constraint names, got {c['use']!r}")
+    constraints_cfg = ConstraintsConfig(**{k: tuple(v) if k == "use" else v for k, v in c.items()})
 
     p = sections["prior"]
     prior_file = None
@@ -520,6 +582,7 @@ def _from_dict(cls, data: Mapping, *, source: str, base: Path | None) -> RunConf
         prior_file=prior_file,
         model=model_cfg,
         sampler=sampler_cfg,
+        constraints=constraints_cfg,
         source=source,
     )
 
@@ -532,7 +595,8 @@ def _resolve(path: str, base: Path | None) -> str:
 
 
 def load_run_config(path: str | Path | None = None) -> RunConfig:
-    """Read and validate a run file (None: the default run file shipped with the package).
+    """Read and validate a run file (None: the default run file shipped with the package; ``"joint"``: the
+    shipped joint run, unless a file of that name exists).
 
     Raises
     ------
@@ -542,6 +606,8 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
     """
     if path is None:
         return default_run_config()
+    if str(path) in SHIPPED_RUNS and not Path(path).exists():
+        return shipped_run_config(str(path))
     p = Path(path)
     text, data = read_toml(p, "run", RunConfigError)
     cfg = RunConfig.from_dict(data, source=f"run file {str(p)!r}", base=p.resolve().parent)
@@ -550,6 +616,18 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
 
 def default_run_config() -> RunConfig:
     """The run file shipped with the package (``nucleiml/data/default_run.toml``)."""
-    text = resources.files("nucleiml").joinpath("data", DEFAULT_FILE).read_text(encoding="utf-8")
-    cfg = RunConfig.from_dict(tomllib.loads(text), source=f"nucleiml/data/{DEFAULT_FILE}")
+    return shipped_run_config("default")
+
+
+SHIPPED_RUNS = MappingProxyType({"default": DEFAULT_FILE, "joint": "joint_run.toml"})
+"""Run files shipped with the package, by the name ``load_run_config`` (and ``--config``) accepts: the
+finite-nucleus run of the seed paper, and the joint run (finite nuclei + heavy-ion collisions + neutron
+stars)."""
+
+
+def shipped_run_config(name: str) -> RunConfig:
+    """A run file shipped with the package by name (:data:`SHIPPED_RUNS`)."""
+    filename = SHIPPED_RUNS[name]
+    text = resources.files("nucleiml").joinpath("data", filename).read_text(encoding="utf-8")
+    cfg = RunConfig.from_dict(tomllib.loads(text), source=f"nucleiml/data/{filename}")
     return dataclasses.replace(cfg, text=text)

@@ -47,7 +47,17 @@ COMPARE_PNG = "corner_compare.png"
 FORMAT = "nucleiml-posterior"
 FORMAT_VERSION = 1
 _EXECUTION_KEYS = {("model", "workers"), ("model", "scheduler"), ("sampler", "max_ncalls")}
-_OUTPUTS = ("posterior.parquet", "weighted.parquet", SUMMARY_FILE, CORNER_FILE, PREDICTIVE_FILE)
+MR_BAND_FILE = "mass_radius.png"
+EOS_BAND_FILE = "eos.png"
+_OUTPUTS = (
+    "posterior.parquet",
+    "weighted.parquet",
+    SUMMARY_FILE,
+    CORNER_FILE,
+    PREDICTIVE_FILE,
+    MR_BAND_FILE,
+    EOS_BAND_FILE,
+)
 
 
 class InferenceError(ValueError):
@@ -199,11 +209,12 @@ def infer(
     if out.exists() and not out.is_dir():
         raise InferenceError(f"--out {out} exists and is not a directory")
     previous = _prepare_out(out, run, resume, overwrite)
-    likelihood = Likelihood.from_config(config)
+    likelihood = _likelihood(config)
     own_model = model is None
     model = make_model(config) if own_model else model
     out.mkdir(parents=True, exist_ok=True)
-    counting = _CountingLikelihood(model, likelihood)
+    reweighting = config.constraints.use and config.constraints.method == "reweight"
+    counting = _CountingLikelihood(model, likelihood.finite_nuclei if reweighting else likelihood)
     log = _RunLog(out, config, run, previous.get("sessions", []), counting, t0)
     log.save()
     try:
@@ -218,11 +229,27 @@ def infer(
                 resume=resume,
                 progress=progress,
             )
+            reweighted = None
+            if reweighting:
+                from .reweight import reweight
+
+                result, reweighted = reweight(
+                    result,
+                    likelihood,
+                    np.random.default_rng(config.sampler.seed),
+                    finite_nuclei=counting,
+                    prior=config.prior,
+                )
             predicted, predictive, ref = _posterior_check(model, result, likelihood, predictive_draws, config)
     finally:
         log.save()
+    derived = _derived(config, result)
     summary = _summary(config, run, result, model, counting, log, t0, predictive)
-    _write_outputs(out, config, result, summary, predicted, ref, plot)
+    if derived is not None:
+        summary.update(_derived_summary(likelihood, derived))
+    if reweighted is not None:
+        summary["constraints_method"] = reweighted
+    _write_outputs(out, config, result, summary, predicted, ref, plot, derived)
     log.session["completed"] = True
     log.save()
     return summary
@@ -247,10 +274,70 @@ def _posterior_check(model, result, likelihood: Likelihood, draws: int, config: 
     return predicted, table, ref
 
 
-def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicted, ref, plot: bool):
-    """Samples, ``summary.json`` (a non-finite figure becomes null, not a crash) and, with ``plot``, the
-    corner plot and the predictive check's figure."""
-    write_samples(out, result, NMP_NAMES)
+def _likelihood(config: RunConfig):
+    """The run's likelihood: finite nuclei, plus the constraint terms of ``[constraints] use``."""
+    if config.constraints.use:
+        from .joint import JointLikelihood
+
+        return JointLikelihood.from_config(config)
+    return Likelihood.from_config(config)
+
+
+def _derived(config: RunConfig, result):
+    """Derived quantities at the equally weighted samples (None unless the run asks for them)."""
+    if not config.constraints.wants_derived:
+        return None
+    from .derived import derived_quantities
+
+    t0 = time.perf_counter()
+    columns, status = derived_quantities(result.samples, config.prior.masses)
+    return {"columns": columns, "status": status, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _derived_summary(likelihood, derived: dict) -> dict[str, Any]:
+    """summary.json entries of a run with derived quantities (and constraints)."""
+    from ..stars import StarStatus
+    from .derived import DERIVED_UNITS
+    from .posterior import QUANTILES_68
+
+    out: dict[str, Any] = {}
+    if hasattr(likelihood, "describe"):
+        out["constraints"] = likelihood.describe()
+    table = {}
+    for name, col in derived["columns"].items():
+        ok = np.isfinite(col)
+        if not np.any(ok):
+            table[name] = {"unit": DERIVED_UNITS[name], "finite_fraction": 0.0}
+            continue
+        q = np.percentile(col[ok], [100 * QUANTILES_68[0], 50, 100 * QUANTILES_68[2], 5, 95])
+        table[name] = {
+            "median": float(q[1]),
+            "low_68": float(q[0]),
+            "high_68": float(q[2]),
+            "low_90": float(q[3]),
+            "high_90": float(q[4]),
+            "unit": DERIVED_UNITS[name],
+            "finite_fraction": float(np.mean(ok)),
+        }
+    status = derived["status"]
+    out["derived"] = {
+        "quantities": table,
+        "star_status": {s.name: int(np.sum(status == s)) for s in StarStatus if np.any(status == s)},
+        "seconds": derived["seconds"],
+        "interval": "68 %: 15.87th to 84.13th, 90 %: 5th to 95th percentile of the equally weighted samples "
+        "with a finite value",
+    }
+    return out
+
+
+def _write_outputs(
+    out: Path, config: RunConfig, result, summary: dict, predicted, ref, plot: bool, derived=None
+):
+    """Samples (with the derived columns), ``summary.json`` (a non-finite figure becomes null, not a
+    crash) and, with ``plot``, the corner plot, the predictive check's figure and, with derived
+    quantities, the M-R and EoS bands."""
+    extra = None if derived is None else {**derived["columns"], "star_status": derived["status"]}
+    write_samples(out, result, NMP_NAMES, extra=extra)
     atomic_write_json(out / SUMMARY_FILE, finite_json(summary))
     if plot:
         _corner(config, result, out / CORNER_FILE)
@@ -258,6 +345,12 @@ def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicte
             from .plots import predictive_plot
 
             predictive_plot(predicted, ref, out / PREDICTIVE_FILE, title=_title(config, result))
+        if derived is not None:
+            from .band_plots import band_figures
+
+            band_figures(
+                result.samples, config, out / MR_BAND_FILE, out / EOS_BAND_FILE, _title(config, result)
+            )
 
 
 class _RunLog:
@@ -337,9 +430,10 @@ def _summary(
 
 def _title(config: RunConfig, result) -> str:
     skins = f", skin of {', '.join(config.data.neutron_skin)}" if config.data.neutron_skin else ""
+    extra = f" + {len(config.constraints.use)} constraints" if config.constraints.use else ""
     return (
         f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
-        f"{100 * config.likelihood.tolerance:g} %{skins}  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})"
+        f"{100 * config.likelihood.tolerance:g} %{skins}{extra}  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})"
     )
 
 
