@@ -12,13 +12,16 @@ def read_toml(path: str | Path, kind: str, error: type[Exception]) -> tuple[str,
     Raises
     ------
     error
-        If the file cannot be read or is not TOML; the message names the ``kind`` of file and its path.
+        If the file cannot be read, is not UTF-8 text or not TOML; the message names the ``kind`` of file
+        and its path.
     """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise error(f"cannot read {kind} file {str(p)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{kind} file {str(p)!r} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

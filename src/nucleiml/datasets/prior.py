@@ -25,12 +25,10 @@ Sampling draws one uniform variate per sample and NMP (in the order of ``NMP_NAM
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from numbers import Real
 from pathlib import Path
 from types import MappingProxyType
 
@@ -43,7 +41,16 @@ from ..constants import (
     DEFAULT_M_SIGMA_MEV,
     DEFAULT_NUCLEON_MASS_MEV,
 )
-from ..parameters import MASS_NAMES, NMP, NMP_INFO, NMP_NAMES, Couplings, ParameterError
+from ..parameters import (
+    MASS_NAMES,
+    NMP,
+    NMP_INFO,
+    NMP_NAMES,
+    Couplings,
+    ParameterError,
+    _is_finite_real,
+    shown,
+)
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -65,8 +72,8 @@ class PriorError(ParameterError):
 
 
 def _real(where: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
-        raise PriorError(f"{where} must be a finite real number, got {value!r}")
+    if not _is_finite_real(value):
+        raise PriorError(f"{where} must be a finite real number, got {shown(value)}")
     return float(value)
 
 
@@ -144,7 +151,7 @@ class Prior:
                     f"nmp.{name}: range [{d.low:g}, {d.high:g}] leaves the allowed range "
                     f"{'(' if lo_open else '['}{lo:g}, {hi:g}]{unit}"
                 )
-        masses = {k: float(self.masses.get(k, _DEFAULT_MASSES[k])) for k in MASS_NAMES}
+        masses = {k: _real(f"masses.{k}", self.masses.get(k, _DEFAULT_MASSES[k])) for k in MASS_NAMES}
         unknown = [k for k in self.masses if k not in MASS_NAMES]
         if unknown:
             raise PriorError(f"unknown mass(es) {', '.join(unknown)}; allowed: {', '.join(MASS_NAMES)}")

@@ -37,6 +37,7 @@ import numpy as np
 from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
 from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, _check, as_nmp_matrix
+from ._validate import check_metadata
 from .extrapolation import UNSEEN_METHODS, can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
@@ -95,7 +96,9 @@ class Emulator:
 
     def __init__(self, metadata: Mapping, networks: Mapping[str, MLP], path: Path | None = None):
         meta = dict(metadata)
+        where = f"{Path(path) / 'model.json'}: " if path is not None else ""
         try:
+            check_metadata(meta)
             self.mode = str(meta["mode"])
             if self.mode not in MODES:
                 raise ModelFormatError(f"unknown emulator mode {self.mode!r}; known: {', '.join(MODES)}")
@@ -130,10 +133,14 @@ class Emulator:
             self.reference_nmp = refs
             self._reference_couplings: dict | None = None  # of the reference sets, inverted when first needed
             self._reference_cache: dict = {}  # nucleus -> the reference sets' (B, Rch) there
-        except (KeyError, TypeError, ValueError, NucleusError) as exc:
-            if isinstance(exc, ModelFormatError):
-                raise
-            raise ModelFormatError(f"incomplete or invalid emulator metadata: {exc!r}") from None
+        except KeyError as exc:
+            raise ModelFormatError(f"{where}emulator metadata lack the field {exc.args[0]!r}") from None
+        except (
+            ValueError
+        ) as exc:  # ModelFormatError, NucleusError, ParameterError, the checks of check_metadata
+            raise ModelFormatError(f"{where}{exc}") from None
+        except (TypeError, AttributeError) as exc:
+            raise ModelFormatError(f"{where}invalid emulator metadata: {exc}") from None
         need = {"classifier", "binding_energy", "charge_radius"}
         if set(networks) != need:
             raise ModelFormatError(f"an emulator needs the networks {sorted(need)}, got {sorted(networks)}")
@@ -183,7 +190,9 @@ class Emulator:
         """Write this model to directory ``path`` (with the training dataset card, if known)."""
         card = read_dataset_card(self.path) if self.path is not None else None
         meta = {
-            k: v for k, v in self.metadata.items() if k not in ("format", "format_version", "weights_sha256")
+            k: v
+            for k, v in self.metadata.items()
+            if k not in ("format", "format_version", "weights_sha256", "metadata_sha256")
         }
         return save_model(path, meta, self._networks, card)
 

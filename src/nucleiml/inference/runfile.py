@@ -19,19 +19,18 @@ Every error names the file, the field and the allowed values or range (:class:`R
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from .._toml import read_toml
 from ..datasets.prior import Prior, PriorError, default_prior, load_prior
-from ..parameters import ParameterError
+from ..parameters import ParameterError, _is_finite_real, shown
 
 __all__ = [
     "BACKENDS",
@@ -82,18 +81,18 @@ def _is_int(v: object) -> bool:
 
 
 def _is_real(v: object) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(float(v))
+    return _is_finite_real(v)
 
 
 def _int_in(where: str, v: object, lo: int, hi: int) -> int:
     if not _is_int(v) or not lo <= v <= hi:
-        raise _fail(where, f"must be an integer in [{lo}, {hi}], got {v!r}")
+        raise _fail(where, f"must be an integer in [{lo}, {hi}], got {shown(v)}")
     return int(v)
 
 
 def _real_in(where: str, v: object, lo: float, hi: float, *, lo_open: bool = False) -> float:
     if not _is_real(v) or (v <= lo if lo_open else v < lo) or v > hi:
-        raise _fail(where, f"must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {v!r}")
+        raise _fail(where, f"must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {shown(v)}")
     return float(v)
 
 
