@@ -151,10 +151,28 @@ def remove_temporaries(root: Path) -> int:
     return n
 
 
-def part_metadata(path: Path) -> dict:
-    """The ``nucleiml`` metadata stored in a part's schema (chunk, first sample, number of samples)."""
+def _unreadable(path: Path, exc: BaseException) -> DatasetError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DatasetError(f"cannot read the dataset part {path} (truncated or corrupted?): {reason}")
+
+
+def _part_schema(path: Path):
     pq = require("pyarrow.parquet")
-    return _nucleiml_metadata(pq.read_schema(path).metadata, path)
+    try:
+        return pq.read_schema(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise _unreadable(path, exc) from None
+
+
+def part_metadata(path: Path) -> dict:
+    """The ``nucleiml`` metadata stored in a part's schema (chunk, first sample, number of samples).
+
+    Raises
+    ------
+    DatasetError
+        If the part cannot be read or is not a NucleiML dataset part (the message names it).
+    """
+    return _nucleiml_metadata(_part_schema(path).metadata, path)
 
 
 def table_metadata(table, path: Path) -> dict:
@@ -170,8 +188,32 @@ def _nucleiml_metadata(meta, path: Path) -> dict:
 
 
 def read_part(path: Path, columns: list[str] | None = None):
+    """The part at ``path`` (the ``columns`` only, if given) as an Arrow table.
+
+    Raises
+    ------
+    DatasetError
+        If the file cannot be read (truncated, corrupted) or lacks a column of the dataset schema or has
+        it with another kind of type (text for a number, ...): a Parquet file of another table.
+    """
     pq = require("pyarrow.parquet")
-    return pq.read_table(path, columns=columns)
+    found = _part_schema(path)
+    expected = schema()
+    for name in columns if columns is not None else expected.names:
+        if name not in found.names:
+            raise DatasetError(f"{path} is not a part of a NucleiML dataset: it has no column {name!r}")
+        want_text = (
+            expected.field(name).type == require("pyarrow").string() if name in expected.names else None
+        )
+        got_text = str(found.field(name).type) in ("string", "large_string")
+        if want_text is not None and want_text != got_text:
+            raise DatasetError(
+                f"{path}: column {name!r} holds {found.field(name).type}, not {expected.field(name).type}"
+            )
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
 
 
 def iter_parts(root: Path, columns: list[str] | None = None) -> Iterator:

@@ -25,7 +25,7 @@ from .._atomic import atomic_write_json
 from .._json import finite_json
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
-from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_samples
+from .posterior import SUMMARY_FILE, PosteriorError, marginal_summary, read_posterior, write_samples
 from .predictive import (
     PREDICTIVE_DRAWS,
     check_draws,
@@ -455,7 +455,10 @@ def _comparison_record(a, b, per: dict, n_boot: int, seed: int) -> dict[str, Any
 def _rerun_config(post, run, model, workers: int | None, emulator: str | None) -> RunConfig:
     """The run's own settings from its summary, with the model's name (if ``model`` is one), workers and
     emulator path replaced where given."""
-    config = RunConfig.from_record(post.summary["run"], source=f"{Path(run) / SUMMARY_FILE}")
+    source = f"{Path(run) / SUMMARY_FILE}"
+    if "run" not in post.summary:
+        raise PosteriorError(f"{source} records no run settings (no 'run' section): not a run's summary")
+    config = RunConfig.from_record(post.summary["run"], source=source)
     overrides = {"name": model} if isinstance(model, str) else {}
     if workers is not None:
         overrides["workers"] = workers
@@ -487,8 +490,9 @@ def predict_posterior(
     ----------
     run : path
         A run directory written by :func:`infer`.
-    nuclei : sequence of str, optional
-        Nuclei to predict (default: the run's); the ``nml`` model covers the nuclei its emulator was
+    nuclei : str or sequence, optional
+        Nuclei to predict (default: the run's): ``"48Ca"``, ``"40Ca,208Pb"`` or a sequence, as
+        :func:`~nucleiml.parse_nuclei` reads them; the ``nml`` model covers the nuclei its emulator was
         trained on, ``rmf`` any nucleus.
     model : {"nml", "rmf"} or Model, optional
         A model name (default: the run's model), or a model instance covering ``nuclei`` (e.g. a test
@@ -515,13 +519,13 @@ def predict_posterior(
     RunConfigError, ModelError, NucleusError, ValueError
         For an unknown model or nucleus, a model that does not cover the nuclei, or bad ``draws``.
     """
-    from ..nuclei import parse_nucleus
+    from ..nuclei import parse_nuclei
     from .models import make_model
 
     check_draws(draws)
     post = read_posterior(run)
     config = _rerun_config(post, run, model, workers, emulator)
-    names = config.data.nuclei if nuclei is None else tuple(parse_nucleus(n).name for n in nuclei)
+    names = config.data.nuclei if nuclei is None else tuple(n.name for n in parse_nuclei(nuclei))
     ref = reference(names, config.likelihood.tolerance)
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
