@@ -85,7 +85,8 @@ def _differences(stored: dict, current: dict) -> list[str]:
 
 
 class _CountingLikelihood:
-    """The vectorised log-likelihood of a model, counting points and failures."""
+    """The vectorised log-likelihood of a model, counting points and failures; ``after_call()`` (if set)
+    runs after every call, e.g. to record the counts where they survive a kill."""
 
     def __init__(self, model, likelihood: Likelihood):
         self.model = model
@@ -93,6 +94,7 @@ class _CountingLikelihood:
         self.points = 0
         self.invalid = 0
         self.calls = 0
+        self.after_call = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -101,6 +103,8 @@ class _CountingLikelihood:
         self.calls += 1
         self.points += len(x)
         self.invalid += int(np.count_nonzero(~ev.valid.all(axis=1)))
+        if self.after_call is not None:
+            self.after_call()
         return logl
 
 
@@ -206,6 +210,7 @@ def infer(
     counting = _CountingLikelihood(model, likelihood)
     log = _RunLog(out, config, run, previous.get("sessions", []), counting, t0)
     log.save()
+    counting.after_call = log.progress  # the session's counts survive SIGKILL (run.json, call by call)
     try:
         with contextlib.ExitStack() as stack:
             if own_model:
@@ -262,7 +267,9 @@ def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicte
 
 class _RunLog:
     """``run.json`` of a run directory: the run as plain data, its run file, and one record per session
-    (start, seconds, points evaluated, whether it completed), saved whenever :meth:`save` is called."""
+    (start, seconds, points evaluated, whether it completed), saved whenever :meth:`save` is called, and
+    after every likelihood call by :meth:`progress` (without fsync: it survives a killed process, so a
+    session killed with SIGKILL still counts its calls and seconds up to its last finished call)."""
 
     def __init__(self, out: Path, config: RunConfig, run: dict, sessions: list, counting, t0: float):
         self.path, self.counting, self.t0 = out / RUN_FILE, counting, t0
@@ -277,13 +284,17 @@ class _RunLog:
             "sessions": self.sessions,
         }
 
-    def save(self) -> None:
+    def save(self, *, durable: bool = True) -> None:
         self.session.update(
             seconds=round(time.perf_counter() - self.t0, 3),
             points_evaluated=self.counting.points,
             invalid_points=self.counting.invalid,
         )
-        atomic_write_json(self.path, self.state)
+        atomic_write_json(self.path, self.state, durable=durable)
+
+    def progress(self) -> None:
+        """Record the session's counts so far (after each likelihood call)."""
+        self.save(durable=False)
 
     @property
     def wall_seconds(self) -> float:
