@@ -348,6 +348,10 @@ class Emulator:
         """(rows with physical couplings (n,) bool, the inversion used or None) for :meth:`predict`'s
         ``couplings_ok`` and ``inversion`` arguments (checked against the n rows of ``x``)."""
         n = x.shape[0]
+        if inversion is not None and not isinstance(inversion, Inversion):
+            raise ParameterError(
+                f"inversion must be None or the Inversion from Emulator.invert, got {type(inversion).__name__}"
+            )
         if inversion is not None:
             if np.shape(inversion.ok) != (n,) or any(
                 np.shape(inversion.couplings[k]) != (n,) for k in COUPLING_NAMES

@@ -1,0 +1,77 @@
+"""Hostile tests of the command line: seeded argument lists with bad numbers, text, empty and huge values,
+unknown and repeated options. Every invocation exits 0 or 2; exit 2 prints one ``error:`` line."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from nucleiml.cli import main
+
+NMP_ARGS = ["--rho0", "0.155", "--E0", "-16", "--K0", "250", "--Q0", "-200", "--mstar", "0.65"]
+NMP_ARGS += ["--J0", "32", "--L0", "60"]
+NL3_ARGS = ["--g-sigma", "10.217", "--g-omega", "12.868", "--g-rho", "8.948", "--A", "10.431"]
+NL3_ARGS += ["--B", "-28.885", "--C", "0", "--Lambda-v", "0"]
+BASES = {
+    "nmp": ["nmp", *NL3_ARGS],
+    "couplings": ["couplings", *NMP_ARGS],
+    "predict": ["predict", "--nuclei", "208Pb", *NMP_ARGS],
+    "experiment": ["experiment", "208Pb"],
+}
+HOSTILE_TEXT = (
+    "1" + "0" * 400,
+    "1e400",
+    "-1e400",
+    "nan",
+    "inf",
+    "-inf",
+    "abc",
+    "",
+    " ",
+    "0x10",
+    "1_000",
+    "１２",  # fullwidth digits
+    "-",
+    "--",
+    "1,5",
+    "\udcff",  # an undecodable byte of a POSIX argv, as Python passes it
+    "208Pb,,",
+    "Pb",
+    "0",
+    "-0",
+    "1e-320",
+    "9" * 5000,
+)
+
+
+def _mutate(argv: list[str], rng: random.Random) -> list[str]:
+    argv = list(argv)
+    values = [i for i in range(1, len(argv)) if not argv[i].startswith("--")]
+    kind = rng.random()
+    if kind < 0.6 and values:
+        argv[rng.choice(values)] = rng.choice(HOSTILE_TEXT)
+    elif kind < 0.75:
+        options = [a for a in argv if a.startswith("--")] or ["--json"]
+        argv += [rng.choice(options), rng.choice(HOSTILE_TEXT)]  # an option repeated with a bad value
+    elif kind < 0.85:
+        argv.insert(rng.randrange(1, len(argv) + 1), rng.choice(("--bogus", "-x", "--json", "--help")))
+    else:
+        del argv[rng.randrange(1, len(argv))]  # a value or an option missing
+    return argv
+
+
+@pytest.mark.parametrize("command", sorted(BASES))
+def test_hostile_command_lines_end_in_one_error_line(command, capsys):
+    rng = random.Random(command)
+    exits = {0: 0, 2: 0}
+    for _ in range(75):  # 4 commands x 75 = 300 invocations
+        argv = _mutate(BASES[command], rng)
+        code = main(argv)
+        out = capsys.readouterr()
+        assert code in (0, 2), (argv, code, out.err)
+        exits[code] += 1
+        if code == 2:
+            assert out.err.startswith("error: ") and out.err.count("\n") == 1, (argv, out.err)
+            assert "Traceback" not in out.err
+    assert exits[2] > 30, exits
