@@ -7,6 +7,7 @@ Every call either returns or raises one of NucleiML's errors in one line naming 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,3 +149,67 @@ def test_solve_refuses_a_config_that_is_not_a_solver_config():
     for bad in (5, "NL3", None, [{"g_sigma": 1}]):
         kind, msg = outcome(nucleiml.solve_batch, bad, "16O", CHEAP)
         assert kind == "error" and "couplings" in msg
+
+
+# --------------------------------------------------------------------------- one hostile argument at a time
+X = np.array([[0.155, -16.0, 250.0, -300.0, 0.65, 32.0, 60.0]])
+EXTRA = (-1, 0, 10**30, "208Pb", ("a", "b"), (82, 126.5), (82, -1), (1000, 1000), "paper", "Pb", "208Pb,xx")
+EXTRA += (["208Pb", None], 1.5, np.int64(5), np.ones(3), Path("/nonexistent/x"))
+
+
+def _calls(em):
+    from nucleiml.datasets import default_prior, load_prior
+    from nucleiml.datasets.summary import info, split, split_of
+    from nucleiml.inference import default_run_config, load_run_config, read_posterior
+
+    cfg, prior = default_run_config(), default_prior()
+    return {
+        "parse_nucleus": nucleiml.parse_nucleus,
+        "parse_nuclei": nucleiml.parse_nuclei,
+        "experiment": nucleiml.experiment,
+        "get_preset": get_preset,
+        "predict nucleus": lambda v: em.predict(X, v),
+        "predict nmp": lambda v: em.predict(v, "208Pb"),
+        "predict couplings_ok": lambda v: em.predict(X, "208Pb", couplings_ok=v),
+        "predict inversion": lambda v: em.predict(X, "208Pb", inversion=v),
+        "predict out_of_domain": lambda v: em.predict(X, "208Pb", out_of_domain=v),
+        "predict unseen_method": lambda v: em.predict(X, "208Pb", unseen_method=v),
+        "predict nc_b_threshold": lambda v: em.predict(X, "208Pb", nc_b_threshold=v),
+        "predict mask_nonconvergent": lambda v: em.predict(X, "208Pb", mask_nonconvergent=v),
+        "predict allow_unseen": lambda v: em.predict(X, "208Pb", allow_unseen=v),
+        "predict_nuclei": lambda v: em.predict_nuclei(X, v),
+        "invert": em.invert,
+        "in_domain": em.in_domain,
+        "Emulator.load": nucleiml.Emulator.load,
+        "load_run_config": load_run_config,
+        "load_prior": load_prior,
+        "read_posterior": read_posterior,
+        "dataset info": info,
+        "dataset split": split,
+        "split_of fractions": lambda v: split_of(np.arange(5), v),
+        "split_of seed": lambda v: split_of(np.arange(5), seed=v),
+        "split_of sample_id": split_of,
+        "run live_points": lambda v: cfg.replace(sampler={"live_points": v}),
+        "run tolerance": lambda v: cfg.replace(likelihood={"tolerance": v}),
+        "run nuclei": lambda v: cfg.replace(data={"nuclei": v}),
+        "run observables": lambda v: cfg.replace(data={"observables": v}),
+        "inversion mass": lambda v: nucleiml.couplings_from_nmp_array(X, m_sigma=v),
+        "couplings_from_nmp M": lambda v: nucleiml.couplings_from_nmp(NMP(*X[0]), M=v),
+        "prior.sample n": lambda v: prior.sample(v, np.random.default_rng(0)),
+        "prior.sample rng": lambda v: prior.sample(3, v),
+        "SolverConfig n_shells": lambda v: SolverConfig(n_shells=v),
+        "SolverConfig time_budget": lambda v: SolverConfig(time_budget=v),
+        "SolverConfig max_iterations": lambda v: SolverConfig(max_iterations=v),
+        "Couplings.from_dict": Couplings.from_dict,
+        "NMP.from_dict": NMP.from_dict,
+    }
+
+
+def test_every_public_call_refuses_one_hostile_argument_in_one_line():
+    em = nucleiml.Emulator.load()
+    for name, call in _calls(em).items():  # 38 calls x 39 values = 1,482 cases
+        for value in (*HOSTILE_SCALARS, *EXTRA):
+            try:
+                outcome(call, value)
+            except AssertionError as exc:
+                raise AssertionError(f"{name}({value!r:.60}): {exc}") from None

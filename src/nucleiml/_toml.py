@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from ._paths import as_path
+
 
 def read_toml(path: str | Path, kind: str, error: type[Exception]) -> tuple[str, dict]:
     """(text, parsed table) of the TOML file ``path``.
@@ -15,7 +17,7 @@ def read_toml(path: str | Path, kind: str, error: type[Exception]) -> tuple[str,
         If the file cannot be read, is not UTF-8 text or not TOML; the message names the ``kind`` of file
         and its path.
     """
-    p = Path(path)
+    p = as_path(path, f"{kind} file", error)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from numbers import Integral, Real
 from types import MappingProxyType
 
@@ -93,10 +93,23 @@ class _RangeChecked:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict):
-        unknown = set(data) - {f.name for f in fields(cls)}
+    def from_dict(cls, data: Mapping):
+        """Build from a mapping of field names to values.
+
+        Raises
+        ------
+        ParameterError
+            If ``data`` is not a mapping, has unknown or missing fields, or a value is invalid.
+        """
+        if not isinstance(data, Mapping):
+            raise ParameterError(f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}")
+        names = {f.name for f in fields(cls)}
+        unknown = [k for k in data if k not in names]
         if unknown:
-            raise ParameterError(f"unknown {cls.__name__} field(s): {sorted(unknown)}")
+            raise ParameterError(f"unknown {cls.__name__} field(s): {sorted(map(str, unknown))}")
+        missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING]
+        if missing:
+            raise ParameterError(f"{cls.__name__} lacks the field(s) {', '.join(missing)}")
         return cls(**data)
 
 

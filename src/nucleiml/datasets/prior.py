@@ -34,6 +34,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._paths import as_path
 from .._toml import read_toml
 from ..constants import (
     DEFAULT_M_OMEGA_MEV,
@@ -49,6 +50,7 @@ from ..parameters import (
     Couplings,
     ParameterError,
     _is_finite_real,
+    check_int,
     shown,
 )
 
@@ -166,10 +168,16 @@ class Prior:
         """``n`` samples as a dict of float arrays keyed by ``NMP_NAMES`` (fm^-3, MeV).
 
         Draws ``rng.random((7, n))`` once: the values depend only on the generator state and ``n``.
+
+        Raises
+        ------
+        ParameterError
+            If ``n`` is not an integer in [0, 1e9] or ``rng`` not a numpy Generator.
         """
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        u = rng.random((len(NMP_NAMES), int(n)))
+            raise PriorError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        n = check_int("n", n, 0, 10**9)
+        u = rng.random((len(NMP_NAMES), n))
         return {k: self.nmp[k].ppf(u[i]) for i, k in enumerate(NMP_NAMES)}
 
     def to_dict(self) -> dict[str, object]:
@@ -237,10 +245,17 @@ _DEFAULT_MASSES = {
 
 
 def load_prior(path: str | Path | None = None) -> Prior:
-    """Read a prior TOML file (None: the default prior shipped with the package)."""
+    """Read a prior TOML file (None: the default prior shipped with the package).
+
+    Raises
+    ------
+    PriorError
+        If the path is not a path, the file cannot be read, is not UTF-8 TOML, or a field is invalid (the
+        message names the file and the field).
+    """
     if path is None:
         return default_prior()
-    p = Path(path)
+    p = as_path(path, "prior file", PriorError)
     _, data = read_toml(p, "prior", PriorError)
     return Prior.from_dict(data, source=f"prior file {str(p)!r}")
 

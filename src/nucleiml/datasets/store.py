@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import _extras
 from .._atomic import atomic_write
+from .._paths import as_path
 from ..parameters import COUPLING_NAMES, NMP_NAMES, described
 
 __all__ = [
@@ -234,7 +235,8 @@ def read_table(root: str | Path, columns: list[str] | None = None):
 
 
 def read_card(root: str | Path) -> dict:
-    path = Path(root) / CARD_NAME
+    """The card of dataset ``root``; :class:`DatasetError` if there is none or it is not a card."""
+    path = as_path(root, "dataset directory", DatasetError) / CARD_NAME
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -232,8 +232,8 @@ class Emulator:
         return np.all((x >= self._lo) & (x <= self._hi), axis=1)
 
     def _check_domain(self, x: np.ndarray, out_of_domain: str) -> np.ndarray:
-        if out_of_domain not in _OUT_OF_DOMAIN:
-            raise ValueError(f"out_of_domain must be one of {_OUT_OF_DOMAIN}, got {out_of_domain!r}")
+        if not isinstance(out_of_domain, str) or out_of_domain not in _OUT_OF_DOMAIN:
+            raise ParameterError(f"out_of_domain must be one of {_OUT_OF_DOMAIN}, got {out_of_domain!r}")
         for j, name in enumerate(NMP_NAMES):  # physical ranges: beyond them nothing can be predicted
             lo, hi, lo_open = NMP.RANGES[name]
             v = x[:, j]
@@ -327,8 +327,11 @@ class Emulator:
         in (0, 1]) and NucleusError (unknown
         or, without ``allow_unseen``, untrained nucleus).
         """
-        if unseen_method not in UNSEEN_METHODS:
+        if not isinstance(unseen_method, str) or unseen_method not in UNSEEN_METHODS:
             raise ParameterError(f"unseen_method must be one of {UNSEEN_METHODS}, got {unseen_method!r}")
+        for name, flag in (("allow_unseen", allow_unseen), ("mask_nonconvergent", mask_nonconvergent)):
+            if not isinstance(flag, bool | np.bool_):
+                raise ParameterError(f"{name} must be True or False, got {type(flag).__name__}")
         threshold = (
             self.nc_b_threshold
             if nc_b_threshold is None

@@ -28,6 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .._paths import as_path
 from .._toml import read_toml
 from ..datasets.prior import Prior, PriorError, default_prior, load_prior
 from ..parameters import ParameterError, _is_finite_real, shown
@@ -126,8 +127,10 @@ class DataConfig:
         from ..experiment import MissingExperimentError, experiment
         from ..nuclei import NucleusError, parse_nucleus
 
-        if isinstance(self.nuclei, str) or not self.nuclei:
-            raise _fail("[data] nuclei", f"must be a non-empty list of nucleus names, got {self.nuclei!r}")
+        if not isinstance(self.nuclei, list | tuple) or not self.nuclei:
+            raise _fail(
+                "[data] nuclei", f"must be a non-empty list of nucleus names, got {shown(self.nuclei)}"
+            )
         names: list[str] = []
         for item in self.nuclei:
             try:
@@ -137,10 +140,10 @@ class DataConfig:
             if nuc.name in names:
                 raise _fail("[data] nuclei", f"lists {nuc.name} twice")
             names.append(nuc.name)
-        if isinstance(self.observables, str) or not self.observables:
+        if not isinstance(self.observables, list | tuple) or not self.observables:
             raise _fail(
                 "[data] observables",
-                f"must be a non-empty list drawn from {', '.join(map(repr, OBSERVABLES))}, got {self.observables!r}",
+                f"must be a non-empty list drawn from {', '.join(map(repr, OBSERVABLES))}, got {shown(self.observables)}",
             )
         for obs in self.observables:
             _choice("[data] observables entry", obs, OBSERVABLES)
@@ -166,8 +169,8 @@ class DataConfig:
         from ..nuclei import NucleusError, parse_nucleus
 
         where = "[data] neutron_skin"
-        if isinstance(self.neutron_skin, str):
-            raise _fail(where, f"must be a list of nucleus names, got {self.neutron_skin!r}")
+        if not isinstance(self.neutron_skin, list | tuple):
+            raise _fail(where, f"must be a list of nucleus names, got {shown(self.neutron_skin)}")
         chosen = []
         for item in self.neutron_skin:
             try:
@@ -541,7 +544,7 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
     """
     if path is None:
         return default_run_config()
-    p = Path(path)
+    p = as_path(path, "run file", RunConfigError)
     text, data = read_toml(p, "run", RunConfigError)
     cfg = RunConfig.from_dict(data, source=f"run file {str(p)!r}", base=p.resolve().parent)
     return dataclasses.replace(cfg, text=text)

@@ -24,6 +24,7 @@ from ..parameters import (
     MASS_NAMES,
     Couplings,
     ParameterError,
+    _is_finite_real,
     check_array_ranges,
     real_array,
 )
@@ -127,7 +128,7 @@ class SolverConfig:
                 raise ParameterError(f"SolverConfig.{name} = {getattr(self, name)!r} must be {allowed}")
 
         def finite(v) -> bool:
-            return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            return isinstance(v, int | float) and _is_finite_real(v)
 
         need(
             self.n_shells is None or (isinstance(self.n_shells, int) and 4 <= self.n_shells <= 30),
