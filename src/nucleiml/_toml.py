@@ -26,5 +26,5 @@ def read_toml(path: str | Path, kind: str, error: type[Exception]) -> tuple[str,
         raise error(f"{kind} file {str(p)!r} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
         raise error(f"{kind} file {str(p)!r} is not valid TOML: {exc}") from None
