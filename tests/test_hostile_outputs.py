@@ -185,3 +185,35 @@ def test_dataset_columns_of_the_wrong_kind_are_named(dataset, tmp_path):
 
 def test_nmp_names_are_the_posterior_columns():  # the corruptions above index columns by position
     assert NMP_NAMES[:3] == ("rho0", "E0", "K0")
+
+
+RUN_RECORDS = (
+    "[]",
+    "{}",
+    '{"sessions": {}}',
+    '{"sessions": [1]}',
+    '{"sessions": [{"points_evaluated": "9"}]}',
+)
+RUN_RECORDS += ('{"sessions": [{"seconds": -1}]}', '{"run": [], "sessions": []}', "{", "\xff")
+
+
+@pytest.mark.parametrize("text", RUN_RECORDS)
+def test_a_corrupted_run_record_is_named_on_resume(finished_run, tmp_path, text):
+    run = _copy(finished_run, tmp_path / "r")
+    (run / "run.json").write_text(text, encoding="latin-1")
+    kind, msg = outcome(infer, CFG, run, model=_model(), resume=True, progress=False, plot=False)
+    assert kind == "error" and "run.json" in msg, msg
+
+
+def test_overwrite_replaces_a_run_whose_record_is_corrupted(finished_run, tmp_path):
+    run = _copy(finished_run, tmp_path / "r")
+    (run / "run.json").write_text("[]")
+    s = infer(CFG, run, model=_model(), overwrite=True, progress=False, plot=False, predictive_draws=0)
+    assert s["sessions"] == 1 and s["likelihood_calls"] > 0
+
+
+def test_a_dataset_card_that_is_not_utf8_is_named(dataset, tmp_path):
+    ds = _copy(dataset, tmp_path / "ds")
+    (ds / "card.json").write_bytes(b"\xff\xfe{}")
+    kind, msg = outcome(info, ds)
+    assert kind == "error" and "card.json" in msg and "UTF-8" in msg, msg

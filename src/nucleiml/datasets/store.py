@@ -183,9 +183,12 @@ def table_metadata(table, path: Path) -> dict:
 
 def _nucleiml_metadata(meta, path: Path) -> dict:
     try:
-        return json.loads((meta or {})[b"nucleiml"])
+        data = json.loads((meta or {})[b"nucleiml"])
     except (KeyError, ValueError):
-        raise DatasetError(f"{path} is not a NucleiML dataset part (no nucleiml metadata)") from None
+        data = None
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path} is not a NucleiML dataset part (no nucleiml metadata)")
+    return data
 
 
 def read_part(path: Path, columns: list[str] | None = None):
@@ -241,6 +244,8 @@ def read_card(root: str | Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DatasetError(f"{root} is not a NucleiML dataset (no {CARD_NAME})") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         card = json.loads(text)
     except ValueError as exc:

@@ -226,8 +226,20 @@ def load_model(path: str | Path) -> tuple[dict, dict[str, MLP]]:
 
 
 def read_dataset_card(path: str | Path) -> dict | None:
-    """The training dataset card stored beside a model, or None."""
+    """The training dataset card stored beside a model, or None.
+
+    Raises
+    ------
+    ModelFormatError
+        If the card is not a JSON object (the message names the file).
+    """
     p = Path(path) / CARD_NAME
     if not p.is_file():
         return None
-    return json.loads(p.read_text(encoding="utf-8"))
+    try:
+        card = json.loads(p.read_text(encoding="utf-8"))
+    except ValueError as exc:  # not JSON, not UTF-8
+        raise ModelFormatError(f"{p} is not valid JSON: {exc}") from None
+    if not isinstance(card, dict):
+        raise ModelFormatError(f"{p} must hold a JSON object (a dataset card), got {type(card).__name__}")
+    return card

@@ -103,7 +103,11 @@ def load_rows(path: str | Path, split: str | None = None) -> tuple[Rows, dict]:
     )
     split_card = None
     if split is not None and (root / "splits" / "split.json").is_file():
-        split_card = json.loads((root / "splits" / "split.json").read_text(encoding="utf-8"))
+        path = root / "splits" / "split.json"
+        try:
+            split_card = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:  # not JSON, not UTF-8
+            raise DatasetError(f"{path} is not valid JSON: {exc}") from None
     return rows, {
         "dataset": str(root),
         "split": split,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import platform
 import shutil
 import time
@@ -108,15 +109,34 @@ class _CountingLikelihood:
         return logl
 
 
+def _read_state(state_path: Path) -> dict:
+    """A run directory's run.json, checked: the run's settings and its sessions' counts (which the summary
+    adds up) must be there with their types."""
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InferenceError(f"cannot read {state_path}: {exc}") from None
+    sessions = state.get("sessions") if isinstance(state, dict) else None
+    ok = isinstance(state, dict) and isinstance(state.get("run", {}), dict) and isinstance(sessions, list)
+    for s in sessions if ok else ():
+        ok = ok and isinstance(s, dict)
+        for key in ("seconds", "points_evaluated"):
+            v = s.get(key, 0) if ok else None
+            ok = ok and not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v) and v >= 0
+    if not ok:
+        raise InferenceError(
+            f"{state_path} is corrupted (not a run record with its sessions' counts); use --overwrite to "
+            "start afresh"
+        )
+    return state
+
+
 def _prepare_out(out: Path, run: dict, resume: bool, overwrite: bool) -> dict:
     state_path = out / RUN_FILE
     if resume and overwrite:
         raise InferenceError("give either resume or overwrite, not both")
     if state_path.exists():
-        try:
-            state = json.loads(state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InferenceError(f"cannot read {state_path}: {exc}") from None
+        state = {} if overwrite else _read_state(state_path)
         if overwrite:
             shutil.rmtree(out / SAMPLER_DIR, ignore_errors=True)
             for name in (*_OUTPUTS, RUN_FILE):
