@@ -3,6 +3,7 @@ unknown and repeated options. Every invocation exits 0 or 2; exit 2 prints one `
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -75,3 +76,22 @@ def test_hostile_command_lines_end_in_one_error_line(command, capsys):
             assert out.err.startswith("error: ") and out.err.count("\n") == 1, (argv, out.err)
             assert "Traceback" not in out.err
     assert exits[2] > 30, exits
+
+
+def test_infer_json_prints_a_summary_with_non_finite_figures_as_null(tmp_path, monkeypatch, capsys):
+    """A figure that is NaN (the rmf run's predictive check sets 40Ca's unmeasured skin beside nothing) is
+    null in --json, as in summary.json; it was 'error: Out of range float values are not JSON compliant'."""
+    pytest.importorskip("ultranest")
+    from _inference_fakes import FakeEmulator, install_emulator_loader
+    from nucleiml.inference import runner
+
+    install_emulator_loader(monkeypatch, lambda path=None: FakeEmulator())
+    summary = runner._summary
+    monkeypatch.setattr(runner, "_summary", lambda *a: {**summary(*a), "a_nan": float("nan")})
+    run = tmp_path / "run.toml"
+    run.write_text("[sampler]\nlive_points = 40\nmin_ess = 40\n")
+    argv = ["infer", "--config", str(run), "--out", str(tmp_path / "o"), "--quiet", "--json"]
+    assert main([*argv, "--predictive-draws", "0"]) == 0, capsys.readouterr().err
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["a_nan"] is None
+    assert printed == json.loads((tmp_path / "o" / "summary.json").read_text())

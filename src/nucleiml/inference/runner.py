@@ -246,7 +246,8 @@ def infer(
             predicted, predictive, ref = _posterior_check(model, result, likelihood, predictive_draws, config)
     finally:
         log.save()
-    summary = _summary(config, run, result, model, counting, log, t0, predictive)
+    # as written to summary.json: a non-finite figure (e.g. the pull of a neutron skin never measured) is None
+    summary = finite_json(_summary(config, run, result, model, counting, log, t0, predictive))
     _write_outputs(out, config, result, summary, predicted, ref, plot)
     log.session["completed"] = True
     log.save()
