@@ -213,3 +213,24 @@ def test_every_public_call_refuses_one_hostile_argument_in_one_line():
                 outcome(call, value)
             except AssertionError as exc:
                 raise AssertionError(f"{name}({value!r:.60}): {exc}") from None
+
+
+def test_jobs_refuse_arguments_of_the_wrong_type_before_any_work(tmp_path):
+    from nucleiml.datasets import generate
+    from nucleiml.inference import compare, default_run_config, infer, predict_posterior
+
+    cfg, d = default_run_config(), str(tmp_path / "x")
+    cases = {
+        "config must be a RunConfig": lambda: infer("run.toml", d, progress=False),
+        "run directory must be a path": lambda: infer(cfg, 123, progress=False),
+        "comparison directory must be a path": lambda: compare(d, d, 5),
+        "run must be a directory path": lambda: predict_posterior(5),
+        "dataset directory must be a path": lambda: generate(None, 4, "16O"),
+        "samples must be an integer": lambda: generate(d, 10**5000, "16O"),
+        "threshold must be a fraction": lambda: generate(d, 4, "16O", threshold=-(10**5000)),
+        "prior file must be a path": lambda: generate(d, 4, "16O", prior=5),
+    }
+    for message, call in cases.items():
+        kind, msg = outcome(call)
+        assert kind == "error" and message in msg, msg
+    assert not (tmp_path / "x").exists()

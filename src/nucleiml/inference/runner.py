@@ -24,6 +24,7 @@ import numpy as np
 
 from .._atomic import atomic_write_json
 from .._json import finite_json
+from .._paths import as_path
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
 from .posterior import SUMMARY_FILE, PosteriorError, marginal_summary, read_posterior, write_samples
@@ -204,7 +205,8 @@ def infer(
     Raises
     ------
     InferenceError
-        If ``out`` holds another run, or holds none to resume.
+        If ``config`` is not a RunConfig, ``out`` not a path, ``out`` holds another run, or holds none to
+        resume, or its run.json is corrupted.
     ModelError, RunConfigError, MissingInferExtraError
         For a model that cannot be built, invalid settings, or a missing optional package.
     ValueError
@@ -218,7 +220,9 @@ def infer(
 
     t0 = time.perf_counter()
     check_draws(predictive_draws)
-    out = Path(out)
+    if not isinstance(config, RunConfig):
+        raise InferenceError(f"config must be a RunConfig (see load_run_config), got {type(config).__name__}")
+    out = as_path(out, "run directory", InferenceError)
     run = json.loads(json.dumps(config.to_dict()))
     if out.exists() and not out.is_dir():
         raise InferenceError(f"--out {out} exists and is not a directory")
@@ -420,11 +424,11 @@ def compare(
     """
     if not isinstance(n_boot, int) or isinstance(n_boot, bool) or not 0 <= n_boot <= 100000:
         raise ValueError(f"n_boot must be an integer in [0, 100000], got {n_boot!r}")
+    out = as_path(out, "comparison directory", InferenceError)
     a, b = read_posterior(run_a), read_posterior(run_b)
     per = _per_nmp_jsd(a.samples, b.samples, np.random.default_rng(seed), n_boot)
     result = _comparison_record(a, b, per, n_boot, seed)
     result = finite_json(result)
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / COMPARE_JSON, result)
     if plot:
