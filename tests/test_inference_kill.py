@@ -42,25 +42,52 @@ class _Tally(EmulatorModel):
         return out
 
 
-def _killed_session(out, tally, kill_at, resume):
-    """One session in a forked child that SIGKILLs itself at the start of likelihood call ``kill_at``."""
+def _kill_in_point_store(at: int) -> None:
+    """SIGKILL at the ``at``-th point the sampler writes to its store (inside its own bookkeeping)."""
+    from ultranest.store import TextPointStore  # the "csv" backend of nucleiml.inference.sampler
+
+    add, n = TextPointStore.add, [0]
+
+    def killing_add(self, row, ncalls):
+        n[0] += 1
+        if n[0] == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return add(self, row, ncalls)
+
+    TextPointStore.add = killing_add  # in the forked child only
+
+
+def _killed_session(out, tally, where, at, resume):
+    """One session in a forked child that SIGKILLs itself at the start of likelihood call ``at`` or at the
+    ``at``-th point written to the sampler's store."""
     pid = os.fork()
     if pid == 0:  # child: never returns into pytest
         try:
-            infer(CFG, out, model=_Tally(tally, kill_at), resume=resume, progress=False, plot=False)
+            if where == "point store":
+                _kill_in_point_store(at)
+            model = _Tally(tally, at if where == "likelihood call" else None)
+            infer(CFG, out, model=model, resume=resume, progress=False, plot=False, predictive_draws=0)
         finally:
-            os._exit(3)  # the run finished before call kill_at: a failed precondition, seen below
+            os._exit(3)  # the run finished before the kill: a failed precondition, seen below
     _, status = os.waitpid(pid, 0)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_sigkilled_sessions_are_counted_in_calls_and_wall_time(tmp_path, seed):
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize(
+    "where, seed", [("likelihood call", 0), ("likelihood call", 1), ("point store", 2), ("point store", 3)]
+)
+def test_sigkilled_sessions_are_counted_in_calls_and_wall_time(tmp_path, where, seed):
     rng = random.Random(seed)
     out, tally = tmp_path / "run", tmp_path / "tally.txt"
-    kills = sorted(rng.sample(range(1, 9), 2))  # call numbers (each session counts its calls from 1)
-    for i, kill_at in enumerate(kills):
-        _killed_session(out, tally, kill_at, resume=i > 0)
+    # call numbers, or points stored, each session counting from 1 (a run makes about 20 calls and stores
+    # about 350 points, fewer after a resume)
+    if where == "likelihood call":
+        kills = [rng.randrange(1, 9), rng.randrange(1, 9)]
+    else:
+        kills = [rng.randrange(1, 120), rng.randrange(1, 40)]
+    for i, at in enumerate(kills):
+        _killed_session(out, tally, where, at, resume=i > 0)
         sessions = json.loads((out / "run.json").read_text())["sessions"]
         assert len(sessions) == i + 1 and not sessions[-1]["completed"]
         evaluated = [int(v) for v in tally.read_text().split()] if tally.exists() else []
