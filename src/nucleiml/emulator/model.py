@@ -83,6 +83,15 @@ def _normal_sf(x: np.ndarray) -> np.ndarray:
     return ndtr(-x)
 
 
+def _check_options(unseen_method, **flags) -> None:
+    """Raise ParameterError unless ``unseen_method`` is a known method and each flag a bool."""
+    if not isinstance(unseen_method, str) or unseen_method not in UNSEEN_METHODS:
+        raise ParameterError(f"unseen_method must be one of {UNSEEN_METHODS}, got {unseen_method!r}")
+    for name, flag in flags.items():
+        if not isinstance(flag, bool | np.bool_):
+            raise ParameterError(f"{name} must be True or False, got {type(flag).__name__}")
+
+
 class Emulator:
     """A trained NucleiML emulator (seed paper, section III): classifier + two regressors.
 
@@ -327,11 +336,7 @@ class Emulator:
         in (0, 1]) and NucleusError (unknown
         or, without ``allow_unseen``, untrained nucleus).
         """
-        if not isinstance(unseen_method, str) or unseen_method not in UNSEEN_METHODS:
-            raise ParameterError(f"unseen_method must be one of {UNSEEN_METHODS}, got {unseen_method!r}")
-        for name, flag in (("allow_unseen", allow_unseen), ("mask_nonconvergent", mask_nonconvergent)):
-            if not isinstance(flag, bool | np.bool_):
-                raise ParameterError(f"{name} must be True or False, got {type(flag).__name__}")
+        _check_options(unseen_method, allow_unseen=allow_unseen, mask_nonconvergent=mask_nonconvergent)
         threshold = (
             self.nc_b_threshold
             if nc_b_threshold is None

@@ -136,6 +136,8 @@ def _prepare_out(out: Path, run: dict, resume: bool, overwrite: bool) -> dict:
     state_path = out / RUN_FILE
     if resume and overwrite:
         raise InferenceError("give either resume or overwrite, not both")
+    if out.exists() and not out.is_dir():
+        raise InferenceError(f"--out {out} exists and is not a directory")
     if state_path.exists():
         state = {} if overwrite else _read_state(state_path)
         if overwrite:
@@ -224,8 +226,6 @@ def infer(
         raise InferenceError(f"config must be a RunConfig (see load_run_config), got {type(config).__name__}")
     out = as_path(out, "run directory", InferenceError)
     run = json.loads(json.dumps(config.to_dict()))
-    if out.exists() and not out.is_dir():
-        raise InferenceError(f"--out {out} exists and is not a directory")
     previous = _prepare_out(out, run, resume, overwrite)
     likelihood = Likelihood.from_config(config)
     own_model = model is None
