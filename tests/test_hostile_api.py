@@ -80,6 +80,9 @@ def test_public_functions_refuse_wrong_argument_types():
     for bad in ({"rho0": 0.15}, 0.15, "NMP", None):
         with pytest.raises(ParameterError, match="expects an NMP"):
             nucleiml.couplings_from_nmp(bad)
+    for name in ("g_sigma", "g_omega", "g_rho"):  # inside (0, 100] but their powers underflow
+        with pytest.raises(ParameterError, match=f"{name} = 1e-300 is too small"):
+            nucleiml.nmp_from_couplings(Couplings(**{**NL3.to_dict(), name: 1e-300}))
 
 
 # g_sigma 8.68012, ...: from issue 29, the scalar field reaches M* = 0 at 0.227 fm^-3 while E/A still falls

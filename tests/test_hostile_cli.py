@@ -19,6 +19,8 @@ BASES = {
     "couplings": ["couplings", *NMP_ARGS],
     "predict": ["predict", "--nuclei", "208Pb", *NMP_ARGS],
     "experiment": ["experiment", "208Pb"],
+    "solve": ["solve", "--preset", "NL3", "--nuclei", "16O", "--shells", "4"],
+    "dataset": ["dataset", "info", "/nonexistent/dataset"],
 }
 HOSTILE_TEXT = (
     "1" + "0" * 400,
@@ -37,6 +39,8 @@ HOSTILE_TEXT = (
     "--",
     "1,5",
     "\udcff",  # an undecodable byte of a POSIX argv, as Python passes it
+    "/dev/null",
+    "paper",
     "208Pb,,",
     "Pb",
     "0",
@@ -66,7 +70,7 @@ def _mutate(argv: list[str], rng: random.Random) -> list[str]:
 def test_hostile_command_lines_end_in_one_error_line(command, capsys):
     rng = random.Random(command)
     exits = {0: 0, 2: 0}
-    for _ in range(75):  # 4 commands x 75 = 300 invocations
+    for _ in range(60):  # 6 commands x 60 = 360 invocations
         argv = _mutate(BASES[command], rng)
         code = main(argv)
         out = capsys.readouterr()
@@ -75,7 +79,7 @@ def test_hostile_command_lines_end_in_one_error_line(command, capsys):
         if code == 2:
             assert out.err.startswith("error: ") and out.err.count("\n") == 1, (argv, out.err)
             assert "Traceback" not in out.err
-    assert exits[2] > 30, exits
+    assert exits[2] > 20, exits
 
 
 def test_infer_json_prints_a_summary_with_non_finite_figures_as_null(tmp_path, monkeypatch, capsys):
