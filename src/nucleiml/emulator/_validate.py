@@ -139,7 +139,8 @@ def check_metadata(meta: Mapping) -> None:
     _nuclei(meta.get("nuclei"))
     _prior_box(meta.get("prior_box"))
     _masses(meta.get("masses"))
-    _real("nc_c_threshold", meta.get("nc_c_threshold"), 0.0, 1.0, lo_open=True)
+    # a fraction of the experimental binding energy; generate allows (0, 10)
+    _real("nc_c_threshold", meta.get("nc_c_threshold"), 0.0, 10.0, lo_open=True)
     if meta.get("nc_b_threshold") is not None:
         _real("nc_b_threshold", meta["nc_b_threshold"], 0.0, 1.0, lo_open=True)
     networks = _typed("networks", meta.get("networks"), dict, "an object of network settings")
