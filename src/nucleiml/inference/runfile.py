@@ -21,19 +21,19 @@ Every error names the file, the field and the allowed values or range (:class:`R
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .._paths import as_path
 from .._toml import read_toml
 from ..datasets.prior import Prior, PriorError, default_prior, load_prior
-from ..parameters import ParameterError
+from ..parameters import ParameterError, _is_finite_real, shown
 
 __all__ = [
     "BACKENDS",
@@ -86,18 +86,18 @@ def _is_int(v: object) -> bool:
 
 
 def _is_real(v: object) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(float(v))
+    return _is_finite_real(v)
 
 
 def _int_in(where: str, v: object, lo: int, hi: int) -> int:
     if not _is_int(v) or not lo <= v <= hi:
-        raise _fail(where, f"must be an integer in [{lo}, {hi}], got {v!r}")
+        raise _fail(where, f"must be an integer in [{lo}, {hi}], got {shown(v)}")
     return int(v)
 
 
 def _real_in(where: str, v: object, lo: float, hi: float, *, lo_open: bool = False) -> float:
     if not _is_real(v) or (v <= lo if lo_open else v < lo) or v > hi:
-        raise _fail(where, f"must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {v!r}")
+        raise _fail(where, f"must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {shown(v)}")
     return float(v)
 
 
@@ -131,8 +131,10 @@ class DataConfig:
         from ..experiment import MissingExperimentError, experiment
         from ..nuclei import NucleusError, parse_nucleus
 
-        if isinstance(self.nuclei, str) or not self.nuclei:
-            raise _fail("[data] nuclei", f"must be a non-empty list of nucleus names, got {self.nuclei!r}")
+        if not isinstance(self.nuclei, list | tuple) or not self.nuclei:
+            raise _fail(
+                "[data] nuclei", f"must be a non-empty list of nucleus names, got {shown(self.nuclei)}"
+            )
         names: list[str] = []
         for item in self.nuclei:
             try:
@@ -142,10 +144,10 @@ class DataConfig:
             if nuc.name in names:
                 raise _fail("[data] nuclei", f"lists {nuc.name} twice")
             names.append(nuc.name)
-        if isinstance(self.observables, str) or not self.observables:
+        if not isinstance(self.observables, list | tuple) or not self.observables:
             raise _fail(
                 "[data] observables",
-                f"must be a non-empty list drawn from {', '.join(map(repr, OBSERVABLES))}, got {self.observables!r}",
+                f"must be a non-empty list drawn from {', '.join(map(repr, OBSERVABLES))}, got {shown(self.observables)}",
             )
         for obs in self.observables:
             _choice("[data] observables entry", obs, OBSERVABLES)
@@ -171,8 +173,8 @@ class DataConfig:
         from ..nuclei import NucleusError, parse_nucleus
 
         where = "[data] neutron_skin"
-        if isinstance(self.neutron_skin, str):
-            raise _fail(where, f"must be a list of nucleus names, got {self.neutron_skin!r}")
+        if not isinstance(self.neutron_skin, list | tuple):
+            raise _fail(where, f"must be a list of nucleus names, got {shown(self.neutron_skin)}")
         chosen = []
         for item in self.neutron_skin:
             try:
@@ -606,9 +608,9 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
     """
     if path is None:
         return default_run_config()
-    if str(path) in SHIPPED_RUNS and not Path(path).exists():
-        return shipped_run_config(str(path))
-    p = Path(path)
+    if isinstance(path, str) and path in SHIPPED_RUNS and not Path(path).exists():
+        return shipped_run_config(path)
+    p = as_path(path, "run file", RunConfigError)
     text, data = read_toml(p, "run", RunConfigError)
     cfg = RunConfig.from_dict(data, source=f"run file {str(p)!r}", base=p.resolve().parent)
     return dataclasses.replace(cfg, text=text)
