@@ -494,6 +494,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda p: _inference_cli().add_infer_arguments(p),
         lambda a: _inference_cli().run_infer(a),
     ),
+    "constraints": Subcommand(
+        "list the constraints a joint run can use (heavy-ion collisions, pulsars, NICER, GW), with references",
+        lambda p: _inference_cli().add_constraints_arguments(p),
+        lambda a: _inference_cli().run_constraints(a),
+    ),
     "compare": Subcommand(
         "compare two posteriors: Jensen-Shannon divergence per NMP and an overlaid corner plot",
         lambda p: _inference_cli().add_compare_arguments(p),

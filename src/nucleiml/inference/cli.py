@@ -353,3 +353,29 @@ def run_predictive(args: argparse.Namespace) -> int:
     if written:
         print(f"written: {', '.join(written)}")
     return 0
+
+
+def add_constraints_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Constraints a joint run can add to the finite-nucleus likelihood ([constraints] use = [...] in a "
+        "run file, or infer --constraints A,B): heavy-ion collisions, pulsar masses, NICER, gravitational "
+        "waves, with their published values and references (data/constraints.toml, data/SOURCES.md)."
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run_constraints(args: argparse.Namespace) -> int:
+    from .constraints import shipped_constraints
+
+    shipped = shipped_constraints()
+    if args.json:
+        import json
+
+        print(json.dumps({n: {"kind": t.kind, "data": t.summary(), "description": t.description,
+                              "reference": t.reference} for n, t in shipped.items()}, indent=2))  # fmt: skip
+        return 0
+    width = max(len(n) for n in shipped)
+    for name, term in shipped.items():
+        print(f"{name:<{width}}  {term.kind:<16} {term.summary()}")
+        print(f"{'':<{width}}  {'':<16} {term.description}; {term.reference}")
+    return 0
