@@ -240,3 +240,13 @@ def test_constraints_command_lists_values_and_references(capsys):
     assert main(["constraints"]) == 0
     out = capsys.readouterr().out
     assert "PSR_J0740_mass" in out and "Fonseca" in out and "2.08" in out and "GW170817" in out
+
+
+def test_docs_list_the_shipped_constraints_from_the_data():
+    from pathlib import Path
+
+    from nucleiml.inference.constraints import constraints_table
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "joint.md").read_text(encoding="utf-8")
+    block = text.split("<!-- constraints-table -->\n", 1)[1].split("\n<!-- /constraints-table -->", 1)[0]
+    assert block == constraints_table()

@@ -21,7 +21,14 @@ from .pressure_band import PressureBand
 from .pulsar_mass import PulsarMass
 from .symmetry_energy import SymmetryEnergy
 
-__all__ = ["KINDS", "ConstraintError", "Context", "get_constraints", "shipped_constraints"]
+__all__ = [
+    "KINDS",
+    "ConstraintError",
+    "Context",
+    "constraints_table",
+    "get_constraints",
+    "shipped_constraints",
+]
 
 KINDS = MappingProxyType(
     {
@@ -75,3 +82,12 @@ def get_constraints(names) -> tuple:
         seen.add(name)
         out.append(shipped[name])
     return tuple(out)
+
+
+def constraints_table() -> str:
+    """The shipped constraints as a markdown table (name, kind, data, reference): what docs/joint.md shows,
+    generated from ``data/constraints.toml`` so that the docs cannot drift from the data."""
+    rows = ["| name | kind | data | reference |", "| --- | --- | --- | --- |"]
+    for name, term in shipped_constraints().items():
+        rows.append(f"| `{name}` | {term.kind} | {term.summary()} | {term.reference} |")
+    return "\n".join(rows)
