@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constraints import Context, get_constraints
+from .constraints import Context
 from .likelihood import LOGL_MIN_VALID, Likelihood, floor_loglike
 
 __all__ = ["SKIP_BELOW", "JointLikelihood"]
@@ -49,9 +49,7 @@ class JointLikelihood:
 
     @classmethod
     def from_config(cls, config) -> JointLikelihood:
-        return cls(
-            Likelihood.from_config(config), get_constraints(config.constraints.use), config.prior.masses
-        )
+        return cls(Likelihood.from_config(config), config.constraints.terms(), config.prior.masses)
 
     def __getattr__(self, name):
         if name == "finite_nuclei":  # not yet set (unpickling)

@@ -335,15 +335,19 @@ class ConstraintsConfig:
     use: tuple[str, ...] = ()
     derived: bool = False
     method: str = "reweight"
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from .constraints import ConstraintError, get_constraints
+        from .constraints import ConstraintError
 
         if isinstance(self.use, str) or not all(isinstance(x, str) for x in self.use):
             raise _fail("[constraints] use", f"must be a list of constraint names, got {self.use!r}")
         object.__setattr__(self, "use", tuple(self.use))
+        if not isinstance(self.extra, Mapping):
+            raise _fail("[constraints] extra", f"must be a table of constraint tables, got {self.extra!r}")
+        object.__setattr__(self, "extra", MappingProxyType({k: dict(v) for k, v in self.extra.items()}))
         try:
-            get_constraints(self.use)
+            self.terms()
         except ConstraintError as exc:
             raise _fail("[constraints] use", str(exc)) from None
         if not isinstance(self.derived, bool):
@@ -353,6 +357,15 @@ class ConstraintsConfig:
     @property
     def wants_derived(self) -> bool:
         return self.derived or bool(self.use)
+
+    def terms(self) -> tuple:
+        """The likelihood terms of ``use``, from the shipped constraints and ``extra``."""
+        from .constraints import ConstraintError, get_constraints, parse_constraints
+
+        for name, table in self.extra.items():
+            if not isinstance(table, Mapping):
+                raise ConstraintError(f"[constraints.extra.{name}] must be a table")
+        return get_constraints(self.use, extra=parse_constraints(dict(self.extra), "[constraints.extra]"))
 
 
 @dataclass(frozen=True)
@@ -460,7 +473,10 @@ class RunConfig:
         c = self.constraints
         if c == ConstraintsConfig():
             return {}
-        return {"constraints": {"use": list(c.use), "derived": c.derived, "method": c.method}}
+        record = {"use": list(c.use), "derived": c.derived, "method": c.method}
+        if c.extra:
+            record["extra"] = {k: dict(v) for k, v in c.extra.items()}
+        return {"constraints": record}
 
     @classmethod
     def from_record(cls, run: Mapping, *, source: str = "summary.json") -> RunConfig:
@@ -501,7 +517,7 @@ _SECTION_KEYS = {
     "prior": ("file", "masses", "nmp"),
     "model": ("name", "emulator", "workers", "scheduler", "max_iterations"),
     "sampler": tuple(f.name for f in dataclasses.fields(SamplerConfig)),
-    "constraints": ("use", "derived", "method"),
+    "constraints": ("use", "derived", "method", "extra"),
 }
 
 
@@ -555,6 +571,13 @@ def _from_dict(cls, data: Mapping, *, source: str, base: Path | None) -> RunConf
     c = sections["constraints"]
     if "use" in c and (not isinstance(c["use"], list) or not all(isinstance(x, str) for x in c["use"])):
         raise _fail("[constraints] use", f"must be a list of constraint names, got {c['use']!r}")
+    if isinstance(c.get("extra"), Mapping):
+        c["extra"] = {
+            name: {**t, "file": _resolve(t["file"], base)}
+            if isinstance(t, Mapping) and isinstance(t.get("file"), str)
+            else t
+            for name, t in c["extra"].items()
+        }
     constraints_cfg = ConstraintsConfig(**{k: tuple(v) if k == "use" else v for k, v in c.items()})
 
     p = sections["prior"]

@@ -19,6 +19,7 @@ from .gw_tidal import GwTidal
 from .nicer import Nicer
 from .pressure_band import PressureBand
 from .pulsar_mass import PulsarMass
+from .samples import MassRadiusSamples, TidalSamples
 from .symmetry_energy import SymmetryEnergy
 
 __all__ = [
@@ -37,6 +38,8 @@ KINDS = MappingProxyType(
         "gw_tidal": GwTidal,
         "symmetry_energy": SymmetryEnergy,
         "pressure_band": PressureBand,
+        "mass_radius_samples": MassRadiusSamples,
+        "tidal_samples": TidalSamples,
     }
 )
 """Constraint kinds and the term classes that evaluate them."""
@@ -62,15 +65,17 @@ def shipped_constraints() -> MappingProxyType:
     return MappingProxyType(parse_constraints(tomllib.loads(text), "data/constraints.toml"))
 
 
-def get_constraints(names) -> tuple:
-    """The shipped terms called ``names`` (a sequence of str), in order.
+def get_constraints(names, extra=None) -> tuple:
+    """The terms called ``names`` (a sequence of str), in order: shipped ones, or those of ``extra`` (a
+    mapping name -> term, e.g. a run file's own tables).
 
     Raises
     ------
     ConstraintError
-        For a name that is not shipped (the message lists the shipped ones) or a repeated name.
+        For a name that is neither shipped nor in ``extra`` (the message lists the shipped ones) or a
+        repeated name.
     """
-    shipped = shipped_constraints()
+    shipped = {**shipped_constraints(), **(extra or {})}
     if isinstance(names, str):
         names = [names]
     out, seen = [], set()
