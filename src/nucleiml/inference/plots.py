@@ -31,6 +31,9 @@ SYMBOLS = {
     "mstar": "M^*/M",
     "J0": "J_0",
     "L0": "L_0",
+    "M_max": r"M_{\rm max}",
+    "R_14": "R_{1.4}",
+    "Lambda_14": r"\Lambda_{1.4}",
 }
 
 
@@ -43,7 +46,10 @@ LABELS = {
     name: f"${SYMBOLS[name]}$" + (f" ({_tex_unit(NMP_INFO[name][0])})" if NMP_INFO[name][0] else "")
     for name in NMP_NAMES
 }
-"""Axis label of each NMP: symbol and unit."""
+LABELS.update(
+    {"M_max": r"$M_{\rm max}$ ($M_\odot$)", "R_14": r"$R_{1.4}$ (km)", "Lambda_14": r"$\Lambda_{1.4}$"}
+)
+"""Axis label of each NMP and derived star quantity: symbol and unit."""
 COLORS = ("#1f5fa8", "#d2561b")
 _CONTOURS = (0.393, 0.865)  # 1 and 2 sigma of a 2-D Gaussian
 _STYLE = {
@@ -74,7 +80,7 @@ def _libs():
 
 
 def _decimals(name: str) -> int:
-    return {"rho0": 4, "mstar": 3, "E0": 2}.get(name, 1)
+    return {"rho0": 4, "mstar": 3, "E0": 2, "M_max": 2, "R_14": 2}.get(name, 1)
 
 
 def _fmt(name: str, lo: float, med: float, hi: float) -> str:

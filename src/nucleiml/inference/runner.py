@@ -50,6 +50,7 @@ FORMAT = "nucleiml-posterior"
 FORMAT_VERSION = 1
 _EXECUTION_KEYS = {("model", "workers"), ("model", "scheduler"), ("sampler", "max_ncalls")}
 MR_BAND_FILE = "mass_radius.png"
+CORNER_STARS_FILE = "corner_stars.png"
 EOS_BAND_FILE = "eos.png"
 _OUTPUTS = (
     "posterior.parquet",
@@ -59,6 +60,7 @@ _OUTPUTS = (
     PREDICTIVE_FILE,
     MR_BAND_FILE,
     EOS_BAND_FILE,
+    CORNER_STARS_FILE,
 )
 
 
@@ -379,6 +381,7 @@ def _write_outputs(
         if derived is not None:
             from .band_plots import band_figures
 
+            _corner_stars(config, result, derived, out / CORNER_STARS_FILE)
             band_figures(
                 result.samples, config, out / MR_BAND_FILE, out / EOS_BAND_FILE, _title(config, result)
             )
@@ -463,6 +466,18 @@ def _summary(
         "run_file": config.source,
         "run_file_text": config.text,
     }
+
+
+def _corner_stars(config: RunConfig, result, derived: dict, path: Path) -> None:
+    """Corner plot of the NMPs with Mmax, R1.4 and Lambda1.4 (equally weighted samples whose sequence
+    reaches 1.4 Msun and its maximum)."""
+    from .plots import corner_plot
+
+    extra = ("M_max", "R_14", "Lambda_14")
+    cols = np.column_stack([result.samples, *(derived["columns"][k] for k in extra)])
+    keep = np.all(np.isfinite(cols), axis=1)
+    if np.count_nonzero(keep) > 20:
+        corner_plot(cols[keep], path, names=(*NMP_NAMES, *extra), title=_title(config, result))
 
 
 def _title(config: RunConfig, result) -> str:
