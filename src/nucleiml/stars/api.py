@@ -67,12 +67,21 @@ class StarConfig:
     def __post_init__(self) -> None:
         def need(cond: bool, name: str, allowed: str) -> None:
             if not cond:
-                raise ParameterError(f"StarConfig.{name} = {getattr(self, name)!r} must be {allowed}")
+                v = getattr(self, name)
+                shown = (
+                    f"an integer of {len(str(abs(v)))} digits"
+                    if isinstance(v, int) and abs(v) > 1e15
+                    else repr(v)
+                )
+                raise ParameterError(f"StarConfig.{name} = {shown[:80]} must be {allowed}")
 
         def real(v, lo, hi) -> bool:
-            return (
-                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and lo <= v <= hi
-            )
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                return False
+            try:
+                return math.isfinite(float(v)) and lo <= float(v) <= hi
+            except OverflowError:  # an int beyond the float range
+                return False
 
         def integer(v, lo, hi) -> bool:
             return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi

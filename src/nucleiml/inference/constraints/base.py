@@ -33,8 +33,16 @@ class ConstraintError(ParameterError):
 def need_real(name: str, entry: dict, key: str, lo: float = -math.inf, hi: float = math.inf) -> float:
     """``entry[key]`` as a finite float in [lo, hi], or a ConstraintError naming ``name`` and ``key``."""
     v = entry.get(key)
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or not lo <= v <= hi:
-        raise ConstraintError(f"constraint {name}: {key} must be a number in [{lo}, {hi}], got {v!r}")
+    ok = isinstance(v, int | float) and not isinstance(v, bool)
+    try:
+        ok = ok and math.isfinite(float(v)) and lo <= float(v) <= hi
+    except OverflowError:  # an int beyond the float range
+        ok = False
+    if not ok:
+        shown = (
+            f"an integer of {len(str(abs(v)))} digits" if isinstance(v, int) and abs(v) > 1e15 else repr(v)
+        )
+        raise ConstraintError(f"constraint {name}: {key} must be a number in [{lo}, {hi}], got {shown[:80]}")
     return float(v)
 
 
