@@ -1,7 +1,7 @@
 """Posterior bands of neutron stars and of the EoS (matplotlib; the ``infer`` extra).
 
 ``mass_radius.png``: the radius at each mass, 68 % and 95 % of the posterior draws whose stable branch
-reaches that mass, with the pulsar-mass and NICER intervals shipped in ``data/ns_measurements.csv``.
+reaches that mass, with the pulsar-mass and NICER intervals shipped in ``data/constraints.toml``.
 ``eos.png``: the pressure of beta-equilibrated matter against its energy density, the pressure of
 symmetric matter and the symmetry energy against n/rho0 (each draw at its own rho0), as 68 % and 95 %
 bands, with the shipped heavy-ion constraints drawn where they apply.

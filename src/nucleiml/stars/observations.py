@@ -1,10 +1,10 @@
-"""Published neutron-star measurements shipped in ``data/ns_measurements.csv`` (sources in
-``data/SOURCES.md``): pulsar masses and NICER mass-radius intervals, drawn on the M-R figures."""
+"""Neutron-star measurements drawn on the M-R figures: the pulsar masses and NICER mass-radius intervals
+among the constraints shipped in ``data/constraints.toml`` (the one place these numbers live; sources in
+``data/SOURCES.md``)."""
 
 from __future__ import annotations
 
-import csv
-import io
+import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -28,28 +28,21 @@ class Measurement:
     reference: str
 
 
-def _num(text: str) -> float:
-    return float(text) if text.strip() else float("nan")
-
-
 @lru_cache(maxsize=1)
 def load_measurements() -> tuple[Measurement, ...]:
-    """All shipped measurements, in file order."""
-    text = resources.files("nucleiml").joinpath("data", "ns_measurements.csv").read_text(encoding="utf-8")
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    """The shipped pulsar masses and NICER measurements, in file order."""
+    text = resources.files("nucleiml").joinpath("data", "constraints.toml").read_text(encoding="utf-8")
+    nan = float("nan")
     out = []
-    for row in csv.DictReader(io.StringIO(body)):
-        out.append(
-            Measurement(
-                name=row["name"],
-                kind=row["kind"],
-                mass=_num(row["mass_Msun"]),
-                mass_minus=_num(row["mass_minus"]),
-                mass_plus=_num(row["mass_plus"]),
-                radius=_num(row["radius_km"]),
-                radius_minus=_num(row["radius_minus"]),
-                radius_plus=_num(row["radius_plus"]),
-                reference=row["reference"],
+    for name, e in tomllib.loads(text).items():
+        label = e.get("description", name).split(" mass")[0]
+        if e.get("kind") == "pulsar_mass":
+            out.append(
+                Measurement(label, "mass", e["mass"], e["sigma"], e["sigma"], nan, nan, nan, e["reference"])
             )
-        )
+        elif e.get("kind") == "nicer":
+            out.append(
+                Measurement(f"{label} (NICER)", "mass_radius", e["mass"], e["mass_minus"],
+                            e["mass_plus"], e["radius"], e["radius_minus"], e["radius_plus"], e["reference"])
+            )  # fmt: skip
     return tuple(out)

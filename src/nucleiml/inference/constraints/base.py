@@ -23,7 +23,7 @@ import numpy as np
 from ...constants import HBARC_MEV_FM
 from ...parameters import ParameterError
 
-__all__ = ["ConstraintError", "Context", "log_split_normal", "need_real"]
+__all__ = ["ConstraintError", "Context", "log_split_normal", "need_real", "over_branches"]
 
 
 class ConstraintError(ParameterError):
@@ -137,3 +137,19 @@ class Context:
         )
         out[idx] = np.where(st.ok, J * HBARC_MEV_FM, np.nan)
         return out
+
+
+def over_branches(ctx: Context, column: str, branch_loglike) -> tuple[np.ndarray, np.ndarray]:
+    """(logl, valid) of a term evaluated on each set's stable branch: ``branch_loglike(masses, values,
+    m_max)`` with the branch's masses (Msun, increasing, at least two stars), its ``column`` ("radius",
+    "Lambda") and Mmax; -inf (invalid) where the sequence has no maximum or the function says so."""
+    stars = ctx.stars()
+    mmax = stars.summary["M_max"]
+    out = np.full(len(ctx), -np.inf)
+    for i in np.nonzero(np.isfinite(mmax))[0]:
+        m, v = stars.sequence["mass"][i], stars.sequence[column][i]
+        keep = np.isfinite(m)
+        if np.count_nonzero(keep) >= 2:
+            out[i] = branch_loglike(m[keep], v[keep], mmax[i])
+    valid = np.isfinite(out)
+    return np.where(valid, out, 0.0), valid

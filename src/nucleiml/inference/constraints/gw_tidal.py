@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from .base import ConstraintError, Context, log_split_normal, need_real
+from .base import ConstraintError, Context, log_split_normal, need_real, over_branches
 
 __all__ = ["GwTidal", "lambda_tilde"]
 
@@ -95,13 +95,4 @@ class GwTidal:
         return float(logsumexp(logf, b=w) - np.log(1.0 - self.q_min))
 
     def loglike(self, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-        stars = ctx.stars()
-        mmax = stars.summary["M_max"]
-        out = np.full(len(ctx), -np.inf)
-        for i in np.nonzero(np.isfinite(mmax))[0]:
-            m, lam = stars.sequence["mass"][i], stars.sequence["Lambda"][i]
-            keep = np.isfinite(m)
-            if np.count_nonzero(keep) >= 2:
-                out[i] = self.loglike_branch(m[keep], lam[keep], mmax[i])
-        valid = np.isfinite(out)
-        return np.where(valid, out, 0.0), valid
+        return over_branches(ctx, "Lambda", self.loglike_branch)

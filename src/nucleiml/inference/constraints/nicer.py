@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from .base import Context, log_split_normal, need_real
+from .base import Context, log_split_normal, need_real, over_branches
 
 __all__ = ["Nicer", "log_marginal_mass_radius"]
 
@@ -76,12 +76,6 @@ class Nicer:
         )
 
     def loglike(self, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-        stars = ctx.stars()
-        mmax = stars.summary["M_max"]
-        out = np.full(len(ctx), -np.inf)
-        for i in np.nonzero(np.isfinite(mmax))[0]:
-            m, r = stars.sequence["mass"][i], stars.sequence["radius"][i]
-            keep = np.isfinite(m)
-            out[i] = log_marginal_mass_radius(m[keep], r[keep], mmax[i], self.log_density)
-        valid = np.isfinite(out)
-        return np.where(valid, out, 0.0), valid
+        return over_branches(
+            ctx, "radius", lambda m, r, mmax: log_marginal_mass_radius(m, r, mmax, self.log_density)
+        )

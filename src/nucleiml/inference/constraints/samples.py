@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import logsumexp
 
-from .base import ConstraintError, Context
+from .base import ConstraintError, Context, over_branches
 from .gw_tidal import N_Q, component_masses, lambda_tilde
 from .nicer import log_marginal_mass_radius
 
@@ -136,15 +136,9 @@ class MassRadiusSamples:
         return f"KDE of {self.n_samples} (M, R) samples from {self.file}"
 
     def loglike(self, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-        stars = ctx.stars()
-        mmax = stars.summary["M_max"]
-        out = np.full(len(ctx), -np.inf)
-        for i in np.nonzero(np.isfinite(mmax))[0]:
-            m, r = stars.sequence["mass"][i], stars.sequence["radius"][i]
-            keep = np.isfinite(m)
-            out[i] = log_marginal_mass_radius(m[keep], r[keep], mmax[i], self.density)
-        valid = np.isfinite(out)
-        return np.where(valid, out, 0.0), valid
+        return over_branches(
+            ctx, "radius", lambda m, r, mmax: log_marginal_mass_radius(m, r, mmax, self.density)
+        )
 
 
 @dataclass(frozen=True)
@@ -190,13 +184,4 @@ class TidalSamples:
         return float(logsumexp(logf) - np.log(N_Q))
 
     def loglike(self, ctx: Context) -> tuple[np.ndarray, np.ndarray]:
-        stars = ctx.stars()
-        mmax = stars.summary["M_max"]
-        out = np.full(len(ctx), -np.inf)
-        for i in np.nonzero(np.isfinite(mmax))[0]:
-            m, lam = stars.sequence["mass"][i], stars.sequence["Lambda"][i]
-            keep = np.isfinite(m)
-            if np.count_nonzero(keep) >= 2:
-                out[i] = self.loglike_branch(m[keep], lam[keep], mmax[i])
-        valid = np.isfinite(out)
-        return np.where(valid, out, 0.0), valid
+        return over_branches(ctx, "Lambda", self.loglike_branch)
