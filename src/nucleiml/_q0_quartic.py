@@ -1,0 +1,293 @@
+"""The skewness residual Q0(C) - Q0 of the NMP -> couplings inversion as a quartic (private array kernels).
+
+For fixed rho0, E0, K0 and m* (hence k_F, M*, S = M - M* and V = g_omega omega_0) every isoscalar
+coupling of :func:`nucleiml.nuclear_matter._isoscalar_given_C` follows from the trial C in closed form.
+With ``t = C V^3 / rho0`` (C over its pole, where g_omega^2 -> infinity) and ``u = 1 / (1 + 2 t)``:
+
+- ``dV/drho = V u / rho0``, so ``dS/drho = Sp`` is linear in u (and falls as t grows);
+- the energy equation is linear in C and in ``1 / Sp``, so ``b``, ``c`` and ``dF/dS`` have a ``1/u`` term
+  and a ``1/Sp`` term; the ``1/Sp`` cancels in ``d^2 S / drho^2``;
+- ``d^2 V / drho^2 = -3 V (u^2 - u^3) / rho0^2``.
+
+So ``u (Q0(C) - Q0)`` is exactly a polynomial of degree 4 in u. It is written here in
+``s = (1 - u) / D`` with ``D = 1 - 1 / (1 + 2 t_last)``, so that ``s = 0`` is C = 0 and ``s = 1`` the last
+point ``t_last`` of the inversion's scan over C. Evaluated at the scan points, the polynomial agrees with
+the direct formula to a few 1e-14 of ``9 K0 + |Q0|`` (the size of the terms whose difference is Q0).
+
+What the inversion needs from it, each member on its own (pure arrays in, arrays out):
+
+- :func:`quartic` -- the five coefficients, and ``dS/drho`` and the g_sigma^2 condition as low-order
+  polynomials in s (the admissibility of a trial C);
+- :func:`first_root` -- certify that there is no root in [0, s_end] or isolate the smallest one, with
+  Bernstein coefficients (the polynomial on an interval is a convex combination of them, so where all
+  have one sign with a margin there is no root; one sign change with definite ends isolates one root);
+- :func:`refine_root` -- safeguarded Newton on the polynomial inside an isolated bracket.
+
+Units: fm^-1 powers throughout (see :mod:`nucleiml.eos`); s and t are dimensionless.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+def s_of_t(t, t_last):
+    """s = (1 - u) / D of ``t`` = C / C_pole (u = 1 / (1 + 2 t), D = 1 - 1 / (1 + 2 t_last))."""
+    t = np.asarray(t, dtype=np.float64)
+    return 2.0 * t / ((1.0 + 2.0 * t) * (1.0 - 1.0 / (1.0 + 2.0 * t_last)))
+
+
+def t_of_s(s, t_last):
+    """Inverse of :func:`s_of_t`: ``t = D s / (2 (1 - D s))`` (no cancellation near s = 0)."""
+    d = 1.0 - 1.0 / (1.0 + 2.0 * t_last)
+    return d * s / (2.0 * (1.0 - d * s))
+
+
+def _pmul(p, q):
+    """Product of two polynomials given as lists of coefficient arrays (ascending powers)."""
+    out = [None] * (len(p) + len(q) - 1)
+    for i, a in enumerate(p):
+        for j, b in enumerate(q):
+            out[i + j] = a * b if out[i + j] is None else out[i + j] + a * b
+    return out
+
+
+def _padd(*ps):
+    """Sum of polynomials given as lists of coefficient arrays (ascending powers)."""
+    out = [0.0] * max(len(p) for p in ps)
+    for p in ps:
+        for i, a in enumerate(p):
+            out[i] = out[i] + a
+    return out
+
+
+class Quartic(NamedTuple):
+    """``coef`` (5, n): u (Q0(C) - Q0) = sum_k coef[k] s^k (fm^-1); ``sp`` (2, n): dS/drho = sp[0] +
+    sp[1] s (fm^2, sp[1] < 0); ``ga`` (3, n): a polynomial in s of the sign of g_sigma^-2 where dS/drho > 0
+    (fm^-4); ``sp_scale``, ``ga_scale`` (n,): the size of the terms of dS/drho and of ``ga`` (for margins)."""
+
+    coef: np.ndarray
+    sp: np.ndarray
+    ga: np.ndarray
+    sp_scale: np.ndarray
+    ga_scale: np.ndarray
+
+
+def quartic(rho, Mstar, V, E0, K0, Q0, M, inv, t_last) -> Quartic:
+    """The polynomial form of Q0(C) - Q0 (module docstring) of each member.
+
+    Parameters
+    ----------
+    rho : (n,) array
+        Saturation density (fm^-3).
+    Mstar, V, E0, K0, Q0 : (n,) arrays
+        M*, g_omega omega_0 (> 0), E0, K0, Q0 in fm^-1.
+    M : float
+        Nucleon mass (fm^-1).
+    inv : nucleiml.nuclear_matter._Invariants
+        The C-independent quantities of the members (``kf, x, E, S, rs, rs_M, rs_MM, eps_kin``).
+    t_last : float
+        The last scan point C / C_pole, where s = 1.
+
+    Returns
+    -------
+    Quartic
+    """
+    x, E, S = inv.x, inv.E, inv.S
+    d = 1.0 - 1.0 / (1.0 + 2.0 * t_last)
+    rv = rho * V
+    x3r = x / (3.0 * rho)
+    sig1 = E * V / (rho * Mstar)  # dS/drho = sig0 + sig1 u
+    sig0 = (x3r - E * K0 / (9.0 * rho)) / Mstar
+    sp = [sig0 + sig1, -sig1 * d]
+    p = inv.rs * S
+    S3 = S**3
+    r0 = rho * (E0 + M) - inv.eps_kin - 0.375 * rv  # the energy equation's r = r0 - rv / (8 u)
+    g0 = (24.0 * r0 - 18.0 * p - 6.0 * inv.rs_M * S * S) / S3 - inv.rs_MM
+    g1 = -3.0 * rv / S3
+    u = [1.0, -d]
+    ug = [g0 + g1, -g0 * d]  # u F_SS without its 1/Sp part
+    ep = [(x3r - Mstar * sp[0]) / E, -Mstar * sp[1] / E]  # dE*/drho
+    h1 = 6.0 * Mstar / (E * S) + 2.0 * x / E**3
+    h0 = Mstar * x / (3.0 * rho * E**3)
+    sp2 = _pmul(sp, sp)
+    t1 = _pmul(u, _padd([-x / (9.0 * rho * rho)], sp2, [-c for c in _pmul(ep, ep)]))
+    inner = _padd(_pmul(ug, sp2), [h1 * c for c in _pmul(u, sp)], [h0 * c for c in u])
+    t2 = [E * c for c in _pmul(sp, inner)]
+    k1 = 27.0 * rho * rho / E
+    t3 = [0.0] + [-81.0 * V * d * c for c in _pmul(_pmul(u, u), u)]  # -81 V u^3 (1 - u)
+    t4 = [-(9.0 * K0 + Q0) * c for c in u]
+    coef = _padd([k1 * c for c in _padd(t1, t2)], t3, t4)
+    # g_sigma^-2 S^2 u dS/drho = (ka u - 1.5 rv) dS/drho + (M*/E) S^2 u
+    ka = 12.0 * r0 - 6.0 * p - inv.rs_M * S * S
+    ms2 = Mstar / E * S * S
+    ga = _padd(_pmul([ka - 1.5 * rv, -ka * d], sp), [ms2 * c for c in u])
+    n = np.shape(rho)
+    coef = np.stack([np.broadcast_to(c, n) for c in coef])
+    ga_scale = (12.0 * np.abs(r0) + 4.5 * rv + 6.0 * np.abs(p) + np.abs(inv.rs_M) * S * S) * (
+        np.abs(sig0) + sig1
+    ) + ms2
+    return Quartic(
+        coef=coef,
+        sp=np.stack(sp),
+        ga=np.stack([np.broadcast_to(c, n) for c in ga]),
+        sp_scale=np.abs(sig0) + sig1,
+        ga_scale=ga_scale,
+    )
+
+
+def horner(coef, s):
+    """sum_k coef[k] s^k for coefficient rows ``coef`` (k, n) at points ``s`` (n,) or (m, n)."""
+    out = coef[-1] * s + coef[-2]
+    for c in coef[-3::-1]:
+        out *= s
+        out += c
+    return out
+
+
+def _taylor_at(coef, lo):
+    """Taylor coefficients (list of 5 rows) of the polynomials ``coef`` (5, n) about ``lo`` (n,):
+    repeated synthetic division by (s - lo)."""
+    c = [row.copy() for row in coef]
+    deg = len(c) - 1
+    for k in range(deg):
+        for j in range(deg - 1, k - 1, -1):
+            c[j] += lo * c[j + 1]
+    return c
+
+
+def bernstein(coef, lo, hi):
+    """Bernstein coefficients (5, n) of the quartics ``coef`` (5, n) on the intervals [lo, hi] (n,);
+    ``lo=None`` for [0, hi]."""
+    c = list(coef) if lo is None else _taylor_at(coef, lo)
+    h = hi if lo is None else hi - lo
+    h2 = h * h
+    c1, c2, c3, c4 = c[1] * h, c[2] * h2, c[3] * (h2 * h), c[4] * (h2 * h2)
+    c0 = c[0]
+    return np.stack(
+        [
+            c0,
+            c0 + 0.25 * c1,
+            c0 + 0.5 * c1 + c2 / 6.0,
+            c0 + 0.75 * c1 + 0.5 * c2 + 0.25 * c3,
+            c0 + c1 + c2 + c3 + c4,
+        ]
+    )
+
+
+# first_root statuses
+NO_ROOT = 0
+ISOLATED = 1
+UNDECIDED = 2
+
+
+class RootSearch(NamedTuple):
+    """Result of :func:`first_root`: ``status`` (n,) int8 (NO_ROOT, ISOLATED or UNDECIDED) and, where
+    ISOLATED, the bracket [lo, hi] in s holding the smallest root alone (polynomial values ``plo``, ``phi``
+    of opposite signs, each beyond the margin)."""
+
+    status: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    plo: np.ndarray
+    phi: np.ndarray
+
+
+def _classify(b, margin):
+    """Per member, from Bernstein coefficients ``b`` (5, n): (no root: all beyond ``margin`` on one side;
+    one root: the first beyond the margin on one side, the last on the other, and whatever the signs of
+    the coefficients within the margin, the signs can only go once from the first's side to the last's)."""
+    pos, neg = b > margin, b < -margin
+    none = pos.all(axis=0) | neg.all(axis=0)
+    fall = ~np.any(pos[1:] > pos[:-1], axis=0) & ~np.any(neg[:-1] > neg[1:], axis=0)
+    rise = ~np.any(neg[1:] > neg[:-1], axis=0) & ~np.any(pos[:-1] > pos[1:], axis=0)
+    one = (pos[0] & neg[-1] & fall) | (neg[0] & pos[-1] & rise)
+    return none, one
+
+
+def first_root(coef, s_end, margin, max_iter: int = 64) -> RootSearch:
+    """The smallest root in [0, s_end] of each quartic ``coef`` (5, n), certified or isolated.
+
+    Each member keeps an interval [lo, hi] (first [0, s_end]): where the Bernstein coefficients on it
+    certify no root, the search moves on to [hi, s_end] (NO_ROOT once hi = s_end); where they isolate one
+    root, it stops (ISOLATED); otherwise hi is halved. A member still undecided after ``max_iter`` steps
+    or on an interval narrower than 1e-12 (a double root, or a root within the margin of an end) is
+    UNDECIDED. ``margin`` (n,) bounds the difference between the polynomial and the residual it stands
+    for; ``s_end`` (n,) > 0.
+    """
+    n = coef.shape[1]
+    lo, hi = np.zeros(n), np.array(s_end, dtype=np.float64)
+    b = bernstein(coef, None, hi)  # the first step on all members, without gathering them
+    none, one = _classify(b, margin)
+    status = np.where(none, NO_ROOT, np.where(one, ISOLATED, UNDECIDED)).astype(np.int8)
+    b_lo = np.where(one, b[0], np.nan)
+    b_hi = np.where(one, b[-1], np.nan)
+    todo = np.flatnonzero(~none & ~one)
+    hi[todo] *= 0.5
+    for _ in range(max_iter - 1):
+        if todo.size == 0:
+            break
+        b = bernstein(coef[:, todo], lo[todo], hi[todo])
+        none, one = _classify(b, margin[todo])
+        at_end = hi[todo] >= s_end[todo]
+        status[todo[none & at_end]] = NO_ROOT
+        iso = todo[one]
+        status[iso] = ISOLATED
+        b_lo[iso], b_hi[iso] = b[0, one], b[-1, one]
+        move = todo[none & ~at_end]
+        lo[move], hi[move] = hi[move], s_end[move]
+        split = todo[~none & ~one]
+        hi[split] = 0.5 * (lo[split] + hi[split])
+        stuck = (hi[split] - lo[split]) < 1e-12
+        todo = np.concatenate([move, split[~stuck]])
+    return RootSearch(status, lo, hi, b_lo, b_hi)
+
+
+# refine_root stops a member once its Newton step is below this fraction of its root (then it is as close
+# to the root as the polynomial's round-off allows)
+_REFINE_RTOL = 4 * np.finfo(np.float64).eps
+
+
+def refine_root(coef, lo, hi, plo, phi, n_iter: int = 100):
+    """The root in s of each quartic ``coef`` (5, m) in its bracket [lo, hi] (m,), where the polynomial is
+    ``plo`` at lo and ``phi``, of the other sign, at hi.
+
+    Starts at the regula falsi point; Newton steps, bisection where a step leaves the bracket. Each
+    member stops on its own when its step is below _REFINE_RTOL of its root, its polynomial is 0 or its
+    bracket cannot be halved, so its root does not depend on the other members; finished members are
+    dropped from the arrays once half of them are done.
+    """
+    out = np.empty(lo.size)
+    idx = np.arange(lo.size)
+    c = np.array(coef, dtype=np.float64)
+    dc = c[1:] * np.arange(1.0, c.shape[0])[:, None]
+    lo, hi = np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64)
+    x = _inside(lo - plo * (hi - lo) / (phi - plo), lo, hi)
+    pos_lo = np.asarray(plo) > 0
+    live = np.ones(lo.size, dtype=bool)
+    for _ in range(n_iter):
+        p = horner(c, x)
+        up = (p > 0) == pos_lo  # the root lies above x: x replaces lo
+        lo, hi = np.where(up, x, lo), np.where(up, hi, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xn = _inside(x - p / horner(dc, x), lo, hi)
+        done = live & ((np.abs(xn - x) <= _REFINE_RTOL * np.abs(x)) | (p == 0) | (xn == lo) | (xn == hi))
+        out[idx[done]] = np.where(p == 0, x, xn)[done]
+        live &= ~done
+        x = np.where(live, xn, x)
+        n_live = np.count_nonzero(live)
+        if n_live == 0:
+            return out
+        if n_live <= 0.5 * live.size:
+            k = np.flatnonzero(live)
+            idx, c, dc, lo, hi, x, pos_lo = (np.take(a, k, axis=-1) for a in (idx, c, dc, lo, hi, x, pos_lo))
+            live = np.ones(idx.size, dtype=bool)
+    out[idx[live]] = x[live]
+    return out
+
+
+def _inside(x, lo, hi):
+    """``x`` where it lies strictly inside (lo, hi) and is finite, else the midpoint."""
+    return np.where(np.isfinite(x) & (x > lo) & (x < hi), x, 0.5 * (lo + hi))
