@@ -49,6 +49,23 @@ def test_mlp_matches_a_float64_reference_and_ignores_block_size(activation, fn):
     assert net.hidden == (13, 7) and net.n_parameters == 9 * 13 + 13 + 13 * 7 + 7 + 7 * 3 + 3
 
 
+def test_silu_layers_run_halved_give_the_unhalved_numbers_bit_for_bit():
+    """SiLU hidden layers run with halved weights and h (1 + tanh h) (two passes fewer): the float32
+    numbers of x (1 + tanh(x / 2)) / 2 on the original layer, bit for bit (halving is exact)."""
+    from nucleiml.emulator.forward import OUTPUTS, _silu
+
+    rng = np.random.default_rng(3)
+    net = random_mlp(rng, [9, 64, 64, 1], "silu", "sigmoid")
+    x = rng.normal(size=(5000, 9)).astype(np.float32)
+    h = x
+    for k, (W, b) in enumerate(zip(net.weights, net.biases)):
+        o = np.empty((h.shape[0], W.shape[1]), np.float32)
+        np.matmul(h, W, out=o)
+        o += b
+        h = _silu(o, np.empty_like(o)) if k < 2 else o
+    np.testing.assert_array_equal(net(x, block_rows=5000), OUTPUTS["sigmoid"](h))
+
+
 def test_mlp_rejects_inconsistent_layers():
     W = np.zeros((3, 4), np.float32)
     with pytest.raises(ValueError, match="float32"):
