@@ -297,6 +297,54 @@ def test_nc_a_is_exactly_the_couplings_inversion(em, x):
     assert np.array_equal(many["40Ca"]["probabilities"], out["probabilities"])
 
 
+def test_one_row_inversion_is_the_batch_inversion():
+    """One NMP row is inverted in Python floats (the single-row path of Emulator.predict): the same
+    failure codes as the batch, couplings within 1e-10 relative; the float path decides nearly every prior
+    draw itself (the rest go through the arrays)."""
+    from _inversion_cases import inversion_cases
+    from nucleiml.nuclear_matter import _couplings_from_one_nmp, _invert_one
+
+    masses = dict(default_prior().masses)
+    table = inversion_cases(np.random.default_rng(8), per_interval=2, n_prior=300)
+    x = np.concatenate([prior_samples(300, seed=9), np.stack([table[k] for k in NMP_NAMES], axis=1)])
+    batch = couplings_from_nmp_array(x, **masses)
+    for i in range(len(x)):
+        one = _couplings_from_one_nmp(x[i], masses)
+        assert one.code[0] == batch.code[i], i
+        for k, v in one.couplings.items():
+            assert abs(v[0] - batch.couplings[k][i]) <= 1e-10 * abs(batch.couplings[k][i]) or (
+                np.isnan(v[0]) and np.isnan(batch.couplings[k][i])
+            ), (i, k)
+    decided = sum(_invert_one(row, masses, 48) is not None for row in x[:300])
+    assert decided >= 290
+
+
+def test_one_row_predictions_are_the_batch_predictions():
+    """predict and predict_nuclei for one row (the small-batch path: the inversion in floats, the networks
+    without block buffers) give the batch's labels and, to float32 rounding (the README's batch-size
+    statement), its numbers."""
+    try:
+        em = Emulator.load()
+    except ModelFormatError:
+        pytest.skip("no shipped model")
+    x = prior_samples(600, seed=10)
+    x = x[em.couplings_ok(x)][:150]
+    x = np.concatenate([x, prior_samples(50, seed=11)])  # and rows without couplings
+    batch = em.predict_nuclei(x, ["40Ca", "208Pb"])
+    for i in range(len(x)):
+        one = em.predict_nuclei(x[i : i + 1], ["40Ca", "208Pb"])
+        alone = em.predict(x[i : i + 1], "208Pb")
+        for nuc, out in batch.items():
+            for res in (one[nuc], alone) if nuc == "208Pb" else (one[nuc],):
+                assert res["label"][0] == out["label"][i]
+                # float32 outputs: P(nc_b) = 1 - q carries q's rounding (1.2e-7) as an absolute error
+                np.testing.assert_allclose(
+                    res["probabilities"][0], out["probabilities"][i], rtol=0, atol=3e-7
+                )
+                for k in ("binding_energy", "charge_radius"):
+                    np.testing.assert_allclose(res[k][0], out[k][i], rtol=1e-6)
+
+
 def test_nc_c_follows_the_predicted_binding_energy(em, x):
     out = em.predict(x, "48Ca", couplings_ok=True, mask_nonconvergent=False)
     dev = np.abs(out["binding_energy"] / B_EXP["48Ca"] - 1)

@@ -28,6 +28,7 @@ Units: fm^-1 powers throughout (see :mod:`nucleiml.eos`); s and t are dimensionl
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -45,28 +46,11 @@ def t_of_s(s, t_last):
     return d * s / (2.0 * (1.0 - d * s))
 
 
-def _pmul(p, q):
-    """Product of two polynomials given as lists of coefficient arrays (ascending powers)."""
-    out = [None] * (len(p) + len(q) - 1)
-    for i, a in enumerate(p):
-        for j, b in enumerate(q):
-            out[i + j] = a * b if out[i + j] is None else out[i + j] + a * b
-    return out
-
-
-def _padd(*ps):
-    """Sum of polynomials given as lists of coefficient arrays (ascending powers)."""
-    out = [0.0] * max(len(p) for p in ps)
-    for p in ps:
-        for i, a in enumerate(p):
-            out[i] = out[i] + a
-    return out
-
-
 class Quartic(NamedTuple):
     """``coef`` (5, n): u (Q0(C) - Q0) = sum_k coef[k] s^k (fm^-1); ``sp`` (2, n): dS/drho = sp[0] +
     sp[1] s (fm^2, sp[1] < 0); ``ga`` (3, n): a polynomial in s of the sign of g_sigma^-2 where dS/drho > 0
-    (fm^-4); ``sp_scale``, ``ga_scale`` (n,): the size of the terms of dS/drho and of ``ga`` (for margins)."""
+    (fm^-4); ``sp_scale``, ``ga_scale`` (n,): the size of the terms of dS/drho and of ``ga`` (for margins).
+    From :func:`quartic_terms`, lists of k coefficients instead of (k, n) arrays."""
 
     coef: np.ndarray
     sp: np.ndarray
@@ -75,14 +59,15 @@ class Quartic(NamedTuple):
     ga_scale: np.ndarray
 
 
-def quartic(rho, Mstar, V, E0, K0, Q0, M, inv, t_last) -> Quartic:
-    """The polynomial form of Q0(C) - Q0 (module docstring) of each member.
+def quartic_terms(rho, Mstar, V, E0, K0, Q0, M, inv, t_last) -> Quartic:
+    """The polynomial form of Q0(C) - Q0 (module docstring) of each member, as lists of coefficients
+    (operators only: arrays or Python floats; :func:`quartic` stacks them).
 
     Parameters
     ----------
-    rho : (n,) array
+    rho : (n,) array or float
         Saturation density (fm^-3).
-    Mstar, V, E0, K0, Q0 : (n,) arrays
+    Mstar, V, E0, K0, Q0 : (n,) arrays or floats
         M*, g_omega omega_0 (> 0), E0, K0, Q0 in fm^-1.
     M : float
         Nucleon mass (fm^-1).
@@ -99,42 +84,58 @@ def quartic(rho, Mstar, V, E0, K0, Q0, M, inv, t_last) -> Quartic:
     d = 1.0 - 1.0 / (1.0 + 2.0 * t_last)
     rv = rho * V
     x3r = x / (3.0 * rho)
-    sig1 = E * V / (rho * Mstar)  # dS/drho = sig0 + sig1 u
+    sig1 = E * V / (rho * Mstar)  # dS/drho = sig0 + sig1 u = A + B s
     sig0 = (x3r - E * K0 / (9.0 * rho)) / Mstar
-    sp = [sig0 + sig1, -sig1 * d]
+    A, B = sig0 + sig1, -sig1 * d
     p = inv.rs * S
     S3 = S**3
     r0 = rho * (E0 + M) - inv.eps_kin - 0.375 * rv  # the energy equation's r = r0 - rv / (8 u)
     g0 = (24.0 * r0 - 18.0 * p - 6.0 * inv.rs_M * S * S) / S3 - inv.rs_MM
     g1 = -3.0 * rv / S3
-    u = [1.0, -d]
-    ug = [g0 + g1, -g0 * d]  # u F_SS without its 1/Sp part
-    ep = [(x3r - Mstar * sp[0]) / E, -Mstar * sp[1] / E]  # dE*/drho
-    h1 = 6.0 * Mstar / (E * S) + 2.0 * x / E**3
-    h0 = Mstar * x / (3.0 * rho * E**3)
-    sp2 = _pmul(sp, sp)
-    t1 = _pmul(u, _padd([-x / (9.0 * rho * rho)], sp2, [-c for c in _pmul(ep, ep)]))
-    inner = _padd(_pmul(ug, sp2), [h1 * c for c in _pmul(u, sp)], [h0 * c for c in u])
-    t2 = [E * c for c in _pmul(sp, inner)]
+    G0, G1 = g0 + g1, -g0 * d  # u F_SS without its 1/Sp part
+    e0, e1 = (x3r - Mstar * A) / E, -Mstar * B / E  # dE*/drho
+    E3 = E**3
+    h1 = 6.0 * Mstar / (E * S) + 2.0 * x / E3
+    h0 = Mstar * x / (3.0 * rho * E3)
+    # t1 = u (-x / (9 rho^2) + Sp^2 - E*'^2)
+    w0 = -x / (9.0 * rho * rho) + A * A - e0 * e0
+    w1 = 2.0 * (A * B - e0 * e1)
+    w2 = B * B - e1 * e1
+    t1 = (w0, w1 - d * w0, w2 - d * w1, -d * w2)
+    # t2 = E Sp (u G Sp^2 + h1 u Sp + h0 u)
+    a0, a1, a2 = A * A, 2.0 * A * B, B * B
+    i0 = G0 * a0 + h1 * A + h0
+    i1 = G0 * a1 + G1 * a0 + h1 * (B - d * A) - h0 * d
+    i2 = G0 * a2 + G1 * a1 - h1 * d * B
+    i3 = G1 * a2
+    t2 = (A * i0, A * i1 + B * i0, A * i2 + B * i1, A * i3 + B * i2, B * i3)
     k1 = 27.0 * rho * rho / E
-    t3 = [0.0] + [-81.0 * V * d * c for c in _pmul(_pmul(u, u), u)]  # -81 V u^3 (1 - u)
-    t4 = [-(9.0 * K0 + Q0) * c for c in u]
-    coef = _padd([k1 * c for c in _padd(t1, t2)], t3, t4)
+    v81 = -81.0 * V * d  # -81 V u^3 (1 - u) = v81 s (1 - d s)^3
+    q9 = -(9.0 * K0 + Q0)
+    coef = [
+        k1 * (t1[0] + E * t2[0]) + q9,
+        k1 * (t1[1] + E * t2[1]) + v81 - d * q9,
+        k1 * (t1[2] + E * t2[2]) - 3.0 * d * v81,
+        k1 * (t1[3] + E * t2[3]) + 3.0 * d * d * v81,
+        k1 * E * t2[4] - d * d * d * v81,
+    ]
     # g_sigma^-2 S^2 u dS/drho = (ka u - 1.5 rv) dS/drho + (M*/E) S^2 u
     ka = 12.0 * r0 - 6.0 * p - inv.rs_M * S * S
     ms2 = Mstar / E * S * S
-    ga = _padd(_pmul([ka - 1.5 * rv, -ka * d], sp), [ms2 * c for c in u])
+    kr = ka - 1.5 * rv
+    ga = [kr * A + ms2, kr * B - ka * d * A - ms2 * d, -ka * d * B]
+    ga_scale = (12.0 * abs(r0) + 4.5 * rv + 6.0 * abs(p) + abs(inv.rs_M) * S * S) * (abs(sig0) + sig1) + ms2
+    return Quartic(coef=coef, sp=[A, B], ga=ga, sp_scale=abs(sig0) + sig1, ga_scale=ga_scale)
+
+
+def quartic(rho, Mstar, V, E0, K0, Q0, M, inv, t_last) -> Quartic:
+    """:func:`quartic_terms` of arrays, with the coefficients stacked into (k, n) arrays."""
+    q = quartic_terms(rho, Mstar, V, E0, K0, Q0, M, inv, t_last)
     n = np.shape(rho)
-    coef = np.stack([np.broadcast_to(c, n) for c in coef])
-    ga_scale = (12.0 * np.abs(r0) + 4.5 * rv + 6.0 * np.abs(p) + np.abs(inv.rs_M) * S * S) * (
-        np.abs(sig0) + sig1
-    ) + ms2
-    return Quartic(
-        coef=coef,
-        sp=np.stack(sp),
-        ga=np.stack([np.broadcast_to(c, n) for c in ga]),
-        sp_scale=np.abs(sig0) + sig1,
-        ga_scale=ga_scale,
+    return q._replace(
+        coef=np.stack([np.broadcast_to(c, n) for c in q.coef]),
+        sp=np.stack(q.sp),
+        ga=np.stack([np.broadcast_to(c, n) for c in q.ga]),
     )
 
 
@@ -148,33 +149,37 @@ def horner(coef, s):
 
 
 def _taylor_at(coef, lo):
-    """Taylor coefficients (list of 5 rows) of the polynomials ``coef`` (5, n) about ``lo`` (n,):
-    repeated synthetic division by (s - lo)."""
-    c = [row.copy() for row in coef]
+    """Taylor coefficients (list of 5) of the polynomials ``coef`` (5 rows) about ``lo``: repeated
+    synthetic division by (s - lo) (operators only: arrays or Python floats)."""
+    c = list(coef)
     deg = len(c) - 1
     for k in range(deg):
         for j in range(deg - 1, k - 1, -1):
-            c[j] += lo * c[j + 1]
+            c[j] = c[j] + lo * c[j + 1]
     return c
 
 
-def bernstein(coef, lo, hi):
-    """Bernstein coefficients (5, n) of the quartics ``coef`` (5, n) on the intervals [lo, hi] (n,);
-    ``lo=None`` for [0, hi]."""
+def bernstein_rows(coef, lo, hi):
+    """Bernstein coefficients (list of 5) of the quartics ``coef`` (5 rows) on [lo, hi]; ``lo=None`` for
+    [0, hi] (operators only: arrays or Python floats)."""
     c = list(coef) if lo is None else _taylor_at(coef, lo)
     h = hi if lo is None else hi - lo
     h2 = h * h
     c1, c2, c3, c4 = c[1] * h, c[2] * h2, c[3] * (h2 * h), c[4] * (h2 * h2)
     c0 = c[0]
-    return np.stack(
-        [
-            c0,
-            c0 + 0.25 * c1,
-            c0 + 0.5 * c1 + c2 / 6.0,
-            c0 + 0.75 * c1 + 0.5 * c2 + 0.25 * c3,
-            c0 + c1 + c2 + c3 + c4,
-        ]
-    )
+    return [
+        c0,
+        c0 + 0.25 * c1,
+        c0 + 0.5 * c1 + c2 / 6.0,
+        c0 + 0.75 * c1 + 0.5 * c2 + 0.25 * c3,
+        c0 + c1 + c2 + c3 + c4,
+    ]
+
+
+def bernstein(coef, lo, hi):
+    """Bernstein coefficients (5, n) of the quartics ``coef`` (5, n) on the intervals [lo, hi] (n,);
+    ``lo=None`` for [0, hi]."""
+    return np.stack(bernstein_rows(coef, lo, hi))
 
 
 # first_root statuses
@@ -291,3 +296,67 @@ def refine_root(coef, lo, hi, plo, phi, n_iter: int = 100):
 def _inside(x, lo, hi):
     """``x`` where it lies strictly inside (lo, hi) and is finite, else the midpoint."""
     return np.where(np.isfinite(x) & (x > lo) & (x < hi), x, 0.5 * (lo + hi))
+
+
+# ---------------------------------------------------------------------------------------- one member
+# The same decisions for a single member in Python floats (a call per array operation costs more than
+# the arithmetic for one member): first_root_one and refine_root_one follow first_root and refine_root
+# step by step.
+def _classify_one(b, margin):
+    """:func:`_classify` of one member's Bernstein coefficients ``b`` (5 floats)."""
+    pos = [v > margin for v in b]
+    neg = [v < -margin for v in b]
+    none = all(pos) or all(neg)
+    fall = not any(pos[k] > pos[k - 1] or neg[k - 1] > neg[k] for k in range(1, 5))
+    rise = not any(neg[k] > neg[k - 1] or pos[k - 1] > pos[k] for k in range(1, 5))
+    return none, (pos[0] and neg[4] and fall) or (neg[0] and pos[4] and rise)
+
+
+def first_root_one(coef, s_end: float, margin: float, max_iter: int = 64):
+    """:func:`first_root` of one quartic ``coef`` (5 floats): (status, lo, hi, plo, phi)."""
+    lo, hi = 0.0, s_end
+    b = bernstein_rows(coef, None, hi)
+    for _ in range(max_iter):
+        none, one = _classify_one(b, margin)
+        if none and hi >= s_end:
+            return NO_ROOT, lo, hi, None, None
+        if one:
+            return ISOLATED, lo, hi, b[0], b[4]
+        if none:
+            lo, hi = hi, s_end
+        else:
+            hi = 0.5 * (lo + hi)
+            if hi - lo < 1e-12:
+                break
+        b = bernstein_rows(coef, lo, hi)
+    return UNDECIDED, lo, hi, None, None
+
+
+def refine_root_one(coef, lo: float, hi: float, plo: float, phi: float, n_iter: int = 100) -> float:
+    """:func:`refine_root` of one quartic ``coef`` (5 floats)."""
+    dc = [k * coef[k] for k in range(1, len(coef))]
+    x = _inside_one(_ratio(plo * (hi - lo), phi - plo, lo, -1.0), lo, hi)
+    pos_lo = plo > 0
+    for _ in range(n_iter):
+        p = horner(coef, x)
+        if (p > 0) == pos_lo:
+            lo = x
+        else:
+            hi = x
+        xn = _inside_one(_ratio(p, horner(dc, x), x, -1.0), lo, hi)
+        if abs(xn - x) <= _REFINE_RTOL * abs(x) or p == 0 or xn in (lo, hi):
+            return x if p == 0 else xn
+        x = xn
+    return x
+
+
+def _ratio(num: float, den: float, base: float, sign: float) -> float:
+    """base + sign * num / den as numpy computes it (inf or NaN where den = 0, no exception)."""
+    if den == 0.0:
+        return math.nan if num == 0.0 else math.inf
+    return base + sign * (num / den)
+
+
+def _inside_one(x: float, lo: float, hi: float) -> float:
+    """:func:`_inside` of floats."""
+    return x if math.isfinite(x) and lo < x < hi else 0.5 * (lo + hi)

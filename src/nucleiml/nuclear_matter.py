@@ -43,7 +43,10 @@ Internally quantities are in powers of fm^-1 (see :mod:`nucleiml.eos`).
 
 from __future__ import annotations
 
+import bisect
 import enum
+import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -375,20 +378,31 @@ def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M, inv: _Invariants | None
         rs = 2.0 * scalar_density_species(kf, Mstar)
         rs_M = 2.0 * dscalar_density_dm_species(kf, Mstar)
         eps_kin = 2.0 * kinetic_energy_density_species(kf, Mstar)
-        rs_MM = None
-    else:
-        x, E, S, rs, rs_M, eps_kin, rs_MM = inv.x, inv.E, inv.S, inv.rs, inv.rs_M, inv.eps_kin, inv.rs_MM
-    V = Vfield
+        rs_MM = 2.0 * d2scalar_density_dm2_species(np.sqrt(x), Mstar)
+        inv = _Invariants(kf, x, E, S, rs, rs_M, rs_MM, eps_kin)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        alpha, a, b, c, Sp, F_S, Q = _isoscalar_terms(rho, Mstar, Vfield, E0, K0, C, M, inv)
+    code = np.zeros(np.shape(alpha), dtype=np.int8)
+    code = np.where((code == 0) & ~(alpha > 0), InversionFailure.NEGATIVE_G_OMEGA2, code)
+    code = np.where((code == 0) & ~(Sp > 0), InversionFailure.UNSTABLE_SCALAR_FIELD, code)
+    code = np.where((code == 0) & ~(a > 0), InversionFailure.NEGATIVE_G_SIGMA2, code)
+    return alpha, a, b, c, Sp, F_S, Q, code
+
+
+def _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv: _Invariants):
+    """The arithmetic of :func:`_isoscalar_given_C` (operators only, so that arrays or Python floats
+    work): alpha, a, b, c, Sp, F_S, Q in fm^-1 powers."""
+    x, E, S = inv.x, inv.E, inv.S
     alpha = (rho - C * V**3) / V
     Vp = 1.0 / (alpha + 3.0 * C * V * V)
     Ep = K0 / (9.0 * rho) - Vp
     Msp = (Ep * E - x / (3.0 * rho)) / Mstar
     Sp = -Msp
     F_S = (Mstar / E) / Sp
-    D = F_S - rs_M
+    D = F_S - inv.rs_M
     eps0 = rho * (E0 + M)
-    r = eps0 - eps_kin - 0.5 * alpha * V * V - 0.75 * C * V**4
-    p = rs * S
+    r = eps0 - inv.eps_kin - 0.5 * alpha * V * V - 0.75 * C * V**4
+    p = inv.rs * S
     q = D * S * S
     u = 12.0 * r - 6.0 * p + q
     v = -24.0 * r + 15.0 * p - 3.0 * q
@@ -396,18 +410,13 @@ def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M, inv: _Invariants | None
     a = u / S**2
     b = v / S**3
     c = w / S**4
-    code = np.zeros(np.shape(alpha), dtype=np.int8)
-    code = np.where((code == 0) & ~(alpha > 0), InversionFailure.NEGATIVE_G_OMEGA2, code)
-    code = np.where((code == 0) & ~(Sp > 0), InversionFailure.UNSTABLE_SCALAR_FIELD, code)
-    code = np.where((code == 0) & ~(a > 0), InversionFailure.NEGATIVE_G_SIGMA2, code)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        Spp = _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S, rs_MM)
-        Mspp = -Spp
-        Ep_ = (x / (3.0 * rho) + Mstar * Msp) / E
-        Epp = (-x / (9.0 * rho * rho) + Msp * Msp + Mstar * Mspp - Ep_ * Ep_) / E
-        Vpp = -6.0 * C * V * Vp**3
-        Q = 27.0 * rho * rho * (Epp + Vpp) - 9.0 * K0
-    return alpha, a, b, c, Sp, F_S, Q, code
+    Spp = _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S, inv.rs_MM)
+    Mspp = -Spp
+    Ep_ = (x / (3.0 * rho) + Mstar * Msp) / E
+    Epp = (-x / (9.0 * rho * rho) + Msp * Msp + Mstar * Mspp - Ep_ * Ep_) / E
+    Vpp = -6.0 * C * V * Vp**3
+    Q = 27.0 * rho * rho * (Epp + Vpp) - 9.0 * K0
+    return alpha, a, b, c, Sp, F_S, Q
 
 
 def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
@@ -419,21 +428,28 @@ def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
     kf = symmetric_fermi_momentum(rho)
     x = kf * kf
     E = np.sqrt(x + Mstar * Mstar)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mr, z, Jv = _isovector_terms(rho, Mstar, V, Sp, alpha, C, J0, L0, x, E)
+    code = np.zeros(np.shape(z), dtype=np.int8)
+    code = np.where(~(Jv > 0), InversionFailure.NEGATIVE_G_RHO2, code)
+    code = np.where((code == 0) & ~(z < 1.0), InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2, code)
+    return mr, z, code
+
+
+def _isovector_terms(rho, Mstar, V, Sp, alpha, C, J0, L0, x, E):
+    """The arithmetic of :func:`_isovector` (operators only) given x = k_F^2 and E = sqrt(x + M*^2):
+    mr, z and the potential part Jv of the symmetry energy (fm^-1 powers)."""
     Vp = 1.0 / (alpha + 3.0 * C * V * V)
     Ep = (x / (3.0 * rho) - Mstar * Sp) / E
     Jk = x / (6.0 * E)
     Lk = 3.0 * rho * ((2.0 * x / (3.0 * rho)) / (6.0 * E) - x * Ep / (6.0 * E * E))
     Jv = J0 - Jk
     Lv = L0 - Lk
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # Jv = rho / (8 mr), mr = beta + lam V^2; Lv = 3 Jv (1 - rho mr'/mr), mr' = 2 lam V V'
-        # z = lam V^2 / mr  =>  1 - 2 z V' rho / V = Lv / (3 Jv)
-        z = (1.0 - Lv / (3.0 * Jv)) * V / (2.0 * Vp * rho)
-        mr = rho / (8.0 * Jv)
-    code = np.zeros(np.shape(z), dtype=np.int8)
-    code = np.where(~(Jv > 0), InversionFailure.NEGATIVE_G_RHO2, code)
-    code = np.where((code == 0) & ~(z < 1.0), InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2, code)
-    return mr, z, code
+    # Jv = rho / (8 mr), mr = beta + lam V^2; Lv = 3 Jv (1 - rho mr'/mr), mr' = 2 lam V V'
+    # z = lam V^2 / mr  =>  1 - 2 z V' rho / V = Lv / (3 Jv)
+    z = (1.0 - Lv / (3.0 * Jv)) * V / (2.0 * Vp * rho)
+    mr = rho / (8.0 * Jv)
+    return mr, z, Jv
 
 
 # Absolute floor of the Illinois stopping width, so that a root at exactly C = 0 also stops.
@@ -519,6 +535,20 @@ def _scalar_minimum_certified(kf, S0, a, b, c, M):
     with np.errstate(invalid="ignore", divide="ignore"):
         vertex = np.clip(-q1 / (2.0 * q2), 0.0, M)
     lowest = np.fmin(np.fmin(q0, q0 + M * (q1 + M * q2)), q0 + vertex * (q1 + vertex * q2))
+    return lowest > _MIN_CERTIFY_RTOL * size
+
+
+def _scalar_minimum_certified_one(kf: float, S0: float, a: float, b: float, c: float, M: float) -> bool:
+    """:func:`_scalar_minimum_certified` of one member in floats (the same bound and margin)."""
+    kmin = 2.0 * float(dscalar_density_dm_species(kf, M))
+    q2 = 0.25 * c
+    q1 = 0.5 * c * S0 + b / 3.0
+    q0 = 0.75 * c * S0 * S0 + 2.0 * b * S0 / 3.0 + 0.5 * a + 0.5 * kmin
+    size = abs(q2) * M * M + abs(q1) * M + 0.75 * abs(c) * S0 * S0 + abs(b) * S0 + a + kmin
+    lowest = min(q0, q0 + M * (q1 + M * q2))
+    if q2 != 0.0:
+        vertex = min(max(-q1 / (2.0 * q2), 0.0), M)
+        lowest = min(lowest, q0 + vertex * (q1 + vertex * q2))
     return lowest > _MIN_CERTIFY_RTOL * size
 
 
@@ -896,15 +926,29 @@ def _round_off_sensitive(sat: _SaturationInput, inv: _Invariants, C, at_c, dc):
     """True where a step ``dc`` in C (the round-off band of the root, times five) moves a coupling by more
     than _NOISE_COUPLING_RTOL relative: C itself, or one of the scaled couplings g_sigma, A, B, g_omega,
     g_rho and Lambda_v derive from. ``at_c`` is :func:`_isoscalar_given_C` at C (fm^-1 powers)."""
-    at_dc = _isoscalar_given_C(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, C + dc, sat.M, inv)
-    fields = []
+    fields = (sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, sat.J0, sat.L0)
+    return ~(_coupling_change(fields, sat.M, inv, C, at_c, dc) <= _NOISE_COUPLING_RTOL)
+
+
+def _coupling_change(fields, M, inv: _Invariants, C, at_c, dc, fmax=np.fmax):
+    """The largest relative change of C and of the scaled couplings over a step ``dc`` in C (operators
+    only: arrays or floats, with ``fmax`` :func:`_fmax_float` for floats); ``fields`` = (rho, M*, V, E0,
+    K0, J0, L0), fm^-1 powers."""
+    rho, Mstar, V, E0, K0, J0, L0 = fields
+    at_dc = _isoscalar_terms(rho, Mstar, V, E0, K0, C + dc, M, inv)
+    out = []
     for (alpha, a, b, c, Sp), cc in ((at_c[:5], C), (at_dc[:5], C + dc)):
-        mr, z, _ = _isovector(sat.rho, sat.Mstar, sat.V, Sp, alpha, cc, sat.J0, sat.L0)
-        fields.append((a, b, c, alpha, z * mr, mr * (1.0 - z)))
+        mr, z, _ = _isovector_terms(rho, Mstar, V, Sp, alpha, cc, J0, L0, inv.x, inv.E)
+        out.append((a, b, c, alpha, z * mr, mr * (1.0 - z)))
     worst = dc / C
-    for x0, x1 in zip(*fields):
-        worst = np.fmax(worst, np.abs(x1 - x0) / np.abs(x0))
-    return ~(worst <= _NOISE_COUPLING_RTOL)
+    for x0, x1 in zip(*out):
+        worst = fmax(worst, abs(x1 - x0) / abs(x0))
+    return worst
+
+
+def _fmax_float(a: float, b: float) -> float:
+    """max of two floats, NaN if either is NaN (then no decision is taken on it)."""
+    return math.nan if a != a or b != b else max(a, b)
 
 
 def _scan_interval_root(sat: _SaturationInput, inv: _Invariants, j: np.ndarray, n_scan: int):
@@ -1044,6 +1088,150 @@ def _range_code(out: dict, code: np.ndarray) -> np.ndarray:
     return np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)
 
 
+# ---------------------------------------------------------------------------------------------------
+# One member in Python floats: a call per array operation costs more than the arithmetic of one member,
+# so a single NMP set (an MCMC step of Emulator.predict) is inverted with the same kernels on floats. It
+# answers only where every decision is beyond a margin of the round-off by which floats and arrays may
+# differ (numpy's x**3 is not Python's in the last bit); otherwise, and wherever the array path would use
+# the scan, it returns None and the array path decides.
+_ONE_RTOL = 1e-10
+
+
+def _beyond(value: float, scale: float) -> bool:
+    """|value| is beyond _ONE_RTOL of ``scale``: its sign is the array path's."""
+    return abs(value) > _ONE_RTOL * scale
+
+
+def _invert_one(row, masses: dict, n_scan: int):
+    """(failure code, {coupling: float} or None) of one NMP row (7 floats, fm^-3 and MeV; already checked
+    against the NMP ranges) as :func:`couplings_from_nmp_array` gives it, or None where this path does not
+    decide (see above). Never raises for a checked row."""
+    try:
+        return _invert_one_unchecked(row, masses, n_scan)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None
+
+
+def _invert_one_unchecked(row, masses: dict, n_scan: int):
+    """:func:`_invert_one` without its guard against float exceptions."""
+    h = HBARC_MEV_FM
+    rho, E0, K0, Q0, mstar, J0, L0 = (float(v) for v in row)
+    Mf = masses["M"] / h
+    E0, K0, Q0 = E0 / h, K0 / h, Q0 / h
+    Mstar = mstar * Mf
+    kf = float(symmetric_fermi_momentum(rho))
+    V = E0 + Mf - math.sqrt(kf * kf + Mstar * Mstar)
+    if not V > 0:
+        return InversionFailure.NONPOSITIVE_VECTOR_FIELD, None
+    x = kf * kf
+    rs, rs_M, _, eps_kin = (float(v) for v in fermi_integrals_species(kf, Mstar))
+    rs_MM = 2.0 * float(d2scalar_density_dm2_species(math.sqrt(x), Mstar))
+    E = math.sqrt(x + Mstar * Mstar)
+    inv = _Invariants(kf, x, E, Mf - Mstar, 2.0 * rs, 2.0 * rs_M, rs_MM, 2.0 * eps_kin)
+    fields = (rho, Mstar, V, E0, K0, J0 / h, L0 / h)
+    found, C = _root_one(fields, Q0, Mf, inv, n_scan)
+    if found is None:
+        return None
+    if not found:
+        return InversionFailure.NO_ROOT_FOR_C, None
+    return _couplings_one(fields, C, Mf, inv, masses)
+
+
+@functools.lru_cache(maxsize=8)
+def _scan_grid_s(n_scan: int) -> tuple[float, ...]:
+    """The scan points in the quartic's variable s, as floats (the array path's numbers)."""
+    return tuple(float(v) for v in _q0q.s_of_t(_scan_grid_t(n_scan), _SCAN_T_LAST))
+
+
+@functools.lru_cache(maxsize=8)
+def _scan_grid_t_floats(n_scan: int) -> tuple[float, ...]:
+    """:func:`_scan_grid_t` as floats."""
+    return tuple(float(v) for v in _scan_grid_t(n_scan))
+
+
+def _root_one(fields, Q0: float, M: float, inv: _Invariants, n_scan: int):
+    """(True, C) for the smallest root as :func:`_root_of_q0_quartic` finds it, (False, None) for none,
+    (None, None) where it cannot decide (a residual near zero at C = 0, no certificate, round-off
+    sensitive couplings); ``fields`` = (rho, M*, V, E0, K0, J0, L0), fm^-1 powers."""
+    rho, Mstar, V, E0, K0 = fields[:5]
+    quart = _q0q.quartic_terms(rho, Mstar, V, E0, K0, Q0, M, inv, _SCAN_T_LAST)
+    coef, sp = quart.coef, quart.sp
+    scale = 9.0 * K0 + abs(Q0)
+    margin, m_sp = _QUARTIC_RTOL * scale, _QUARTIC_SIGN_RTOL * quart.sp_scale
+    if abs(coef[0]) <= 2.0 * _Q0_ROOT_AT_ZERO_RTOL * scale:
+        return None, None
+    s_grid = _scan_grid_s(n_scan)
+    i_last = bisect.bisect_left(s_grid, (sp[0] + m_sp) / -sp[1]) - 1
+    if i_last <= 0:
+        return False, None
+    status, lo, hi, plo, phi = _q0q.first_root_one(coef, s_grid[i_last], margin)
+    if status != _q0q.ISOLATED:
+        return (False, None) if status == _q0q.NO_ROOT else (None, None)
+    s = _q0q.refine_root_one(coef, lo, hi, plo, phi)
+    j = min(max(bisect.bisect_right(s_grid, s) - 1, 0), n_scan - 2)
+    ends = (s_grid[j], s_grid[j + 1])
+    p0, p1 = (_q0q.horner(coef, e) for e in ends)
+    m_ga = _QUARTIC_SIGN_RTOL * quart.ga_scale
+    if not (
+        ends[0] < s < ends[1]
+        and ((p0 > margin and p1 < -margin) if coef[0] > 0 else (p0 < -margin and p1 > margin))
+        and all(sp[0] + sp[1] * e > m_sp and _q0q.horner(quart.ga, e) > m_ga for e in ends)
+    ):
+        return None, None
+    c_pole = rho / V**3
+    c0 = _q0q.t_of_s(s, _SCAN_T_LAST) * c_pole
+    at_c0 = _isoscalar_terms(rho, Mstar, V, E0, K0, c0, M, inv)
+    f = at_c0[6] - Q0
+    if not (at_c0[0] > 0 and at_c0[4] > 0 and at_c0[1] > 0 and abs(f) <= _QUARTIC_VERIFY_RTOL * scale):
+        return None, None
+    d = 1.0 - 1.0 / (1.0 + 2.0 * _SCAN_T_LAST)
+    dfdc = 2.0 * (1.0 - d * s) * _q0q.horner([k * coef[k] for k in range(1, 5)], s) / (d * c_pole)
+    change = _coupling_change(fields, M, inv, c0, at_c0, _NOISE_PROBE_RTOL * scale / abs(dfdc), _fmax_float)
+    if not change <= _NOISE_COUPLING_RTOL:
+        return None, None
+    c1 = c0 - f / dfdc
+    t = _scan_grid_t_floats(n_scan)
+    return True, (c1 if math.isfinite(c1) and t[j] * c_pole < c1 < t[j + 1] * c_pole else c0)
+
+
+def _couplings_one(fields, C: float, M: float, inv: _Invariants, masses: dict):
+    """(code, couplings) at the root C as :func:`_physical_couplings_live` and :func:`_range_code` give
+    them, or None where a decision is within the round-off margin or the scalar minimum needs the scan."""
+    rho, Mstar, V, E0, K0, J0, L0 = fields
+    alpha, a, b, c, Sp, F_S, _ = _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv)
+    S2 = inv.S * inv.S
+    r_size = abs(rho * (E0 + M)) + inv.eps_kin + 0.5 * abs(alpha) * V * V + 0.75 * C * V**4
+    a_size = (12.0 * r_size + 6.0 * abs(inv.rs * inv.S) + (abs(F_S) + abs(inv.rs_M)) * S2) / S2
+    vp = 1.0 / (alpha + 3.0 * C * V * V)
+    sp_size = ((abs(K0) / (9.0 * rho) + abs(vp)) * inv.E + inv.x / (3.0 * rho)) / Mstar
+    if not (_beyond(alpha, rho / V) and _beyond(Sp, sp_size) and _beyond(a, a_size)):
+        return None
+    for value, code in (
+        (alpha, InversionFailure.NEGATIVE_G_OMEGA2),
+        (Sp, InversionFailure.UNSTABLE_SCALAR_FIELD),
+        (a, InversionFailure.NEGATIVE_G_SIGMA2),
+    ):
+        if not value > 0:
+            return code, None
+    mr, z, Jv = _isovector_terms(rho, Mstar, V, Sp, alpha, C, J0, L0, inv.x, inv.E)
+    if not (_beyond(Jv, abs(J0) + inv.x / (6.0 * inv.E)) and _beyond(1.0 - z, 1.0 + abs(z))):
+        return None
+    if not Jv > 0:
+        return InversionFailure.NEGATIVE_G_RHO2, None
+    if not z < 1.0:
+        return InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2, None
+    if not _scalar_minimum_certified_one(inv.kf, inv.S, a, b, c, M):
+        return None
+    out = {k: float(v) for k, v in _couplings_of_fields(a, b, c, alpha, mr, z, V, C, masses).items()}
+    for name, v in out.items():
+        lo, hi, lo_open = Couplings.RANGES[name]
+        if not (math.isfinite(v) and _beyond(min(abs(v - lo), abs(v - hi)), max(abs(v), 1.0))):
+            return None
+        if not (v <= hi and (v > lo if lo_open else v >= lo)):
+            return InversionFailure.COUPLINGS_OUT_OF_RANGE, None
+    return InversionFailure.OK, out
+
+
 _INVERSION_METHODS = ("quartic", "scan")
 
 
@@ -1118,6 +1306,22 @@ def couplings_from_nmp_array(
     for name in COUPLING_NAMES:
         out[name] = np.where(ok, out[name], np.nan)
     return CouplingsArrays(couplings=out, ok=ok, code=code, masses=masses)
+
+
+def _couplings_from_one_nmp(row, masses: dict, n_scan: int = 48) -> CouplingsArrays:
+    """:func:`couplings_from_nmp_array` of one NMP row (7 floats in its order, checked against the NMP
+    ranges) in Python floats where :func:`_invert_one` decides (about 20 times faster for one row), else
+    through the arrays. The same failure codes; couplings equal to the array path's within the residual's
+    round-off (1e-10 relative), not bit for bit: for callers that need speed for one row (the emulator),
+    while :func:`couplings_from_nmp_array` itself stays independent of the batch bit for bit."""
+    one = _invert_one(row, masses, n_scan)
+    if one is None:
+        return couplings_from_nmp_array(np.asarray(row, dtype=np.float64)[None, :], **masses, n_scan=n_scan)
+    code, values = one
+    out = {k: np.array([np.nan if values is None else values[k]]) for k in COUPLING_NAMES}
+    return CouplingsArrays(
+        couplings=out, ok=np.array([values is not None]), code=np.array([code], dtype=np.int8), masses=masses
+    )
 
 
 def couplings_from_nmp(

@@ -16,6 +16,8 @@ import numpy as np
 __all__ = ["ACTIVATIONS", "BLOCK_ROWS", "MLP", "OUTPUTS"]
 
 BLOCK_ROWS = 4096
+SMALL_ROWS = 64
+"""Batches of at most this many rows skip the block buffers (:meth:`MLP._small`)."""
 
 
 def _relu(h: np.ndarray, scratch: np.ndarray) -> np.ndarray:
@@ -149,6 +151,8 @@ class MLP:
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise ValueError(f"network input must have shape (n, {self.n_inputs}), got {x.shape}")
         n = x.shape[0]
+        if 0 < n <= min(SMALL_ROWS, block_rows):
+            return self._small(x)
         out = np.empty((n, self.n_outputs), dtype=np.float32)
         if n == 0:
             return out
@@ -168,6 +172,18 @@ class MLP:
                 h = o
             out[start : start + m] = OUTPUTS[self.output](h)
         return out
+
+    def _small(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` for a few rows (one block): the same operations on fresh arrays, without the
+        buffers that pay off for large batches (a single row costs the calls, not the arithmetic)."""
+        h = x
+        last = len(self._run) - 1
+        for k, (W, b, act) in enumerate(self._run):
+            h = np.matmul(h, W)
+            h += b
+            if k < last:
+                h = act(h, np.empty_like(h))
+        return OUTPUTS[self.output](h)
 
     def with_first_layer(self, weight: np.ndarray, bias: np.ndarray) -> MLP:
         """A copy whose first layer is replaced (used to fold constant inputs into the bias)."""
