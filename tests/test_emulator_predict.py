@@ -66,6 +66,24 @@ def test_silu_layers_run_halved_give_the_unhalved_numbers_bit_for_bit():
     np.testing.assert_array_equal(net(x, block_rows=5000), OUTPUTS["sigmoid"](h))
 
 
+def test_accept_reject_recall_collapses_the_four_classes():
+    from nucleiml.emulator.metrics import accept_reject_scores
+
+    true = np.array(["convergent"] * 4 + ["nc_a", "nc_b", "nc_b", "nc_c", "nc_c"])
+    pred = np.array(
+        ["convergent", "convergent", "convergent", "nc_c", "nc_a", "nc_c", "convergent", "nc_b", "nc_c"]
+    )
+    s = accept_reject_scores(true, pred)
+    # a missed nc_b labelled nc_c is still rejected: only the nc_b called convergent is a reject miss
+    assert s["accept_recall"] == 0.75 and s["reject_recall"] == 0.8
+    assert (s["accept_support"], s["reject_support"]) == (4, 5)
+    assert s["accuracy"] == 7 / 9
+    empty = accept_reject_scores(np.array(["nc_a"]), np.array(["nc_a"]))
+    assert np.isnan(empty["accept_recall"]) and empty["reject_recall"] == 1.0
+    with pytest.raises(ValueError, match="shape"):
+        accept_reject_scores(true, pred[:3])
+
+
 def test_mlp_rejects_inconsistent_layers():
     W = np.zeros((3, 4), np.float32)
     with pytest.raises(ValueError, match="float32"):
