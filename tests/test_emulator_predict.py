@@ -84,6 +84,23 @@ def test_accept_reject_recall_collapses_the_four_classes():
         accept_reject_scores(true, pred[:3])
 
 
+def test_stacked_networks_give_each_networks_outputs():
+    """Networks of different depths run stacked (the small-batch path of predict): each one's outputs."""
+    from nucleiml.emulator.forward import StackedMLP
+
+    rng = np.random.default_rng(4)
+    nets = [
+        random_mlp(rng, [9, 16, 16, 1], "silu", "sigmoid"),
+        random_mlp(rng, [9, 16, 16, 16, 16, 1], "silu", "linear"),
+        random_mlp(rng, [9, 16, 16, 16, 4], "silu", "softmax"),
+    ]
+    x = rng.normal(size=(5, 9)).astype(np.float32)
+    for net, out in zip(nets, StackedMLP(nets)(x)):
+        np.testing.assert_allclose(out, net(x), rtol=2e-6, atol=2e-7)
+    with pytest.raises(ValueError, match="activation"):
+        StackedMLP([nets[0], random_mlp(rng, [9, 4, 1], "relu", "linear")])
+
+
 def test_mlp_rejects_inconsistent_layers():
     W = np.zeros((3, 4), np.float32)
     with pytest.raises(ValueError, match="float32"):

@@ -61,6 +61,7 @@ from .constants import (
     HBARC_MEV_FM,
 )
 from .eos import (
+    PI2,
     ScaledCouplings,
     d2scalar_density_dm2_species,
     dscalar_density_dm_species,
@@ -540,7 +541,8 @@ def _scalar_minimum_certified(kf, S0, a, b, c, M):
 
 def _scalar_minimum_certified_one(kf: float, S0: float, a: float, b: float, c: float, M: float) -> bool:
     """:func:`_scalar_minimum_certified` of one member in floats (the same bound and margin)."""
-    kmin = 2.0 * float(dscalar_density_dm_species(kf, M))
+    e = math.sqrt(kf * kf + M * M)
+    kmin = 2.0 * (0.5 * kf * e + M * M * kf / e - 1.5 * M * M * math.asinh(kf / M)) / PI2
     q2 = 0.25 * c
     q1 = 0.5 * c * S0 + b / 3.0
     q0 = 0.75 * c * S0 * S0 + 2.0 * b * S0 / 3.0 + 0.5 * a + 0.5 * kmin
@@ -1120,14 +1122,11 @@ def _invert_one_unchecked(row, masses: dict, n_scan: int):
     E0, K0, Q0 = E0 / h, K0 / h, Q0 / h
     Mstar = mstar * Mf
     kf = float(symmetric_fermi_momentum(rho))
-    V = E0 + Mf - math.sqrt(kf * kf + Mstar * Mstar)
+    E = math.sqrt(kf * kf + Mstar * Mstar)
+    V = E0 + Mf - E
     if not V > 0:
         return InversionFailure.NONPOSITIVE_VECTOR_FIELD, None
-    x = kf * kf
-    rs, rs_M, _, eps_kin = (float(v) for v in fermi_integrals_species(kf, Mstar))
-    rs_MM = 2.0 * float(d2scalar_density_dm2_species(math.sqrt(x), Mstar))
-    E = math.sqrt(x + Mstar * Mstar)
-    inv = _Invariants(kf, x, E, Mf - Mstar, 2.0 * rs, 2.0 * rs_M, rs_MM, 2.0 * eps_kin)
+    inv = _invariants_one(kf, E, Mstar, Mf)
     fields = (rho, Mstar, V, E0, K0, J0 / h, L0 / h)
     found, C = _root_one(fields, Q0, Mf, inv, n_scan)
     if found is None:
@@ -1135,6 +1134,15 @@ def _invert_one_unchecked(row, masses: dict, n_scan: int):
     if not found:
         return InversionFailure.NO_ROOT_FOR_C, None
     return _couplings_one(fields, C, Mf, inv, masses)
+
+
+def _invariants_one(kf: float, E: float, Mstar: float, M: float) -> _Invariants:
+    """:func:`_invariants` of one member in floats: the same numbers (numpy's functions for the
+    transcendental parts, Python's arithmetic, as the arrays' elementwise operations)."""
+    x = kf * kf
+    rs, rs_M, _, eps_kin = (float(v) for v in fermi_integrals_species(kf, Mstar))
+    rs_MM = 2.0 * float(d2scalar_density_dm2_species(math.sqrt(x), Mstar))
+    return _Invariants(kf, x, E, M - Mstar, 2.0 * rs, 2.0 * rs_M, rs_MM, 2.0 * eps_kin)
 
 
 @functools.lru_cache(maxsize=8)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "BLOCK_ROWS", "MLP", "OUTPUTS"]
+__all__ = ["ACTIVATIONS", "BLOCK_ROWS", "MLP", "OUTPUTS", "SMALL_ROWS", "StackedMLP"]
 
 BLOCK_ROWS = 4096
 SMALL_ROWS = 64
@@ -193,3 +193,58 @@ class MLP:
             activation=self.activation,
             output=self.output,
         )
+
+
+class StackedMLP:
+    """Several MLPs on the same inputs, run layer by layer together for a few rows: one bias add and one
+    activation per depth for all of them instead of one per network (for one row the numpy calls cost
+    more than the arithmetic). At each depth the networks still in their hidden layers come first in the
+    buffer, those at their output layer after them, so the activation is one slice.
+
+    The outputs are those of calling each network, up to float32 rounding (the first layers are one matrix
+    product). All networks must share the hidden activation.
+    """
+
+    def __init__(self, nets: Sequence[MLP]):
+        if len({net.activation for net in nets}) != 1:
+            raise ValueError("stacked networks must share their hidden activation")
+        self.nets = tuple(nets)
+        self.act = nets[0]._run[0][2]
+        self.steps = []
+        where = [slice(None)] * len(nets)  # each network's columns in the previous buffer (inputs: all)
+        for k in range(max(len(net._run) for net in nets)):
+            live = [i for i, net in enumerate(nets) if k < len(net._run)]
+            hidden = [i for i in live if k < len(nets[i]._run) - 1]
+            order = hidden + [i for i in live if i not in hidden]
+            parts, col = [], 0
+            for i in order:
+                W, b, _ = nets[i]._run[k]
+                parts.append((i, where[i], W, b, slice(col, col + W.shape[1])))
+                col += W.shape[1]
+            n_hidden = sum(nets[i]._run[k][0].shape[1] for i in hidden)
+            outs = [(i, dst) for i, _, _, _, dst in parts if i not in hidden]
+            first = np.concatenate([W for _, _, W, _, _ in parts], axis=1) if k == 0 else None
+            bias = np.concatenate([b for _, _, _, b, _ in parts])
+            self.steps.append((parts, first, bias, n_hidden, outs, col))
+            for i, _, _, _, dst in parts:
+                where[i] = dst
+
+    def __call__(self, x: np.ndarray) -> list[np.ndarray]:
+        """Outputs (n, n_outputs) float32 of every network for the scaled inputs ``x`` (n, n_inputs)."""
+        x = np.asarray(x, dtype=np.float32)
+        out: list = [None] * len(self.nets)
+        h = x
+        for parts, first, bias, n_hidden, outs, width in self.steps:
+            o = np.empty((x.shape[0], width), dtype=np.float32)
+            if first is not None:
+                np.matmul(h, first, out=o)
+            else:
+                for _, src, W, _, dst in parts:
+                    o[:, dst] = np.matmul(h[:, src], W)
+            o += bias
+            if n_hidden:
+                self.act(o[:, :n_hidden], np.empty((x.shape[0], n_hidden), dtype=np.float32))
+            for i, dst in outs:
+                out[i] = OUTPUTS[self.nets[i].output](o[:, dst].copy())
+            h = o
+        return out

@@ -49,7 +49,7 @@ from .features import (
     nucleus_feature,
 )
 from .format import ModelFormatError, load_model, read_dataset_card, save_model
-from .forward import MLP
+from .forward import MLP, SMALL_ROWS, StackedMLP
 from .references import reference_values
 
 __all__ = ["DEFAULT_MODEL_DIR", "MODES", "Emulator", "Inversion", "as_nmp_matrix"]
@@ -61,6 +61,7 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 """Where the shipped default model lives inside the package (``nucleiml/data/emulator/``)."""
 
 _OUT_OF_DOMAIN = ("flag", "raise")
+_NETWORKS = ("classifier", "binding_energy", "charge_radius")
 
 
 class Inversion(NamedTuple):
@@ -159,6 +160,7 @@ class Emulator:
         self._parsed: dict = {}  # what predict was given as a nucleus -> the Nucleus
         self._inversion_method = "quartic"  # "scan": the old inversion (benchmarks/bench_emulator.py)
         self._factors: dict = {}  # (regressor, nucleus) -> the target transform's factor
+        self._stacked: dict = {}  # nucleus -> the three networks stacked for a few rows (False: cannot)
         self._class_array = np.array(self.class_names)
         self._convergent = self.class_names.index(CONVERGENT)
         ranges = [NMP.RANGES[k] for k in NMP_NAMES]
@@ -461,10 +463,10 @@ class Emulator:
                 x[idx] if sub else x,
                 None if cpl is None else ({k: v[idx] for k, v in cpl.items()} if sub else cpl),
             )
-            nets = self._nets_for(nuc)
-            b_idx, r[idx] = self._extrapolated(z, nuc) if fit else self._regressed(z, nuc)
+            raw = self._network_outputs(z, nuc, regressors=not fit)
+            b_idx, r[idx] = self._extrapolated(z, nuc) if fit else self._regressed(z, nuc, raw)
             b[idx] = b_idx
-            cls_out = nets["classifier"](z).astype(np.float64)
+            cls_out = raw["classifier"].astype(np.float64)
             if self.mode == "hybrid":
                 q = cls_out[:, 0]  # P(solver converges | couplings exist)
                 b_exp, t = self._b_exp_of(nuc), self.threshold
@@ -497,15 +499,33 @@ class Emulator:
             "couplings_ok": ok,
         }
 
-    def _regressed(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
-        """Binding energy (MeV) and charge radius (fm) of the regressors at ``nuc`` for scaled rows ``z``."""
+    def _network_outputs(self, z: np.ndarray, nuc: Nucleus, regressors: bool = True) -> dict[str, np.ndarray]:
+        """The raw float32 outputs of the classifier (and the regressors) at ``nuc`` for scaled rows ``z``:
+        for a few rows the three networks run stacked (:class:`~.forward.StackedMLP`)."""
+        nets = self._nets_for(nuc)
+        if regressors and z.shape[0] <= SMALL_ROWS:
+            stacked = self._stacked.get(nuc)
+            if stacked is None:
+                same = len({nets[k].activation for k in _NETWORKS}) == 1
+                stacked = self._stacked[nuc] = StackedMLP([nets[k] for k in _NETWORKS]) if same else False
+            if stacked:
+                return dict(zip(_NETWORKS, stacked(z)))
+        names = _NETWORKS if regressors else ("classifier",)
+        return {k: nets[k](z) for k in names}
+
+    def _regressed(
+        self, z: np.ndarray, nuc: Nucleus, raw: Mapping | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Binding energy (MeV) and charge radius (fm) of the regressors at ``nuc`` for scaled rows ``z``
+        (``raw``: their network outputs, if computed already)."""
         nets = self._nets_for(nuc)
         out = []
         for k in ("binding_energy", "charge_radius"):
             g = self._factors.get((k, nuc))
             if g is None:
                 g = self._factors[(k, nuc)] = self._targets[k].factor(nuc.Z, nuc.N)
-            out.append(self._targets[k].scaler.inverse(nets[k](z).reshape(-1)) * g)
+            y = raw[k] if raw is not None else nets[k](z)
+            out.append(self._targets[k].scaler.inverse(y.reshape(-1)) * g)
         return out[0], out[1]
 
     def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
