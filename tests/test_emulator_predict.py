@@ -78,6 +78,7 @@ def test_accept_reject_recall_collapses_the_four_classes():
     assert s["accept_recall"] == 0.75 and s["reject_recall"] == 0.8
     assert (s["accept_support"], s["reject_support"]) == (4, 5)
     assert s["accuracy"] == 7 / 9
+    assert s["reject_recall_learned"] == 0.75 and s["reject_learned_support"] == 4  # without the exact nc_a
     empty = accept_reject_scores(np.array(["nc_a"]), np.array(["nc_a"]))
     assert np.isnan(empty["accept_recall"]) and empty["reject_recall"] == 1.0
     with pytest.raises(ValueError, match="shape"):

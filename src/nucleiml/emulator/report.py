@@ -350,6 +350,8 @@ def _accept_reject_table(ar: dict) -> list[str]:
         "|---|---:|---:|",
         f"| accept (convergent) | {rec(ar['accept_recall'])} | {ar['accept_support']} |",
         f"| reject (nc_a, nc_b, nc_c) | {rec(ar['reject_recall'])} | {ar['reject_support']} |",
+        f"| reject, rows with couplings (nc_b, nc_c; nc_a is exact) | {rec(ar['reject_recall_learned'])} | "
+        f"{ar['reject_learned_support']} |",
         f"| **accuracy of the split** | {rec(ar['accuracy'])} | {ar['accept_support'] + ar['reject_support']} |",
     ]
 
