@@ -33,10 +33,12 @@ from nucleiml.nuclear_matter import (
     _polished_root,
     _q0_residual,
     _quartic_first_root,
+    _root_of_q0,
     _saturation_input,
     _scalar_minimum_certified,
     _scalar_minimum_ok,
     _scan_grid_t,
+    _scan_interval_root,
     couplings_from_nmp,
     couplings_from_nmp_array,
     nmp_from_couplings,
@@ -650,3 +652,19 @@ def test_scalar_minimum_certificate_never_contradicts_the_scan():
 def test_unknown_inversion_method_raises():
     with pytest.raises(ParameterError, match="method"):
         couplings_from_nmp_array(random_nmp_table(np.random.default_rng(0), 3), method="bisect")
+
+
+def test_round_off_sensitive_members_get_the_scans_own_root_bit_for_bit():
+    """Where the residual's round-off would move a coupling by more than 2e-10 (C near 0, A, B or
+    Lambda_v near 0), the scan's Illinois refinement of the same bracket gives the scan's C exactly."""
+    table = default_prior().sample(20_000, np.random.default_rng(12))
+    sat, code = _saturation_input(table, 939.0)
+    inv = _invariants(sat.rho, sat.Mstar, sat.M)
+    quart = _q0q.quartic(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, sat.Q0, sat.M, inv, _SCAN_T_LAST)
+    root = _quartic_first_root(sat, quart, 48)
+    _, verified, sensitive = _polished_root(sat, inv, quart, root, 48)
+    ex = np.flatnonzero(verified & sensitive)
+    assert ex.size > 20
+    exact = _scan_interval_root(sat.take(ex), _Invariants(*(a[ex] for a in inv)), root.j[ex], 48)
+    scan, _ = _root_of_q0(sat.take(ex), code[ex], 48)
+    np.testing.assert_array_equal(exact, scan)

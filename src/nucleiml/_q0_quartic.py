@@ -191,13 +191,27 @@ UNDECIDED = 2
 class RootSearch(NamedTuple):
     """Result of :func:`first_root`: ``status`` (n,) int8 (NO_ROOT, ISOLATED or UNDECIDED) and, where
     ISOLATED, the bracket [lo, hi] in s holding the smallest root alone (polynomial values ``plo``, ``phi``
-    of opposite signs, each beyond the margin)."""
+    of opposite signs, each beyond the margin) and a first guess of the root inside it, where the
+    Bernstein control polygon crosses zero."""
 
     status: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
     plo: np.ndarray
     phi: np.ndarray
+    guess: np.ndarray
+
+
+def _polygon_zero(b, lo, hi):
+    """Where the control polygon of Bernstein coefficients ``b`` (5, m) on [lo, hi] first changes sign
+    (its first crossing, a guess of the polynomial's root there)."""
+    sign0 = b[0] > 0
+    k = np.argmax((b[1:] > 0) != sign0[None, :], axis=0)  # first coefficient of the other sign
+    cols = np.arange(b.shape[1])
+    b0, b1 = b[k, cols], b[k + 1, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = (k + b0 / (b0 - b1)) / 4.0
+    return _inside(lo + sigma * (hi - lo), lo, hi)
 
 
 def _classify(b, margin):
@@ -229,6 +243,8 @@ def first_root(coef, s_end, margin, max_iter: int = 64) -> RootSearch:
     status = np.where(none, NO_ROOT, np.where(one, ISOLATED, UNDECIDED)).astype(np.int8)
     b_lo = np.where(one, b[0], np.nan)
     b_hi = np.where(one, b[-1], np.nan)
+    guess = np.full(n, np.nan)
+    guess[one] = _polygon_zero(b[:, one], lo[one], hi[one])
     todo = np.flatnonzero(~none & ~one)
     hi[todo] *= 0.5
     for _ in range(max_iter - 1):
@@ -241,13 +257,14 @@ def first_root(coef, s_end, margin, max_iter: int = 64) -> RootSearch:
         iso = todo[one]
         status[iso] = ISOLATED
         b_lo[iso], b_hi[iso] = b[0, one], b[-1, one]
+        guess[iso] = _polygon_zero(b[:, one], lo[iso], hi[iso])
         move = todo[none & ~at_end]
         lo[move], hi[move] = hi[move], s_end[move]
         split = todo[~none & ~one]
         hi[split] = 0.5 * (lo[split] + hi[split])
         stuck = (hi[split] - lo[split]) < 1e-12
         todo = np.concatenate([move, split[~stuck]])
-    return RootSearch(status, lo, hi, b_lo, b_hi)
+    return RootSearch(status, lo, hi, b_lo, b_hi, guess)
 
 
 # refine_root stops a member once its Newton step is below this fraction of its root (then it is as close
@@ -255,11 +272,12 @@ def first_root(coef, s_end, margin, max_iter: int = 64) -> RootSearch:
 _REFINE_RTOL = 4 * np.finfo(np.float64).eps
 
 
-def refine_root(coef, lo, hi, plo, phi, n_iter: int = 100):
+def refine_root(coef, lo, hi, plo, phi, n_iter: int = 100, guess=None):
     """The root in s of each quartic ``coef`` (5, m) in its bracket [lo, hi] (m,), where the polynomial is
     ``plo`` at lo and ``phi``, of the other sign, at hi.
 
-    Starts at the regula falsi point; Newton steps, bisection where a step leaves the bracket. Each
+    Starts at ``guess`` (inside the bracket) or the regula falsi point; Newton steps, bisection where a
+    step leaves the bracket. Each
     member stops on its own when its step is below _REFINE_RTOL of its root, its polynomial is 0 or its
     bracket cannot be halved, so its root does not depend on the other members; finished members are
     dropped from the arrays once half of them are done.
@@ -269,7 +287,7 @@ def refine_root(coef, lo, hi, plo, phi, n_iter: int = 100):
     c = np.array(coef, dtype=np.float64)
     dc = c[1:] * np.arange(1.0, c.shape[0])[:, None]
     lo, hi = np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64)
-    x = _inside(lo - plo * (hi - lo) / (phi - plo), lo, hi)
+    x = _inside(lo - plo * (hi - lo) / (phi - plo) if guess is None else np.asarray(guess, float), lo, hi)
     pos_lo = np.asarray(plo) > 0
     live = np.ones(lo.size, dtype=bool)
     for _ in range(n_iter):

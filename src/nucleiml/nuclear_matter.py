@@ -864,7 +864,7 @@ def _quartic_first_root(sat: _SaturationInput, quart, n_scan: int) -> _QuarticRo
     s = np.full(sat.rho.size, np.nan)
     j = np.zeros(sat.rho.size, dtype=np.intp)
     found = np.zeros(sat.rho.size, dtype=bool)
-    si = _q0q.refine_root(coef[:, idx], rs.lo[iso], rs.hi[iso], rs.plo[iso], rs.phi[iso])
+    si = _q0q.refine_root(coef[:, idx], rs.lo[iso], rs.hi[iso], rs.plo[iso], rs.phi[iso], guess=rs.guess[iso])
     ji = np.clip(np.searchsorted(s_grid, si, side="right") - 1, 0, n_scan - 2)
     ends = np.stack([s_grid[ji], s_grid[ji + 1]])  # (2, m)
     p_ends = _q0q.horner(coef[:, None, idx], ends)
@@ -961,11 +961,11 @@ def _scan_interval_root(sat: _SaturationInput, inv: _Invariants, j: np.ndarray, 
     lo, hi = t[j] * c_pole, t[j + 1] * c_pole
 
     def resid(c, m):
-        sub = sat.take(m)
-        out = _isoscalar_given_C(
-            sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, c, sub.M, _Invariants(*(a[m] for a in inv))
-        )
-        return out[6] - sub.Q0
+        # every member is evaluated (for a few hundred members the calls cost more than the arithmetic,
+        # and gathering them per step as well); each keeps its own numbers, so the result is the same
+        full = lo.copy()
+        full[m] = c
+        return (_isoscalar_terms(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, full, sat.M, inv)[6] - sat.Q0)[m]
 
     every = np.arange(j.size)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
