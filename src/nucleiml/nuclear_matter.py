@@ -420,15 +420,17 @@ def _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv: _Invariants):
     return alpha, a, b, c, Sp, F_S, Q
 
 
-def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
-    """Closed-form isovector part from J0 and L0 (fm^-1 powers).
+def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0, x=None, E=None):
+    """Closed-form isovector part from J0 and L0 (fm^-1 powers); ``x = kf^2`` and ``E = sqrt(x + M*^2)``
+    are computed here unless given (:class:`_Invariants`: the same numbers).
 
     Returns mr = m_rho*^2/g_rho^2 = beta + Lambda_v V^2 at saturation, z = Lambda_v V^2 / mr, and a
     failure code array; the caller converts to g_rho and Lambda_v with the physical m_rho.
     """
-    kf = symmetric_fermi_momentum(rho)
-    x = kf * kf
-    E = np.sqrt(x + Mstar * Mstar)
+    if x is None:
+        kf = symmetric_fermi_momentum(rho)
+        x = kf * kf
+        E = np.sqrt(x + Mstar * Mstar)
     with np.errstate(invalid="ignore", divide="ignore"):
         mr, z, Jv = _isovector_terms(rho, Mstar, V, Sp, alpha, C, J0, L0, x, E)
     code = np.zeros(np.shape(z), dtype=np.int8)
@@ -1051,16 +1053,17 @@ def _couplings_of_fields(a, b, c, alpha, mr, z, V, C, masses: dict) -> dict:
 def _physical_couplings_live(
     sat: _SaturationInput, inv: _Invariants, C: np.ndarray, code: np.ndarray, masses: dict
 ):
-    """:func:`_physical_couplings` computed for the members with ``code == OK`` only (the same numbers
-    there; NaN couplings elsewhere), with the C-independent parts ``inv`` and the scalar-minimum scan only
-    where :func:`_scalar_minimum_certified` does not prove the minimum."""
+    """:func:`_physical_couplings` and :func:`_range_code` computed for the members with ``code == OK``
+    only (the same numbers there; NaN couplings wherever the final code is not OK), with the C-independent
+    parts ``inv`` and the scalar-minimum scan only where :func:`_scalar_minimum_certified` does not prove
+    the minimum."""
     live = np.flatnonzero(code == 0)
     sub, sv, Cl = sat.take(live), _Invariants(*(a[live] for a in inv)), C[live]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         alpha, a, b, c, Sp, _, _, code_l = _isoscalar_given_C(
             sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, Cl, sub.M, sv
         )
-        mr, z, code_v = _isovector(sub.rho, sub.Mstar, sub.V, Sp, alpha, Cl, sub.J0, sub.L0)
+        mr, z, code_v = _isovector(sub.rho, sub.Mstar, sub.V, Sp, alpha, Cl, sub.J0, sub.L0, sv.x, sv.E)
         code_l = np.where(code_l == 0, code_v, code_l).astype(np.int8)
         check = np.flatnonzero(code_l == 0)
         ok_min = _scalar_minimum_certified(sv.kf[check], sv.S[check], a[check], b[check], c[check], sub.M)
@@ -1071,10 +1074,12 @@ def _physical_couplings_live(
             )
         code_l[check[~ok_min]] = InversionFailure.SCALAR_ENERGY_NOT_MINIMAL
         part = _couplings_of_fields(a, b, c, alpha, mr, z, sub.V, Cl, masses)
+    code_l = _range_code(part, code_l)
+    good = code_l == 0
     out = {}
     for name, v in part.items():
         out[name] = np.full(code.size, np.nan)
-        out[name][live] = v
+        out[name][live[good]] = v[good]
     code = code.copy()
     code[live] = code_l
     return out, code
@@ -1305,10 +1310,11 @@ def couplings_from_nmp_array(
     if method == "scan":
         C, code = _root_of_q0(sat, code, n_scan)
         out, code = _physical_couplings(sat, C, code, masses)
-    else:
+    else:  # couplings within their ranges, NaN elsewhere
         inv = _invariants(sat.rho, sat.Mstar, sat.M)
         C, code = _root_of_q0_quartic(sat, inv, code, n_scan)
         out, code = _physical_couplings_live(sat, inv, C, code, masses)
+        return CouplingsArrays(couplings=out, ok=code == 0, code=code, masses=masses)
     code = _range_code(out, code)
     ok = code == 0
     for name in COUPLING_NAMES:
