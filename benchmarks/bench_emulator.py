@@ -20,10 +20,12 @@ is timed on a batch of NMP rows drawn from the default prior:
   nucleus, with the quartic inversion (one row in Python floats) and with the scan.
 
 ``--baseline-src DIR`` also times the full batch and the latency with the package source in DIR (e.g. a
-checkout of an earlier commit's ``src``) in a subprocess of the same run: today's code beside the old.
+checkout of an earlier commit's ``src``) in a subprocess of the same run, before and after this code's
+figures (the better of the two is reported): today's code beside the old.
 
 Times are the best of ``--repeat`` runs, both wall clock and CPU time of this process (the CPU time is
-less disturbed by other processes on the machine). BLAS and OpenMP are pinned to one thread so the figures
+less disturbed by other processes on the machine); figures compared in one process (quartic and scan)
+take turns run by run. BLAS and OpenMP are pinned to one thread so the figures
 are per core; the load average is recorded (run it on idle cores). Training wall time comes from the
 model's metadata (one core, as recorded by ``nucleiml train``); the size is that of the model directory.
 """
@@ -106,12 +108,32 @@ def untrained(preset_name: str) -> Emulator:
 
 def best_time(fn, repeat: int) -> tuple[float, float]:
     """(wall, CPU) seconds of ``fn()``, each the best of ``repeat`` runs."""
-    wall = cpu = np.inf
+    return best_times([fn], repeat)[0]
+
+
+def best_times(fns, repeat: int) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of each of ``fns``, the best of ``repeat`` rounds in which they take turns (so
+    that a change of the machine's load during the run falls on all of them alike)."""
+    best = [[np.inf, np.inf] for _ in fns]
     for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
-    return wall, cpu
+        for b, fn in zip(best, fns):
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            b[0], b[1] = min(b[0], time.perf_counter() - t), min(b[1], time.process_time() - c)
+    return [(w, c) for w, c in best]
+
+
+def _with_inversion(em: Emulator, method: str, fn):
+    """``fn`` run with the emulator's inversion set to ``method`` ("quartic" or "scan")."""
+
+    def run():
+        em._inversion_method = method
+        try:
+            return fn()
+        finally:
+            em._inversion_method = "quartic"
+
+    return run
 
 
 def prior_rows(n: int, seed: int) -> np.ndarray:
@@ -127,10 +149,9 @@ def bench_batch(em: Emulator, batch: int, repeat: int) -> dict:
     """Predictions and inversions per second on a batch of prior draws (and of rows with couplings)."""
     x = prior_rows(batch, 1)
     nucleus = em.nuclei[-1]
-    out = {"full": per_second(batch, best_time(lambda: em.predict(x, nucleus), repeat))}
-    em._inversion_method = "scan"
-    out["full_scan"] = per_second(batch, best_time(lambda: em.predict(x, nucleus), repeat))
-    em._inversion_method = "quartic"
+    full = [_with_inversion(em, m, lambda: em.predict(x, nucleus)) for m in ("quartic", "scan")]
+    t_new, t_old = best_times(full, repeat)
+    out = {"full": per_second(batch, t_new), "full_scan": per_second(batch, t_old)}
     x_all = prior_rows(4 * batch, 2)
     x_ok = x_all[em.couplings_ok(x_all)][:batch]
     if x_ok.shape[0] < batch:
@@ -141,8 +162,9 @@ def bench_batch(em: Emulator, batch: int, repeat: int) -> dict:
     else:
         t_net = best_time(lambda: em.predict(x_ok, nucleus, couplings_ok=True), repeat)
     out["networks"] = per_second(batch, t_net)
-    for method in ("quartic", "scan"):
-        t = best_time(lambda m=method: couplings_from_nmp_array(x, **em.masses, method=m), repeat)
+    methods = ("quartic", "scan")
+    fns = [lambda m=m: couplings_from_nmp_array(x, **em.masses, method=m) for m in methods]
+    for method, t in zip(methods, best_times(fns, repeat)):
         out[f"inversions_{method}"] = per_second(batch, t)
     return out
 
@@ -155,10 +177,11 @@ LATENCY_CALLS = {
 }
 
 
-def bench_latency(em: Emulator, rows: int, repeat: int) -> dict:
-    """Microseconds per call (and per nucleus) of one-row calls over ``rows`` prior draws."""
+def bench_latency(em: Emulator, rows: int, repeat: int, methods=(None,)) -> dict:
+    """Microseconds per call (and per nucleus) of one-row calls over ``rows`` prior draws, for each
+    inversion method of ``methods`` (None: whatever the emulator does), the methods taking turns."""
     x = prior_rows(rows, 3)
-    out = {}
+    out: dict = {m: {} for m in methods}
     for name, (fn, nuclei) in LATENCY_CALLS.items():
         if any(n not in em.nuclei for n in np.atleast_1d(nuclei)):
             continue
@@ -169,13 +192,14 @@ def bench_latency(em: Emulator, rows: int, repeat: int) -> dict:
             for i in range(rows):
                 call(x[i : i + 1], nuclei)
 
-        wall, cpu = best_time(loop, repeat)
+        fns = [loop if m is None else _with_inversion(em, m, loop) for m in methods]
         k = len(nuclei) if isinstance(nuclei, list) else 1
-        out[name] = {
-            "us_per_call": {"wall": 1e6 * wall / rows, "cpu": 1e6 * cpu / rows},
-            "us_per_nucleus": {"wall": 1e6 * wall / rows / k, "cpu": 1e6 * cpu / rows / k},
-        }
-    return out
+        for m, (wall, cpu) in zip(methods, best_times(fns, repeat)):
+            out[m][name] = {
+                "us_per_call": {"wall": 1e6 * wall / rows, "cpu": 1e6 * cpu / rows},
+                "us_per_nucleus": {"wall": 1e6 * wall / rows / k, "cpu": 1e6 * cpu / rows / k},
+            }
+    return out if methods != (None,) else out[None]
 
 
 def bench(em: Emulator, label: str, batch: int, repeat: int, latency_rows: int) -> dict:
@@ -198,10 +222,7 @@ def bench(em: Emulator, label: str, batch: int, repeat: int, latency_rows: int) 
         "training_rows": meta.get("dataset", {}).get("rows_per_network"),
     }
     result["per_second"] = bench_batch(em, batch, repeat)
-    result["latency"] = {"quartic": bench_latency(em, latency_rows, repeat)}
-    em._inversion_method = "scan"
-    result["latency"]["scan"] = bench_latency(em, latency_rows, repeat)
-    em._inversion_method = "quartic"
+    result["latency"] = bench_latency(em, latency_rows, repeat, methods=("quartic", "scan"))
     # the figures of earlier versions of this file, under their names
     ps = result["per_second"]
     result["predictions_per_second_full"] = ps["full"]["wall"]
@@ -218,6 +239,17 @@ def baseline(src: str, batch: int, repeat: int, latency_rows: int) -> dict:
     args += ["--latency-rows", str(latency_rows)]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
     return {"src": str(src), **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def _best_of(a: dict, b: dict) -> dict:
+    """Two baseline runs merged: the better figure of each (highest rate, lowest latency)."""
+    out = {"src": a["src"], "version": a["version"], "runs": [a, b]}
+    out["full"] = {k: max(a["full"][k], b["full"][k]) for k in a["full"]}
+    out["latency"] = {
+        name: {unit: {k: min(v[unit][k], b["latency"][name][unit][k]) for k in v[unit]} for unit in v}
+        for name, v in a["latency"].items()
+    }
+    return out
 
 
 def baseline_worker(batch: int, repeat: int, latency_rows: int) -> None:
@@ -270,13 +302,16 @@ def main() -> None:
         "load_average_at_start": list(os.getloadavg()),
         "results": [],
     }
+    first = (
+        baseline(args.baseline_src, args.batch, args.repeat, args.latency_rows) if args.baseline_src else None
+    )
     for label, em in models:
         r = bench(em, label, args.batch, args.repeat, args.latency_rows)
         report["results"].append(r)
         print_result(label, r)
-    if args.baseline_src:
-        report["baseline"] = baseline(args.baseline_src, args.batch, args.repeat, args.latency_rows)
-        b = report["baseline"]
+    if args.baseline_src:  # before and after this code's figures: the best of the two
+        second = baseline(args.baseline_src, args.batch, args.repeat, args.latency_rows)
+        b = report["baseline"] = _best_of(first, second)
         print(
             f"baseline {b['src']} ({b['version']}): {b['full']['wall']:.3g} full predictions/s (CPU {b['full']['cpu']:.3g})"
         )
