@@ -837,6 +837,14 @@ class _QuarticRoot(NamedTuple):
     j: np.ndarray
 
 
+def _members(sat: _SaturationInput, inv: _Invariants, idx: np.ndarray):
+    """The members ``idx`` (sorted indices) of ``sat`` and ``inv``; the same objects when that is all of
+    them (no copy)."""
+    if idx.size == sat.rho.size:
+        return sat, inv
+    return sat.take(idx), _Invariants(*(a[idx] for a in inv))
+
+
 def _quartic_first_root(sat: _SaturationInput, quart, n_scan: int) -> _QuarticRoot:
     """The scan's answer (:func:`_first_root_of_q0`) read off the quartic ``quart`` of the members of
     ``sat``, where it can be certified.
@@ -897,7 +905,7 @@ def _polished_root(sat: _SaturationInput, inv: _Invariants, quart, root: _Quarti
     idx = np.flatnonzero(root.found)
     if idx.size == 0:
         return C, verified, sensitive
-    sub, sv = sat.take(idx), _Invariants(*(a[idx] for a in inv))
+    sub, sv = _members(sat, inv, idx)
     s = root.s[idx]
     c_pole = sub.rho / sub.V**3
     c0 = _q0q.t_of_s(s, _SCAN_T_LAST) * c_pole
@@ -986,7 +994,7 @@ def _root_of_q0_quartic(sat: _SaturationInput, inv: _Invariants, code: np.ndarra
     gives the scan's C bit for bit. Returns C (NaN where none) and the updated code array.
     """
     live = np.flatnonzero(code == 0)
-    sub, sv = sat.take(live), _Invariants(*(a[live] for a in inv))
+    sub, sv = _members(sat, inv, live)
     quart = _q0q.quartic(sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, sub.Q0, sub.M, sv, _SCAN_T_LAST)
     root = _quartic_first_root(sub, quart, n_scan)
     c_sub, verified, sensitive = _polished_root(sub, sv, quart, root, n_scan)
@@ -1058,7 +1066,7 @@ def _physical_couplings_live(
     parts ``inv`` and the scalar-minimum scan only where :func:`_scalar_minimum_certified` does not prove
     the minimum."""
     live = np.flatnonzero(code == 0)
-    sub, sv, Cl = sat.take(live), _Invariants(*(a[live] for a in inv)), C[live]
+    (sub, sv), Cl = _members(sat, inv, live), C[live]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         alpha, a, b, c, Sp, _, _, code_l = _isoscalar_given_C(
             sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, Cl, sub.M, sv
