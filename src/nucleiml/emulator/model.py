@@ -5,9 +5,9 @@ or pyarrow. What is computed exactly and what is learned:
 
 - ``nc_a`` (no physical couplings) is *exact*: the NMPs are inverted with
   :func:`nucleiml.couplings_from_nmp_array` using the meson and nucleon masses of the training prior, and
-  ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. The inversion dominates a prediction
-  (``benchmarks/bench_emulator.py``, one core: 2.5e5 inversions per second, about 4 microseconds per row,
-  against 1.1e6 rows per second, about 1 microsecond, through the networks). Callers that predict several
+  ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. The inversion is about half of a
+  prediction (``benchmarks/bench_emulator.py``, one loaded core: 1.3e6 inversions per second, about 0.8
+  microseconds per row, against 7e5 rows per second through the networks). Callers that predict several
   nuclei of the same NMPs invert once (:meth:`Emulator.invert`) and pass ``inversion``; ``couplings_ok``
   skips the inversion only for a model without coupling features (the shipped one has them).
 - In the default model (``mode = "hybrid"``), a network gives the probability that the solver converges
@@ -322,7 +322,7 @@ class Emulator:
             this skips the inversion. A model with them (``uses_couplings``, the shipped one) needs the
             couplings themselves: it always inverts (or takes ``inversion``), and rows without physical
             couplings are nc_a whatever ``couplings_ok`` says. To skip the inversion, pass ``inversion``
-            (bench_emulator.py: 1.1e6 against 2.2e5 rows per second).
+            (bench_emulator.py, loaded core: 7.2e5 rows with couplings per second through the networks).
         inversion : the :class:`Inversion` of these rows from :meth:`invert` (computed once for several
             nuclei); None to invert here when needed.
         allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its
