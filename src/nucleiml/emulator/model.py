@@ -41,6 +41,7 @@ from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, _check,
 from .extrapolation import UNSEEN_METHODS, can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
+    COUPLING_FEATURES_FLOAT,
     Scaler,
     TargetTransform,
     check_feature_names,
@@ -154,6 +155,8 @@ class Emulator:
         self._networks = dict(networks)
         self._nucleus_cols = nucleus_columns(self.features)
         self._row_cols = np.setdiff1d(np.arange(len(self.features)), self._nucleus_cols)
+        self._row_mean = self._x_scaler.mean[self._row_cols]
+        self._row_scale = self._x_scaler.scale[self._row_cols]
         self._coupling_features = tuple(f for f in self.features if f in COUPLING_FEATURES)
         self.uses_couplings = bool(self._coupling_features)
         self._folded: dict[Nucleus, dict[str, MLP]] = {}
@@ -166,8 +169,10 @@ class Emulator:
         ranges = [NMP.RANGES[k] for k in NMP_NAMES]
         self._phys_lo, self._phys_hi = (np.array([r[i] for r in ranges]) for i in (0, 1))
         self._phys_lo_open = np.array([r[2] for r in ranges])
+        self._ranges = tuple(ranges)
         self._lo = np.array([self.prior_box[k][0] for k in NMP_NAMES])
         self._hi = np.array([self.prior_box[k][1] for k in NMP_NAMES])
+        self._box_lo, self._box_hi = tuple(self._lo.tolist()), tuple(self._hi.tolist())
         self.metadata = MappingProxyType(meta)
         self.path = path
 
@@ -243,6 +248,14 @@ class Emulator:
     def _check_domain(self, x: np.ndarray, out_of_domain: str) -> np.ndarray:
         if out_of_domain not in _OUT_OF_DOMAIN:
             raise ValueError(f"out_of_domain must be one of {_OUT_OF_DOMAIN}, got {out_of_domain!r}")
+        if x.shape[0] == 1:  # one row: compared as floats; anything to report goes the array way
+            row = x[0].tolist()
+            physical = all(
+                lo < v <= hi if lo_open else lo <= v <= hi for v, (lo, hi, lo_open) in zip(row, self._ranges)
+            )
+            inside = all(lo <= v <= hi for v, lo, hi in zip(row, self._box_lo, self._box_hi))
+            if physical and (inside or out_of_domain == "flag"):
+                return np.array([inside])
         # physical ranges: beyond them nothing can be predicted
         bad = (x > self._phys_hi) | np.where(self._phys_lo_open, x <= self._phys_lo, x < self._phys_lo)
         if bad.any():
@@ -415,12 +428,15 @@ class Emulator:
     def _scaled_rows(self, x: np.ndarray, cpl: Mapping | None) -> np.ndarray:
         """The standardised per-row inputs (n, 7 + coupling features) float32: the NMPs, then the coupling
         features (the nucleus features are folded into the networks, see :meth:`_nets_for`)."""
+        if x.shape[0] == 1 and self._coupling_features:  # one row: the features as floats
+            c = {k: float(v[0]) for k, v in cpl.items()}
+            row = [*x[0].tolist(), *(COUPLING_FEATURES_FLOAT[f](c) for f in self._coupling_features)]
+            return ((np.array([row]) - self._row_mean) / self._row_scale).astype(np.float32)
         if self._coupling_features:
             x = np.concatenate(
                 [x, np.stack([COUPLING_FEATURES[f](cpl) for f in self._coupling_features], 1)], 1
             )
-        cols = self._row_cols
-        return ((x - self._x_scaler.mean[cols]) / self._x_scaler.scale[cols]).astype(np.float32)
+        return ((x - self._row_mean) / self._row_scale).astype(np.float32)
 
     def _nets_for(self, nuc: Nucleus) -> dict[str, MLP]:
         """The networks with the nucleus inputs (Z, N and derived features, constant for one nucleus) folded
