@@ -440,6 +440,15 @@ def test_out_of_box_values_are_flagged_or_refused(em, x):
         ParameterError, match=r"K0\[1\] = 350.0 is outside the training prior box \[180, 320\]"
     ):
         em.predict(y, "208Pb", out_of_domain="raise")
+    # one row (compared as floats): the same flags and errors
+    assert em.predict(y[1:2], "208Pb")["in_domain"].tolist() == [False]
+    assert em.predict(y[:1], "208Pb")["in_domain"].tolist() == [True]
+    with pytest.raises(ParameterError, match=r"K0\[0\] = 350.0 is outside the training prior box"):
+        em.predict(y[1:2], "208Pb", out_of_domain="raise")
+    z = y[:1].copy()
+    z[0, 4] = 1.2  # mstar beyond its physical range
+    with pytest.raises(ParameterError, match=r"mstar\[0\] = 1.2 is outside the allowed range"):
+        em.predict(z, "208Pb")
 
 
 @pytest.mark.parametrize(
