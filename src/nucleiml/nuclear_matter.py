@@ -1277,13 +1277,15 @@ def couplings_from_nmp_array(
       (:mod:`nucleiml._q0_quartic`). Its Bernstein coefficients certify where there is no root and isolate
       the smallest; the scan points around that root are checked for opposite signs and admissibility
       with margins, the root is polished by one Newton step on the direct residual, and the direct
-      residual there is checked. Members it cannot certify (about 0.3 % of prior draws: a residual near
-      zero at C = 0, near-double roots, roots next to a scan point or the edge of admissibility) go to
-      the scan. The same failure codes as the scan, and C equal to the scan's within the residual's
-      round-off (not bit for bit: the root of a residual computed to ~1e-14 of its scale is defined only
-      to that; see docs/emulator.md).
-    - ``"scan"``: the scan and an Illinois refinement of its bracket (the method before 0.x; about 8
-      times slower).
+      residual there is checked. Members it cannot certify (about 0.25 % of prior draws: a residual
+      near zero at C = 0, near-double roots, roots next to a scan point or the edge of admissibility) go
+      to the scan; members whose couplings the residual's round-off would move by more than 2e-10 (about
+      0.3 %) take the scan's own refinement of the same bracket. The same failure codes as the scan, and
+      couplings equal to the scan's within 2e-11 relative on 2 x 1e5 prior draws (not bit for bit: the
+      root of a residual computed to ~2e-14 of its scale is defined only to that; docs/emulator.md,
+      "The inversion from NMPs").
+    - ``"scan"``: the scan and an Illinois refinement of its bracket (the method before the quartic;
+      about 6 times slower; ``nucleiml generate`` uses it, so that dataset rows stay bit for bit).
 
     Parameters
     ----------

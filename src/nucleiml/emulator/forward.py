@@ -202,7 +202,17 @@ class StackedMLP:
     buffer, those at their output layer after them, so the activation is one slice.
 
     The outputs are those of calling each network, up to float32 rounding (the first layers are one matrix
-    product). All networks must share the hidden activation.
+    product).
+
+    Parameters
+    ----------
+    nets : sequence of MLP
+        Networks with the same inputs and the same hidden activation.
+
+    Raises
+    ------
+    ValueError
+        If the networks' hidden activations differ.
     """
 
     def __init__(self, nets: Sequence[MLP]):
