@@ -128,15 +128,24 @@ def quartic_terms(rho, Mstar, V, E0, K0, Q0, M, inv, t_last) -> Quartic:
     return Quartic(coef=coef, sp=[A, B], ga=ga, sp_scale=abs(sig0) + sig1, ga_scale=ga_scale)
 
 
+# quartic() works through the members in blocks of this many: its ~90 temporaries then stay below glibc's
+# threshold for returning memory to the system, which for blocks of 1e5 members cost more page faults
+# than arithmetic (28 against 8 ms per call, measured); the numbers are the same (elementwise).
+QUARTIC_BLOCK = 8192
+
+
 def quartic(rho, Mstar, V, E0, K0, Q0, M, inv, t_last) -> Quartic:
-    """:func:`quartic_terms` of arrays, with the coefficients stacked into (k, n) arrays."""
-    q = quartic_terms(rho, Mstar, V, E0, K0, Q0, M, inv, t_last)
-    n = np.shape(rho)
-    return q._replace(
-        coef=np.stack([np.broadcast_to(c, n) for c in q.coef]),
-        sp=np.stack(q.sp),
-        ga=np.stack([np.broadcast_to(c, n) for c in q.ga]),
-    )
+    """:func:`quartic_terms` of (n,) arrays, with the coefficients stacked into (k, n) arrays."""
+    n = np.size(rho)
+    coef, sp, ga = np.empty((5, n)), np.empty((2, n)), np.empty((3, n))
+    sp_scale, ga_scale = np.empty(n), np.empty(n)
+    for i in range(0, n, QUARTIC_BLOCK):
+        b = slice(i, i + QUARTIC_BLOCK)
+        part = type(inv)(*(a[b] for a in inv))
+        q = quartic_terms(rho[b], Mstar[b], V[b], E0[b], K0[b], Q0[b], M, part, t_last)
+        coef[:, b], sp[:, b], ga[:, b] = q.coef, q.sp, q.ga
+        sp_scale[b], ga_scale[b] = q.sp_scale, q.ga_scale
+    return Quartic(coef=coef, sp=sp, ga=ga, sp_scale=sp_scale, ga_scale=ga_scale)
 
 
 def horner(coef, s):
