@@ -381,13 +381,33 @@ def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M, inv: _Invariants | None
         eps_kin = 2.0 * kinetic_energy_density_species(kf, Mstar)
         rs_MM = 2.0 * d2scalar_density_dm2_species(np.sqrt(x), Mstar)
         inv = _Invariants(kf, x, E, S, rs, rs_M, rs_MM, eps_kin)
+    terms = _isoscalar_terms if np.ndim(C) != 1 else _isoscalar_terms_blocked
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        alpha, a, b, c, Sp, F_S, Q = _isoscalar_terms(rho, Mstar, Vfield, E0, K0, C, M, inv)
+        alpha, a, b, c, Sp, F_S, Q = terms(rho, Mstar, Vfield, E0, K0, C, M, inv)
     code = np.zeros(np.shape(alpha), dtype=np.int8)
     code = np.where((code == 0) & ~(alpha > 0), InversionFailure.NEGATIVE_G_OMEGA2, code)
     code = np.where((code == 0) & ~(Sp > 0), InversionFailure.UNSTABLE_SCALAR_FIELD, code)
     code = np.where((code == 0) & ~(a > 0), InversionFailure.NEGATIVE_G_SIGMA2, code)
     return alpha, a, b, c, Sp, F_S, Q, code
+
+
+# Members per block of _isoscalar_terms_blocked (see nucleiml._q0_quartic.QUARTIC_BLOCK: the temporaries of
+# a block stay below glibc's threshold for returning memory to the system).
+_TERMS_BLOCK = 8192
+
+
+def _isoscalar_terms_blocked(rho, Mstar, V, E0, K0, C, M, inv: _Invariants):
+    """:func:`_isoscalar_terms` of (n,) arrays in blocks of _TERMS_BLOCK members (the same numbers)."""
+    n = np.size(C)
+    if n <= _TERMS_BLOCK:
+        return _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv)
+    out = [np.empty(n) for _ in range(7)]
+    for i in range(0, n, _TERMS_BLOCK):
+        b = slice(i, i + _TERMS_BLOCK)
+        part = _Invariants(*(a[b] for a in inv))
+        for o, v in zip(out, _isoscalar_terms(rho[b], Mstar[b], V[b], E0[b], K0[b], C[b], M, part)):
+            o[b] = v
+    return tuple(out)
 
 
 def _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv: _Invariants):
@@ -947,7 +967,8 @@ def _coupling_change(fields, M, inv: _Invariants, C, at_c, dc, fmax=np.fmax):
     only: arrays or floats, with ``fmax`` :func:`_fmax_float` for floats); ``fields`` = (rho, M*, V, E0,
     K0, J0, L0), fm^-1 powers."""
     rho, Mstar, V, E0, K0, J0, L0 = fields
-    at_dc = _isoscalar_terms(rho, Mstar, V, E0, K0, C + dc, M, inv)
+    terms = _isoscalar_terms_blocked if np.ndim(C) == 1 else _isoscalar_terms
+    at_dc = terms(rho, Mstar, V, E0, K0, C + dc, M, inv)
     out = []
     for (alpha, a, b, c, Sp), cc in ((at_c[:5], C), (at_dc[:5], C + dc)):
         mr, z, _ = _isovector_terms(rho, Mstar, V, Sp, alpha, cc, J0, L0, inv.x, inv.E)
