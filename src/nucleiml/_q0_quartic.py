@@ -340,15 +340,15 @@ def _classify_one(b, margin):
 
 
 def first_root_one(coef, s_end: float, margin: float, max_iter: int = 64):
-    """:func:`first_root` of one quartic ``coef`` (5 floats): (status, lo, hi, plo, phi)."""
+    """:func:`first_root` of one quartic ``coef`` (5 floats): (status, lo, hi, plo, phi, guess)."""
     lo, hi = 0.0, s_end
     b = bernstein_rows(coef, None, hi)
     for _ in range(max_iter):
         none, one = _classify_one(b, margin)
         if none and hi >= s_end:
-            return NO_ROOT, lo, hi, None, None
+            return NO_ROOT, lo, hi, None, None, None
         if one:
-            return ISOLATED, lo, hi, b[0], b[4]
+            return ISOLATED, lo, hi, b[0], b[4], _polygon_zero_one(b, lo, hi)
         if none:
             lo, hi = hi, s_end
         else:
@@ -356,13 +356,23 @@ def first_root_one(coef, s_end: float, margin: float, max_iter: int = 64):
             if hi - lo < 1e-12:
                 break
         b = bernstein_rows(coef, lo, hi)
-    return UNDECIDED, lo, hi, None, None
+    return UNDECIDED, lo, hi, None, None, None
 
 
-def refine_root_one(coef, lo: float, hi: float, plo: float, phi: float, n_iter: int = 100) -> float:
+def _polygon_zero_one(b, lo: float, hi: float) -> float:
+    """:func:`_polygon_zero` of one member's Bernstein coefficients ``b`` (5 floats)."""
+    sign0 = b[0] > 0
+    k = next((i for i in range(4) if (b[i + 1] > 0) != sign0), 0)
+    sigma = (k + _ratio(b[k], b[k] - b[k + 1], 0.0, 1.0)) / 4.0
+    return _inside_one(lo + sigma * (hi - lo), lo, hi)
+
+
+def refine_root_one(
+    coef, lo: float, hi: float, plo: float, phi: float, n_iter: int = 100, guess: float | None = None
+) -> float:
     """:func:`refine_root` of one quartic ``coef`` (5 floats)."""
     dc = [k * coef[k] for k in range(1, len(coef))]
-    x = _inside_one(_ratio(plo * (hi - lo), phi - plo, lo, -1.0), lo, hi)
+    x = _inside_one(_ratio(plo * (hi - lo), phi - plo, lo, -1.0) if guess is None else guess, lo, hi)
     pos_lo = plo > 0
     for _ in range(n_iter):
         p = horner(coef, x)

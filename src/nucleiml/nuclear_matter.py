@@ -1206,10 +1206,10 @@ def _root_one(fields, Q0: float, M: float, inv: _Invariants, n_scan: int):
     i_last = bisect.bisect_left(s_grid, (sp[0] + m_sp) / -sp[1]) - 1
     if i_last <= 0:
         return False, None
-    status, lo, hi, plo, phi = _q0q.first_root_one(coef, s_grid[i_last], margin)
+    status, lo, hi, plo, phi, guess = _q0q.first_root_one(coef, s_grid[i_last], margin)
     if status != _q0q.ISOLATED:
         return (False, None) if status == _q0q.NO_ROOT else (None, None)
-    s = _q0q.refine_root_one(coef, lo, hi, plo, phi)
+    s = _q0q.refine_root_one(coef, lo, hi, plo, phi, guess=guess)
     j = min(max(bisect.bisect_right(s_grid, s) - 1, 0), n_scan - 2)
     ends = (s_grid[j], s_grid[j + 1])
     p0, p1 = (_q0q.horner(coef, e) for e in ends)

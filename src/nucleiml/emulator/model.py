@@ -79,10 +79,14 @@ class Inversion(NamedTuple):
 
 
 def _normal_sf(x: np.ndarray) -> np.ndarray:
-    """P(X > x) for a standard normal X."""
-    from scipy.special import ndtr
+    """P(X > x) for a standard normal X (scipy imported when first needed)."""
+    global _ndtr
+    if _ndtr is None:
+        from scipy.special import ndtr as _ndtr
+    return _ndtr(-x)
 
-    return ndtr(-x)
+
+_ndtr = None
 
 
 class Emulator:
