@@ -26,6 +26,7 @@ Binding energy and charge radius come from two regressors; they are NaN where th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -87,6 +88,26 @@ def _normal_sf(x: np.ndarray) -> np.ndarray:
 
 
 _ndtr = None
+
+
+def _normal_sf_float(x: float) -> float:
+    """:func:`_normal_sf` of a float (math.erfc; the same to round-off)."""
+    return 0.5 * math.erfc(x / math.sqrt(2.0))
+
+
+def _hybrid_probabilities(q, b_pred, b_exp: float, sigma_rel: float, t: float, sf=_normal_sf):
+    """P(convergent), P(nc_b), P(nc_c) of the hybrid model from the convergence network's ``q`` = P(solver
+    converges | couplings exist) and the predicted binding energy ``b_pred`` (MeV): nc_c is the
+    probability that the true B lies beyond ``t`` B_exp of ``b_exp`` if it scatters normally around the
+    prediction with relative width ``sigma_rel``. Arrays, or floats with ``sf`` :func:`_normal_sf_float`."""
+    s = _maximum(sigma_rel * abs(b_pred), 1e-9 * b_exp)
+    c = sf((b_exp * (1 + t) - b_pred) / s) + sf((b_pred - b_exp * (1 - t)) / s)
+    return q * (1.0 - c), 1.0 - q, q * c
+
+
+def _maximum(a, b):
+    """np.maximum of arrays, max of floats."""
+    return max(a, b) if isinstance(a, float) else np.maximum(a, b)
 
 
 class Emulator:
@@ -472,6 +493,8 @@ class Emulator:
         nc_b_threshold: float | None = None,
     ) -> dict[str, np.ndarray]:
         n = x.shape[0]
+        if n == 1 and ok[0] and self.mode == "hybrid" and not fit:
+            return self._predict_one(x, nuc, in_domain, mask, cpl, nc_b_threshold)
         probs = np.zeros((n, 4))
         probs[~ok, 1] = 1.0  # nc_a: exact
         b = np.full(n, np.nan)
@@ -487,14 +510,11 @@ class Emulator:
             b_idx, r[idx] = self._extrapolated(z, nuc) if fit else self._regressed(z, nuc, raw)
             b[idx] = b_idx
             cls_out = raw["classifier"].astype(np.float64)
-            if self.mode == "hybrid":
-                q = cls_out[:, 0]  # P(solver converges | couplings exist)
-                b_exp, t = self._b_exp_of(nuc), self.threshold
-                s = np.maximum(self._sigma_b_of(nuc) * np.abs(b_idx), 1e-9 * b_exp)
-                c = _normal_sf((b_exp * (1 + t) - b_idx) / s) + _normal_sf((b_idx - b_exp * (1 - t)) / s)
-                probs[idx, 0] = q * (1.0 - c)
-                probs[idx, 2] = 1.0 - q
-                probs[idx, 3] = q * c
+            if self.mode == "hybrid":  # cls_out: P(solver converges | couplings exist)
+                args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
+                probs[idx, 0], probs[idx, 2], probs[idx, 3] = _hybrid_probabilities(
+                    cls_out[:, 0], b_idx, *args
+                )
             else:  # softmax4: the seed's four-class network with the exact nc_a
                 p = cls_out.copy()
                 p[:, 1] = 0.0
@@ -517,6 +537,33 @@ class Emulator:
             "charge_radius": r,
             "in_domain": in_domain,
             "couplings_ok": ok,
+        }
+
+    def _predict_one(
+        self, x, nuc: Nucleus, in_domain, mask: bool, cpl, nc_b_threshold
+    ) -> dict[str, np.ndarray]:
+        """:meth:`_predict_rows` of one row with couplings of a hybrid model at a training nucleus (or the
+        "network" method), with the class logic in floats (the same numbers to round-off)."""
+        z = self._scaled_rows(x, cpl)
+        raw = self._network_outputs(z, nuc)
+        b, r = (float(v[0]) for v in self._regressed(z, nuc, raw))
+        args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
+        p_conv, p_b, p_c = _hybrid_probabilities(
+            float(raw["classifier"][0, 0]), b, *args, sf=_normal_sf_float
+        )
+        probs = [p_conv, 0.0, p_b, p_c]
+        k = max(range(4), key=probs.__getitem__)  # the first of equal maxima, as np.argmax
+        if nc_b_threshold is not None and p_b >= nc_b_threshold:
+            k = 2
+        if mask and k != self._convergent:
+            b = r = np.nan
+        return {
+            "label": self._class_array[[k]],
+            "probabilities": np.array([probs]),
+            "binding_energy": np.array([b]),
+            "charge_radius": np.array([r]),
+            "in_domain": in_domain,
+            "couplings_ok": np.array([True]),
         }
 
     def _network_outputs(self, z: np.ndarray, nuc: Nucleus, regressors: bool = True) -> dict[str, np.ndarray]:
