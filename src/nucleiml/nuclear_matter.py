@@ -1363,9 +1363,14 @@ def _couplings_from_one_nmp(row, masses: dict, n_scan: int = 48) -> CouplingsArr
     if one is None:
         return couplings_from_nmp_array(np.asarray(row, dtype=np.float64)[None, :], **masses, n_scan=n_scan)
     code, values = one
-    out = {k: np.array([np.nan if values is None else values[k]]) for k in COUPLING_NAMES}
+    column = np.full((len(COUPLING_NAMES), 1), np.nan)
+    if values is not None:
+        column[:, 0] = [values[k] for k in COUPLING_NAMES]
     return CouplingsArrays(
-        couplings=out, ok=np.array([values is not None]), code=np.array([code], dtype=np.int8), masses=masses
+        couplings=dict(zip(COUPLING_NAMES, column)),
+        ok=np.array([values is not None]),
+        code=np.array([code], dtype=np.int8),
+        masses=masses,
     )
 
 

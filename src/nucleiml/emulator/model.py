@@ -142,6 +142,7 @@ class Emulator:
                 {k: (float(meta["prior_box"][k][0]), float(meta["prior_box"][k][1])) for k in NMP_NAMES}
             )
             self.masses = MappingProxyType({k: float(v) for k, v in meta["masses"].items()})
+            self._masses_dict = dict(self.masses)
             self.threshold = float(meta["nc_c_threshold"])
             t = meta.get("nc_b_threshold")
             self.nc_b_threshold = None if t is None else float(t)
@@ -329,7 +330,7 @@ class Emulator:
             inv = couplings_from_nmp_array(x, **self.masses, method="scan")
             return Inversion(inv.ok, inv.couplings)
         if x.shape[0] == 1:
-            res = _couplings_from_one_nmp(x[0], dict(self.masses))
+            res = _couplings_from_one_nmp(x[0].tolist(), self._masses_dict)
             return Inversion(res.ok, res.couplings)
         return Inversion(*couplings_of(x, self.masses))
 
