@@ -86,7 +86,8 @@ def test_accept_reject_recall_collapses_the_four_classes():
 
 
 def test_stacked_networks_give_each_networks_outputs():
-    """Networks of different depths run stacked (the small-batch path of predict): each one's outputs."""
+    """Networks of different depths run stacked (the small-batch path of predict): each one's outputs, for
+    one row (block-diagonal products) and for five (column slices)."""
     from nucleiml.emulator.forward import StackedMLP
 
     rng = np.random.default_rng(4)
@@ -96,8 +97,9 @@ def test_stacked_networks_give_each_networks_outputs():
         random_mlp(rng, [9, 16, 16, 16, 4], "silu", "softmax"),
     ]
     x = rng.normal(size=(5, 9)).astype(np.float32)
-    for net, out in zip(nets, StackedMLP(nets)(x)):
-        np.testing.assert_allclose(out, net(x), rtol=2e-6, atol=2e-7)
+    for rows in (x[:1], x):  # block-diagonal products for one row, column slices for five
+        for net, out in zip(nets, StackedMLP(nets)(rows)):
+            np.testing.assert_allclose(out, net(rows), rtol=2e-6, atol=2e-7)
     with pytest.raises(ValueError, match="activation"):
         StackedMLP([nets[0], random_mlp(rng, [9, 4, 1], "relu", "linear")])
 

@@ -18,6 +18,9 @@ __all__ = ["ACTIVATIONS", "BLOCK_ROWS", "MLP", "OUTPUTS", "SMALL_ROWS", "Stacked
 BLOCK_ROWS = 4096
 SMALL_ROWS = 64
 """Batches of at most this many rows skip the block buffers (:meth:`MLP._small`)."""
+FUSED_ROWS = 4
+""":class:`StackedMLP` runs at most this many rows through one block-diagonal product per layer (the
+zeros cost less than the calls for so few rows)."""
 
 
 def _relu(h: np.ndarray, scratch: np.ndarray) -> np.ndarray:
@@ -202,7 +205,7 @@ class StackedMLP:
     buffer, those at their output layer after them, so the activation is one slice.
 
     The outputs are those of calling each network, up to float32 rounding (the first layers are one matrix
-    product).
+    product, and for at most ``FUSED_ROWS`` rows every later layer is one block-diagonal product too).
 
     Parameters
     ----------
@@ -222,6 +225,7 @@ class StackedMLP:
         self.act = nets[0]._run[0][2]
         self.steps = []
         where = [slice(None)] * len(nets)  # each network's columns in the previous buffer (inputs: all)
+        prev = 0  # the previous buffer's width
         for k in range(max(len(net._run) for net in nets)):
             live = [i for i, net in enumerate(nets) if k < len(net._run)]
             hidden = [i for i in live if k < len(nets[i]._run) - 1]
@@ -233,21 +237,28 @@ class StackedMLP:
                 col += W.shape[1]
             n_hidden = sum(nets[i]._run[k][0].shape[1] for i in hidden)
             outs = [(i, dst) for i, _, _, _, dst in parts if i not in hidden]
-            first = np.concatenate([W for _, _, W, _, _ in parts], axis=1) if k == 0 else None
+            if k == 0:  # every network takes all inputs: the first layers side by side
+                whole = np.concatenate([W for _, _, W, _, _ in parts], axis=1)
+            else:  # each network takes its own columns: block diagonal (for very few rows)
+                whole = np.zeros((prev, col), dtype=np.float32)
+                for _, src, W, _, dst in parts:
+                    whole[src, dst] = W
             bias = np.concatenate([b for _, _, _, b, _ in parts])
-            self.steps.append((parts, first, bias, n_hidden, outs, col))
+            self.steps.append((parts, whole, k == 0, bias, n_hidden, outs, col))
             for i, _, _, _, dst in parts:
                 where[i] = dst
+            prev = col
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
         """Outputs (n, n_outputs) float32 of every network for the scaled inputs ``x`` (n, n_inputs)."""
         x = np.asarray(x, dtype=np.float32)
         out: list = [None] * len(self.nets)
         h = x
-        for parts, first, bias, n_hidden, outs, width in self.steps:
+        fused = x.shape[0] <= FUSED_ROWS
+        for parts, whole, first, bias, n_hidden, outs, width in self.steps:
             o = np.empty((x.shape[0], width), dtype=np.float32)
-            if first is not None:
-                np.matmul(h, first, out=o)
+            if first or fused:
+                np.matmul(h, whole, out=o)
             else:
                 for _, src, W, _, dst in parts:
                     o[:, dst] = np.matmul(h[:, src], W)
