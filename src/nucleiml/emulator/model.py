@@ -547,7 +547,9 @@ class Emulator:
         "network" method), with the class logic in floats (the same numbers to round-off)."""
         z = self._scaled_rows(x, cpl)
         raw = self._network_outputs(z, nuc)
-        b, r = (float(v[0]) for v in self._regressed(z, nuc, raw))
+        b, r = (
+            self._observable_one(k, nuc, float(raw[k][0, 0])) for k in ("binding_energy", "charge_radius")
+        )
         args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
         p_conv, p_b, p_c = _hybrid_probabilities(
             float(raw["classifier"][0, 0]), b, *args, sf=_normal_sf_float
@@ -566,6 +568,14 @@ class Emulator:
             "in_domain": in_domain,
             "couplings_ok": np.array([True]),
         }
+
+    def _observable_one(self, key: str, nuc: Nucleus, y: float) -> float:
+        """:meth:`_regressed`'s observable of one network output ``y`` in floats (the same operations)."""
+        g = self._factors.get((key, nuc))
+        if g is None:
+            g = self._factors[(key, nuc)] = self._targets[key].factor(nuc.Z, nuc.N)
+        scaler = self._targets[key].scaler
+        return (y * float(scaler.scale[0]) + float(scaler.mean[0])) * g
 
     def _network_outputs(self, z: np.ndarray, nuc: Nucleus, regressors: bool = True) -> dict[str, np.ndarray]:
         """The raw float32 outputs of the classifier (and the regressors) at ``nuc`` for scaled rows ``z``:
