@@ -887,19 +887,24 @@ def _quartic_first_root(sat: _SaturationInput, quart, n_scan: int) -> _QuarticRo
     i_last = np.searchsorted(s_grid, s_sp, side="left") - 1
     none = ~near_zero & (i_last <= 0)
     search = np.flatnonzero(~near_zero & (i_last > 0))
-    rs = _q0q.first_root(coef[:, search], s_grid[i_last[search]], margin[search])
+    every = search.size == coef.shape[1]  # then no gathering
+    rs = _q0q.first_root(
+        coef if every else coef[:, search], s_grid[i_last[search]], margin if every else margin[search]
+    )
     none[search[rs.status == _q0q.NO_ROOT]] = True
     iso = rs.status == _q0q.ISOLATED
     idx = search[iso]
     s = np.full(sat.rho.size, np.nan)
     j = np.zeros(sat.rho.size, dtype=np.intp)
     found = np.zeros(sat.rho.size, dtype=bool)
-    si = _q0q.refine_root(coef[:, idx], rs.lo[iso], rs.hi[iso], rs.plo[iso], rs.phi[iso], guess=rs.guess[iso])
+    c_idx = coef[:, idx]
+    si = _q0q.refine_root(c_idx, rs.lo[iso], rs.hi[iso], rs.plo[iso], rs.phi[iso], guess=rs.guess[iso])
     ji = np.clip(np.searchsorted(s_grid, si, side="right") - 1, 0, n_scan - 2)
     ends = np.stack([s_grid[ji], s_grid[ji + 1]])  # (2, m)
-    p_ends = _q0q.horner(coef[:, None, idx], ends)
-    up = coef[0, idx] > 0  # the residual's sign at C = 0, and so at scan point j
-    pos, neg = p_ends > margin[idx], p_ends < -margin[idx]
+    p_ends = _q0q.horner(c_idx[:, None, :], ends)
+    up = c_idx[0] > 0  # the residual's sign at C = 0, and so at scan point j
+    m_idx = margin[idx]
+    pos, neg = p_ends > m_idx, p_ends < -m_idx
     ok = (
         (ends[0] < si)
         & (si < ends[1])
