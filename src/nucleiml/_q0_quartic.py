@@ -21,7 +21,12 @@ What the inversion needs from it, each member on its own (pure arrays in, arrays
 - :func:`first_root` -- certify that there is no root in [0, s_end] or isolate the smallest one, with
   Bernstein coefficients (the polynomial on an interval is a convex combination of them, so where all
   have one sign with a margin there is no root; one sign change with definite ends isolates one root);
-- :func:`refine_root` -- safeguarded Newton on the polynomial inside an isolated bracket.
+- :func:`refine_root` -- safeguarded Newton on the polynomial inside an isolated bracket, started where
+  the Bernstein control polygon crosses zero.
+
+:func:`quartic_terms`, :func:`first_root_one` and :func:`refine_root_one` do the same for one member in
+Python floats (the emulator's one-row path), step by step as the array versions. The arrays are worked
+through in blocks of ``QUARTIC_BLOCK`` members in :func:`quartic` (see there).
 
 Units: fm^-1 powers throughout (see :mod:`nucleiml.eos`); s and t are dimensionless.
 """
