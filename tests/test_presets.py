@@ -18,7 +18,7 @@ HBARC = 197.3269804  # MeV fm
 def test_presets_match_reference_file_exactly():
     ref = load_rmf_reference()
     assert set(ref["sets"]) == {"NL3", "FSUGold2"}
-    assert set(PRESETS) == set(ref["sets"]) | {"NL1", "NLSH", "NLZ"}
+    assert set(PRESETS) == set(ref["sets"]) | {"NL1", "NLSH", "NLZ", "FSUGold", "IUFSU"}
     for name, c in PRESETS.items():
         assert isinstance(c, Couplings)
         if name in ref["sets"]:

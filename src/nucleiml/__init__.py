@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         nmp_from_couplings,
     )
     from .solver import NucleusResult, SolverConfig, SolverStatus, solve, solve_batch
+    from .stars import StarConfig, StarStatus, star, star_batch, star_from_table
 
 try:
     __version__ = version("nucleiml")
@@ -46,6 +47,11 @@ _LAZY = {
     "SolverStatus": "solver",
     "NucleusResult": "solver",
     "Emulator": "emulator",
+    "star": "stars",
+    "star_batch": "stars",
+    "star_from_table": "stars",
+    "StarConfig": "stars",
+    "StarStatus": "stars",
 }
 
 __all__ = [
@@ -62,6 +68,8 @@ __all__ = [
     "ParameterError",
     "SolverConfig",
     "SolverStatus",
+    "StarConfig",
+    "StarStatus",
     "__version__",
     "couplings_from_nmp",
     "couplings_from_nmp_array",
@@ -73,6 +81,9 @@ __all__ = [
     "parse_nucleus",
     "solve",
     "solve_batch",
+    "star",
+    "star_batch",
+    "star_from_table",
 ]
 
 

@@ -32,8 +32,11 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object], *, durable: bool = True) -> Path:
     """Create or replace ``path`` with what ``write(fh)`` writes to a binary file handle, atomically.
+
+    ``durable=False`` skips the fsyncs: the file is still complete or absent after the process is killed
+    (the kernel holds the data), only not after a power cut; for records rewritten many times a second.
 
     Raises
     ------
@@ -46,22 +49,24 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
         with open(tmp, "wb") as fh:
             write(fh)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
     return path
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+def atomic_write_bytes(path: str | Path, data: bytes, *, durable: bool = True) -> Path:
     """:func:`atomic_write` of ``data``."""
-    return atomic_write(path, lambda fh: fh.write(data))
+    return atomic_write(path, lambda fh: fh.write(data), durable=durable)
 
 
-def atomic_write_json(path: str | Path, obj: object, indent: int = 2) -> Path:
+def atomic_write_json(path: str | Path, obj: object, indent: int = 2, *, durable: bool = True) -> Path:
     """:func:`atomic_write` of ``obj`` as indented JSON (UTF-8, a final newline; keys in their order).
 
     Raises
@@ -70,4 +75,5 @@ def atomic_write_json(path: str | Path, obj: object, indent: int = 2) -> Path:
         For NaN or infinite floats (JSON has none; clean them first, e.g. with ``finite_json``); the target
         is then unchanged.
     """
-    return atomic_write_bytes(path, (json.dumps(obj, indent=indent, allow_nan=False) + "\n").encode("utf-8"))
+    text = json.dumps(obj, indent=indent, allow_nan=False) + "\n"
+    return atomic_write_bytes(path, text.encode("utf-8"), durable=durable)

@@ -454,6 +454,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         _add_solve_arguments,
         _run_solve,
     ),
+    "star": Subcommand(
+        "neutron stars: beta-equilibrium EoS, SLy4 crust, mass-radius-tidal deformability sequence",
+        lambda p: _stars_cli().add_star_arguments(p),
+        lambda a: _stars_cli().run_star(a),
+    ),
     "generate": Subcommand(
         "generate a labelled training dataset (Parquet; resumable, local workers or Dask)",
         lambda p: _datasets_cli().add_generate_arguments(p),
@@ -489,6 +494,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda p: _inference_cli().add_infer_arguments(p),
         lambda a: _inference_cli().run_infer(a),
     ),
+    "constraints": Subcommand(
+        "list the constraints a joint run can use (heavy-ion collisions, pulsars, NICER, GW), with references",
+        lambda p: _inference_cli().add_constraints_arguments(p),
+        lambda a: _inference_cli().run_constraints(a),
+    ),
     "compare": Subcommand(
         "compare two posteriors: Jensen-Shannon divergence per NMP and an overlaid corner plot",
         lambda p: _inference_cli().add_compare_arguments(p),
@@ -500,6 +510,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         lambda a: _inference_cli().run_predictive(a),
     ),
 }
+
+
+def _stars_cli():
+    from .stars import cli
+
+    return cli
 
 
 def _datasets_cli():
@@ -547,7 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The message on one line; undecodable bytes of the command line (surrogates) shown escaped."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constants import HBARC_MEV_FM
-from .parameters import Couplings
+from .parameters import Couplings, ParameterError
 
 PI2 = np.pi**2
 
@@ -121,6 +121,19 @@ class ScaledCouplings:
 
     @classmethod
     def from_couplings(cls, cp: Couplings) -> ScaledCouplings:
+        """The scaled couplings of ``cp``.
+
+        Raises
+        ------
+        ParameterError
+            If a nucleon-meson coupling is so small (below about 1e-77) that its fourth power underflows to 0.
+        """
+        for name in ("g_sigma", "g_omega", "g_rho"):
+            if not getattr(cp, name) ** 4 > 0.0:
+                raise ParameterError(
+                    f"{name} = {getattr(cp, name)!r} is too small to compute with (its fourth power underflows "
+                    "to 0); the allowed range is (0, 100]"
+                )
         h = HBARC_MEV_FM
         return cls(
             a=(cp.m_sigma / h) ** 2 / cp.g_sigma**2,

@@ -80,6 +80,7 @@ from .parameters import (
     ParameterError,
     as_nmp_matrix,
     check_array_ranges,
+    check_int,
 )
 
 __all__ = [
@@ -173,27 +174,62 @@ def _symmetric_point(sc: ScaledCouplings, rho):
     return st, Mstar, Sp, F_S
 
 
+def _expects_couplings(func: str, couplings) -> None:
+    if not isinstance(couplings, Couplings):
+        raise ParameterError(f"{func} expects Couplings, got {type(couplings).__name__}")
+
+
+def _saturation_bracket(grid, e_per_a, p, ok, i):
+    """(lo, hi) grid densities bracketing the saturation point: the E/A minimum ``i`` on the grid when
+    the pressure changes sign across it, else the lowest-E/A sign change of P from - to + between two
+    physical grid points (a local minimum of E/A); None when there is none."""
+    if 0 < i < grid.size - 1 and ok[i - 1] and ok[i + 1] and p[i - 1] < 0.0 < p[i + 1]:
+        return grid[i - 1], grid[i + 1]
+    rising = ok[:-1] & ok[1:] & (p[:-1] < 0.0) & (p[1:] >= 0.0)
+    if not rising.any():
+        return None
+    k = np.flatnonzero(rising)
+    k = k[np.argmin(np.minimum(e_per_a[k], e_per_a[k + 1]))]
+    return grid[k], grid[k + 1]
+
+
 def saturation_density(couplings: Couplings, rho_min: float = 0.02, rho_max: float = 0.6) -> float:
     """Saturation density (fm^-3) of symmetric matter: the minimum of E/A in [rho_min, rho_max].
 
-    Raises :class:`NoSaturationError` when E/A has no interior minimum there.
+    The pressure is scanned on a grid; its root is refined (Brent) in the grid interval where it changes
+    sign from negative to positive around the lowest E/A (a local minimum of E/A among physical points).
+
+    Raises
+    ------
+    NoSaturationError
+        When E/A has no minimum there among densities where the scalar field has a physical solution
+        (e.g. E/A still falls where M* reaches 0); the message gives the density range and the reason.
     """
     from scipy.optimize import brentq
 
     sc = _scaled(couplings)
     grid = np.linspace(rho_min, rho_max, 141)
     st = matter_state(sc, grid, 0.0)
-    e_per_a = np.where(st.ok, st.energy_density / grid, np.inf)
+    ok = np.asarray(st.ok & np.isfinite(st.energy_density) & np.isfinite(st.pressure))
+    e_per_a = np.where(ok, st.energy_density / grid, np.inf)
     i = int(np.argmin(e_per_a))
-    if i == 0 or i == grid.size - 1 or not np.isfinite(e_per_a[i]):
+    bracket = _saturation_bracket(grid, e_per_a, np.where(ok, st.pressure, np.nan), ok, i)
+    if bracket is None:
+        if not ok.any():
+            why = "the scalar field has no physical solution (M* > 0) at any density there"
+        elif not ok.all():
+            last = grid[ok][-1]
+            why = f"E/A still falls where M* reaches 0 (no physical scalar field above {last:.3f} fm^-3)"
+        else:
+            why = "E/A has no minimum there (the pressure has no zero rising from negative)"
         raise NoSaturationError(
-            f"symmetric matter has no energy minimum in [{rho_min}, {rho_max}] fm^-3 for {couplings}"
+            f"symmetric matter has no saturation point in [{rho_min}, {rho_max}] fm^-3: {why}; couplings {couplings}"
         )
 
     def p_of(r):
         return float(matter_state(sc, r, 0.0).pressure)
 
-    return brentq(p_of, grid[i - 1], grid[i + 1], xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+    return brentq(p_of, *bracket, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
 
 
 @dataclass(frozen=True)
@@ -207,7 +243,17 @@ class SaturationProperties:
 
 
 def saturation_properties(couplings: Couplings) -> SaturationProperties:
-    """Saturation point of symmetric matter and the NMPs there, with Ksym."""
+    """Saturation point of symmetric matter and the NMPs there, with Ksym.
+
+    Raises
+    ------
+    ParameterError
+        If ``couplings`` is not a :class:`Couplings`, or an NMP at the saturation point lies outside the
+        physical ranges of :class:`NMP` (the message names it).
+    NoSaturationError
+        If symmetric matter does not saturate (see :func:`saturation_density`).
+    """
+    _expects_couplings("saturation_properties", couplings)
     sc = _scaled(couplings)
     rho0 = saturation_density(couplings)
     st, Mstar, Sp, F_S = _symmetric_point(sc, np.asarray(rho0))
@@ -215,25 +261,42 @@ def saturation_properties(couplings: Couplings) -> SaturationProperties:
         rho0, Mstar, st.S, st.V, Sp, sc.alpha, sc.C, sc.b, sc.c, F_S, sc.beta, sc.Lambda_v
     )
     h = HBARC_MEV_FM
-    nmp = NMP(
-        rho0=float(rho0),
-        E0=float((st.energy_density / rho0 - sc.M) * h),
-        K0=float(K * h),
-        Q0=float(Q * h),
-        mstar=float(Mstar / sc.M),
-        J0=float(J * h),
-        L0=float(L * h),
-    )
+    try:
+        nmp = NMP(
+            rho0=float(rho0),
+            E0=float((st.energy_density / rho0 - sc.M) * h),
+            K0=float(K * h),
+            Q0=float(Q * h),
+            mstar=float(Mstar / sc.M),
+            J0=float(J * h),
+            L0=float(L * h),
+        )
+    except ParameterError as exc:
+        raise ParameterError(f"the saturation point of these couplings has {exc}") from None
     return SaturationProperties(nmp=nmp, Ksym=float(Ksym * h), pressure=float(st.pressure * h))
 
 
 def nmp_from_couplings(couplings: Couplings) -> NMP:
-    """The seven nuclear-matter parameters at the saturation density of symmetric matter."""
+    """The seven nuclear-matter parameters at the saturation density of symmetric matter.
+
+    Raises
+    ------
+    ParameterError, NoSaturationError
+        As :func:`saturation_properties`.
+    """
+    _expects_couplings("nmp_from_couplings", couplings)
     return saturation_properties(couplings).nmp
 
 
 def ksym(couplings: Couplings) -> float:
-    """Curvature of the symmetry energy, Ksym = 9 rho0^2 d^2 J/d rho^2 at saturation (MeV)."""
+    """Curvature of the symmetry energy, Ksym = 9 rho0^2 d^2 J/d rho^2 at saturation (MeV).
+
+    Raises
+    ------
+    ParameterError, NoSaturationError
+        As :func:`saturation_properties`.
+    """
+    _expects_couplings("ksym", couplings)
     return saturation_properties(couplings).Ksym
 
 
@@ -286,10 +349,7 @@ def rho_meson_instability_density(couplings: Couplings) -> float:
     ParameterError
         If ``couplings`` is not a :class:`Couplings`.
     """
-    if not isinstance(couplings, Couplings):
-        raise ParameterError(
-            f"rho_meson_instability_density expects Couplings, got {type(couplings).__name__}"
-        )
+    _expects_couplings("rho_meson_instability_density", couplings)
     if couplings.Lambda_v >= 0.0:
         return float("inf")
     sc = _scaled(couplings)
@@ -1335,10 +1395,11 @@ def couplings_from_nmp_array(
     ParameterError
         If a column is missing, shapes differ, an entry is not finite or outside the physical NMP
         ranges (the message names the column, index and range), a mass is outside its range, or
-        ``method`` is not one of the two.
+        ``method`` is not one of the two, or ``n_scan`` is not an integer in [3, 100000].
     """
     if method not in _INVERSION_METHODS:
         raise ParameterError(f"method must be one of {_INVERSION_METHODS}, got {method!r}")
+    n_scan = check_int("n_scan", n_scan, 3, 100_000)
     masses = {"m_sigma": m_sigma, "m_omega": m_omega, "m_rho": m_rho, "M": M}
     Couplings(g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=0.0, B=0.0, C=0.0, Lambda_v=0.0, **masses)  # validate
     cols = _as_nmp_columns(table)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
-from numbers import Real
+from dataclasses import MISSING, asdict, dataclass, fields
+from numbers import Integral, Real
 from types import MappingProxyType
 
 import numpy as np
@@ -27,11 +27,37 @@ class ParameterError(ValueError):
     """A parameter is not a finite number or lies outside its allowed range."""
 
 
+def shown(value) -> str:
+    """``repr(value)`` for an error message, short for integers too long to print (Python refuses to
+    convert ints of more than 4300 digits to text) and for long strings."""
+    if isinstance(value, Integral) and not isinstance(value, bool) and abs(int(value)).bit_length() > 200:
+        return f"an integer of about {int(abs(int(value)).bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_finite_real(value) -> bool:
+    """A real number (not a bool) that converts to a finite float."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _check(name: str, value, lo: float, hi: float, *, lo_open: bool = False) -> float:
     """Return ``value`` as float if it is a finite real number in [lo, hi] (or (lo, hi])."""
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ParameterError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    v = float(value)
+        raise ParameterError(f"{name} must be a real number, got {shown(value)} ({type(value).__name__})")
+    try:
+        v = float(value)
+    except OverflowError:  # an int (or Fraction) beyond the float range: not printable in full
+        left = "(" if lo_open else "["
+        raise ParameterError(
+            f"{name} = a number beyond the float range (|x| > 1.8e308) is outside the allowed "
+            f"range {left}{lo}, {hi}]"
+        ) from None
     if not math.isfinite(v):
         raise ParameterError(f"{name} must be finite, got {v!r}")
     below = v <= lo if lo_open else v < lo
@@ -39,6 +65,17 @@ def _check(name: str, value, lo: float, hi: float, *, lo_open: bool = False) -> 
         left = "(" if lo_open else "["
         raise ParameterError(f"{name} = {v!r} is outside the allowed range {left}{lo}, {hi}]")
     return v
+
+
+def check_int(name: str, value, lo: int, hi: int) -> int:
+    """Return ``value`` as int if it is an integer (not a bool) in [lo, hi]; else :class:`ParameterError`."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ParameterError(
+            f"{name} must be an integer in [{lo}, {hi}], got {value!r} ({type(value).__name__})"
+        )
+    if not lo <= value <= hi:
+        raise ParameterError(f"{name} = {int(value)} is outside the allowed range [{lo}, {hi}]")
+    return int(value)
 
 
 class _RangeChecked:
@@ -56,10 +93,23 @@ class _RangeChecked:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict):
-        unknown = set(data) - {f.name for f in fields(cls)}
+    def from_dict(cls, data: Mapping):
+        """Build from a mapping of field names to values.
+
+        Raises
+        ------
+        ParameterError
+            If ``data`` is not a mapping, has unknown or missing fields, or a value is invalid.
+        """
+        if not isinstance(data, Mapping):
+            raise ParameterError(f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}")
+        names = {f.name for f in fields(cls)}
+        unknown = [k for k in data if k not in names]
         if unknown:
-            raise ParameterError(f"unknown {cls.__name__} field(s): {sorted(unknown)}")
+            raise ParameterError(f"unknown {cls.__name__} field(s): {sorted(map(str, unknown))}")
+        missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING]
+        if missing:
+            raise ParameterError(f"{cls.__name__} lacks the field(s) {', '.join(missing)}")
         return cls(**data)
 
 
@@ -204,6 +254,19 @@ def described(name: str) -> str:
     return f"{description} [{unit}]" if unit else description
 
 
+def real_array(values, what: str) -> np.ndarray:
+    """``values`` as a float64 array; :class:`ParameterError` (naming ``what``) for complex numbers, numbers
+    beyond the float range and anything that is not a number."""
+    try:
+        if np.iscomplexobj(values):
+            raise ParameterError(f"{what} must be real numbers, got complex values")
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ParameterError):
+            raise
+        raise ParameterError(f"{what} must be real numbers (finite, within the float range): {exc}") from None
+
+
 def as_nmp_matrix(nmp) -> np.ndarray:
     """NMP rows as an (n, 7) float64 array in the order ``rho0, E0, K0, Q0, mstar, J0, L0``.
 
@@ -219,10 +282,7 @@ def as_nmp_matrix(nmp) -> np.ndarray:
             raise ParameterError(
                 f"NMP mapping lacks {', '.join(missing)}; need all of {', '.join(NMP_NAMES)}"
             )
-        try:
-            cols = [np.atleast_1d(np.asarray(nmp[k], dtype=np.float64)) for k in NMP_NAMES]
-        except (TypeError, ValueError):
-            raise ParameterError("NMP mapping values must be real numbers or 1-D arrays of them") from None
+        cols = [np.atleast_1d(real_array(nmp[k], f"NMP mapping value {k!r}")) for k in NMP_NAMES]
         shapes = {c.shape for c in cols}
         if len(shapes) != 1 or cols[0].ndim != 1:
             raise ParameterError(
@@ -234,11 +294,11 @@ def as_nmp_matrix(nmp) -> np.ndarray:
         arr = np.array([[getattr(v, k) for k in NMP_NAMES] for v in nmp], dtype=np.float64)
     else:
         try:
-            arr = np.asarray(nmp, dtype=np.float64)
-        except (TypeError, ValueError):
+            arr = real_array(nmp, "nmp")
+        except ParameterError as exc:
             raise ParameterError(
-                f"nmp must be an (n, 7) array in the order {', '.join(NMP_NAMES)}, a mapping of arrays or NMP "
-                f"objects; got {type(nmp).__name__}"
+                f"nmp must be an (n, 7) array of real numbers in the order {', '.join(NMP_NAMES)}, a mapping of "
+                f"arrays or NMP objects; got {type(nmp).__name__} ({exc})"
             ) from None
         if arr.ndim == 1 and arr.shape[0] == 7:
             arr = arr[None, :]

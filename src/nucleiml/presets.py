@@ -4,7 +4,7 @@ All couplings are in the package's Lagrangian convention (Dutra et al., PRC 90, 
 ``A`` in fm^-1, ``B``, ``C``, ``Lambda_v`` dimensionless, masses in MeV. The conversions from the published
 conventions are recorded with each set (for NL3 and FSUGold2 also in ``data/rmf_reference.json`` under
 ``"published_as"``; sources of all sets in ``data/SOURCES.md``). NL3 and FSUGold2 have reference
-finite-nucleus results in ``data/rmf_reference.json``; NL1, NLSH and NLZ do not.
+finite-nucleus results in ``data/rmf_reference.json``; NL1, NLSH, NLZ, FSUGold and IUFSU do not.
 """
 
 from __future__ import annotations
@@ -126,8 +126,49 @@ _NLZ = Couplings(
     M=938.9,
 )
 
+
+def _fsugold_convention(gs2, gv2, gr2, kappa, lam, zeta, lambda_v, m_sigma) -> Couplings:
+    """Couplings from the FSUGold-family convention: g_sigma^2, g_omega^2, g_rho^2, kappa (MeV), lambda,
+    zeta, Lambda_v (published); A = kappa g_sigma^3 / 2 / (hbar c) [fm^-1], B = lambda g_sigma^4 / 6,
+    C = zeta / 6, Lambda_v = 2 Lambda_v(published); m_omega = 782.5, m_rho = 763, M = 939 MeV."""
+    from .constants import HBARC_MEV_FM
+
+    g_sigma = gs2**0.5
+    return Couplings(
+        g_sigma=g_sigma,
+        g_omega=gv2**0.5,
+        g_rho=gr2**0.5,
+        A=kappa * g_sigma**3 / 2.0 / HBARC_MEV_FM,
+        B=lam * g_sigma**4 / 6.0,
+        C=zeta / 6.0,
+        Lambda_v=2.0 * lambda_v,
+        m_sigma=m_sigma,
+        m_omega=782.5,
+        m_rho=763.0,
+        M=939.0,
+    )
+
+
+# FSUGold: B. G. Todd-Rutel, J. Piekarewicz, Phys. Rev. Lett. 95, 122501 (2005). Published in the FSUGold
+# convention: g_sigma^2 = 112.1996, g_omega^2 = 204.5469, g_rho^2 = 138.4701, kappa = 1.4203 MeV,
+# lambda = 0.023762, zeta = 0.06, Lambda_v = 0.03, m_sigma = 491.5 MeV (see data/SOURCES.md).
+_FSUGOLD = _fsugold_convention(112.1996, 204.5469, 138.4701, 1.4203, 0.023762, 0.06, 0.030, 491.5)
+
+# IUFSU: F. J. Fattoyev, C. J. Horowitz, J. Piekarewicz, G. Shen, Phys. Rev. C 82, 055803 (2010).
+# g_sigma^2 = 99.4266, g_omega^2 = 169.8349, g_rho^2 = 184.6877, kappa = 3.3808 MeV, lambda = 0.000296,
+# zeta = 0.03, Lambda_v = 0.046, m_sigma = 491.5 MeV.
+_IUFSU = _fsugold_convention(99.4266, 169.8349, 184.6877, 3.3808, 0.000296, 0.03, 0.046, 491.5)
+
 PRESETS: MappingProxyType[str, Couplings] = MappingProxyType(
-    {"NL3": _NL3, "FSUGold2": _FSUGOLD2, "NL1": _NL1, "NLSH": _NLSH, "NLZ": _NLZ}
+    {
+        "NL3": _NL3,
+        "FSUGold2": _FSUGOLD2,
+        "NL1": _NL1,
+        "NLSH": _NLSH,
+        "NLZ": _NLZ,
+        "FSUGold": _FSUGOLD,
+        "IUFSU": _IUFSU,
+    }
 )
 """Published parameter sets by name (read-only). Use ``get_preset`` for case-insensitive lookup."""
 

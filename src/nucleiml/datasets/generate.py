@@ -31,9 +31,10 @@ import numpy as np
 
 from .._atomic import atomic_write_json
 from .._parallel import DaskExecutor, LocalExecutor, default_workers
+from .._paths import as_path
 from .._provenance import code_fingerprint
 from ..nuclei import Nucleus, parse_nuclei
-from ..parameters import COUPLING_NAMES, NMP_NAMES
+from ..parameters import COUPLING_NAMES, NMP_NAMES, shown
 from . import store
 from .labels import DEFAULT_THRESHOLD, LABELS, label_nucleus
 from .prior import Prior, default_prior, load_prior
@@ -306,7 +307,7 @@ class _Tally:
 
 def _check_int(name: str, value, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or not lo <= value <= hi:
-        raise DatasetError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+        raise DatasetError(f"{name} must be an integer in [{lo}, {hi}], got {shown(value)}")
     return int(value)
 
 
@@ -404,7 +405,9 @@ def _validated_request(
     if scheduler is None:
         workers = default_workers() if workers is None else _check_int("workers", workers, 1, 1024)
     if not (isinstance(threshold, int | float) and not isinstance(threshold, bool) and 0 < threshold < 10):
-        raise DatasetError(f"threshold must be a fraction in (0, 10), e.g. 0.2 for 20 %, got {threshold!r}")
+        raise DatasetError(
+            f"threshold must be a fraction in (0, 10), e.g. 0.2 for 20 %, got {shown(threshold)}"
+        )
     threshold = float(threshold)
     solver: dict = {}
     if max_iterations is not None:
@@ -414,7 +417,7 @@ def _validated_request(
     b_exp = tuple(_experimental_binding_energy(n) for n in nucs)
     if not isinstance(prior, Prior):
         prior = default_prior() if prior is None else load_prior(prior)
-    root = Path(out)
+    root = as_path(out, "dataset directory", DatasetError)
     if root.exists() and not root.is_dir():
         raise DatasetError(f"--out {root} exists and is not a directory")
     if chunk_size is None:

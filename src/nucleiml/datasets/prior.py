@@ -25,17 +25,16 @@ Sampling draws one uniform variate per sample and NMP (in the order of ``NMP_NAM
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from numbers import Real
 from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 
+from .._paths import as_path
 from .._toml import read_toml
 from ..constants import (
     DEFAULT_M_OMEGA_MEV,
@@ -43,7 +42,17 @@ from ..constants import (
     DEFAULT_M_SIGMA_MEV,
     DEFAULT_NUCLEON_MASS_MEV,
 )
-from ..parameters import MASS_NAMES, NMP, NMP_INFO, NMP_NAMES, Couplings, ParameterError
+from ..parameters import (
+    MASS_NAMES,
+    NMP,
+    NMP_INFO,
+    NMP_NAMES,
+    Couplings,
+    ParameterError,
+    _is_finite_real,
+    check_int,
+    shown,
+)
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -65,8 +74,8 @@ class PriorError(ParameterError):
 
 
 def _real(where: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
-        raise PriorError(f"{where} must be a finite real number, got {value!r}")
+    if not _is_finite_real(value):
+        raise PriorError(f"{where} must be a finite real number, got {shown(value)}")
     return float(value)
 
 
@@ -144,7 +153,7 @@ class Prior:
                     f"nmp.{name}: range [{d.low:g}, {d.high:g}] leaves the allowed range "
                     f"{'(' if lo_open else '['}{lo:g}, {hi:g}]{unit}"
                 )
-        masses = {k: float(self.masses.get(k, _DEFAULT_MASSES[k])) for k in MASS_NAMES}
+        masses = {k: _real(f"masses.{k}", self.masses.get(k, _DEFAULT_MASSES[k])) for k in MASS_NAMES}
         unknown = [k for k in self.masses if k not in MASS_NAMES]
         if unknown:
             raise PriorError(f"unknown mass(es) {', '.join(unknown)}; allowed: {', '.join(MASS_NAMES)}")
@@ -159,10 +168,16 @@ class Prior:
         """``n`` samples as a dict of float arrays keyed by ``NMP_NAMES`` (fm^-3, MeV).
 
         Draws ``rng.random((7, n))`` once: the values depend only on the generator state and ``n``.
+
+        Raises
+        ------
+        ParameterError
+            If ``n`` is not an integer in [0, 1e9] or ``rng`` not a numpy Generator.
         """
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        u = rng.random((len(NMP_NAMES), int(n)))
+            raise PriorError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        n = check_int("n", n, 0, 10**9)
+        u = rng.random((len(NMP_NAMES), n))
         return {k: self.nmp[k].ppf(u[i]) for i, k in enumerate(NMP_NAMES)}
 
     def to_dict(self) -> dict[str, object]:
@@ -230,10 +245,17 @@ _DEFAULT_MASSES = {
 
 
 def load_prior(path: str | Path | None = None) -> Prior:
-    """Read a prior TOML file (None: the default prior shipped with the package)."""
+    """Read a prior TOML file (None: the default prior shipped with the package).
+
+    Raises
+    ------
+    PriorError
+        If the path is not a path, the file cannot be read, is not UTF-8 TOML, or a field is invalid (the
+        message names the file and the field).
+    """
     if path is None:
         return default_prior()
-    p = Path(path)
+    p = as_path(path, "prior file", PriorError)
     _, data = read_toml(p, "prior", PriorError)
     return Prior.from_dict(data, source=f"prior file {str(p)!r}")
 

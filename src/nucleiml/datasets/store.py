@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import _extras
 from .._atomic import atomic_write
+from .._paths import as_path
 from ..parameters import COUPLING_NAMES, NMP_NAMES, described
 
 __all__ = [
@@ -151,10 +152,28 @@ def remove_temporaries(root: Path) -> int:
     return n
 
 
-def part_metadata(path: Path) -> dict:
-    """The ``nucleiml`` metadata stored in a part's schema (chunk, first sample, number of samples)."""
+def _unreadable(path: Path, exc: BaseException) -> DatasetError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return DatasetError(f"cannot read the dataset part {path} (truncated or corrupted?): {reason}")
+
+
+def _part_schema(path: Path):
     pq = require("pyarrow.parquet")
-    return _nucleiml_metadata(pq.read_schema(path).metadata, path)
+    try:
+        return pq.read_schema(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise _unreadable(path, exc) from None
+
+
+def part_metadata(path: Path) -> dict:
+    """The ``nucleiml`` metadata stored in a part's schema (chunk, first sample, number of samples).
+
+    Raises
+    ------
+    DatasetError
+        If the part cannot be read or is not a NucleiML dataset part (the message names it).
+    """
+    return _nucleiml_metadata(_part_schema(path).metadata, path)
 
 
 def table_metadata(table, path: Path) -> dict:
@@ -164,14 +183,41 @@ def table_metadata(table, path: Path) -> dict:
 
 def _nucleiml_metadata(meta, path: Path) -> dict:
     try:
-        return json.loads((meta or {})[b"nucleiml"])
+        data = json.loads((meta or {})[b"nucleiml"])
     except (KeyError, ValueError):
-        raise DatasetError(f"{path} is not a NucleiML dataset part (no nucleiml metadata)") from None
+        data = None
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path} is not a NucleiML dataset part (no nucleiml metadata)")
+    return data
 
 
 def read_part(path: Path, columns: list[str] | None = None):
+    """The part at ``path`` (the ``columns`` only, if given) as an Arrow table.
+
+    Raises
+    ------
+    DatasetError
+        If the file cannot be read (truncated, corrupted) or lacks a column of the dataset schema or has
+        it with another kind of type (text for a number, ...): a Parquet file of another table.
+    """
     pq = require("pyarrow.parquet")
-    return pq.read_table(path, columns=columns)
+    found = _part_schema(path)
+    expected = schema()
+    for name in columns if columns is not None else expected.names:
+        if name not in found.names:
+            raise DatasetError(f"{path} is not a part of a NucleiML dataset: it has no column {name!r}")
+        want_text = (
+            expected.field(name).type == require("pyarrow").string() if name in expected.names else None
+        )
+        got_text = str(found.field(name).type) in ("string", "large_string")
+        if want_text is not None and want_text != got_text:
+            raise DatasetError(
+                f"{path}: column {name!r} holds {found.field(name).type}, not {expected.field(name).type}"
+            )
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, ValueError) as exc:
+        raise _unreadable(path, exc) from None
 
 
 def iter_parts(root: Path, columns: list[str] | None = None) -> Iterator:
@@ -192,11 +238,14 @@ def read_table(root: str | Path, columns: list[str] | None = None):
 
 
 def read_card(root: str | Path) -> dict:
-    path = Path(root) / CARD_NAME
+    """The card of dataset ``root``; :class:`DatasetError` if there is none or it is not a card."""
+    path = as_path(root, "dataset directory", DatasetError) / CARD_NAME
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DatasetError(f"{root} is not a NucleiML dataset (no {CARD_NAME})") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         card = json.loads(text)
     except ValueError as exc:

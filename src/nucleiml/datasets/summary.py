@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write_json
+from .._paths import as_path
+from ..parameters import shown
 from . import store
 from .labels import LABELS
 from .store import DatasetError
@@ -33,7 +35,7 @@ def info(root: str | Path) -> dict:
     Returns the card (a dict) with ``counts`` (``total`` per label and ``by_nucleus``), ``samples_done``,
     ``rows`` and ``parts`` taken from the parts on disk, plus ``disk_bytes``.
     """
-    root = Path(root)
+    root = as_path(root, "dataset directory", DatasetError)
     card = store.read_card(root)
     total, by_nucleus, samples, parts, size, codes = Counter(), Counter(), 0, 0, 0, Counter()
     for path in store.list_parts(root).values():
@@ -138,7 +140,15 @@ def _check_fractions(fractions) -> tuple[float, float, float]:
 def split_of(sample_id, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> np.ndarray:
     """Split index (0 train, 1 validation, 2 test) of each sample id: reproducible and extension-stable."""
     f = _check_fractions(fractions)
-    u = _uniform_hash(np.asarray(sample_id), seed)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DatasetError(f"seed must be a non-negative integer, got {shown(seed)}")
+    try:
+        ids = np.asarray(sample_id)
+        if ids.dtype.kind not in "iu" or np.any(ids < 0):
+            raise TypeError
+    except (TypeError, ValueError, OverflowError):
+        raise DatasetError("sample_id must be non-negative integers (an int array)") from None
+    u = _uniform_hash(ids, seed)
     return np.searchsorted(np.cumsum(f)[:2], u, side="right").astype(np.int8)
 
 
@@ -154,9 +164,9 @@ def split(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise DatasetError(f"seed must be a non-negative integer, got {seed!r}")
     f = _check_fractions(fractions)
-    root = Path(root)
+    root = as_path(root, "dataset directory", DatasetError)
     card = store.read_card(root)
-    dest = Path(out) if out is not None else root / "splits"
+    dest = as_path(out, "split output directory", DatasetError) if out is not None else root / "splits"
     if dest.resolve() == root.resolve() or dest.resolve() == (root / store.PARTS_DIR).resolve():
         raise DatasetError(f"the split output {dest} must not be the dataset directory itself")
     for name in SPLIT_NAMES:

@@ -265,33 +265,53 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _read_nmp_npy(p: Path, path: str) -> np.ndarray:
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise ParameterError(f"--file {path}: not a plain numeric .npy array ({reason})") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iuf":
+        kind = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+        raise ParameterError(f"--file {path}: need an (n, 7) array of real numbers, got {kind}")
+    if arr.ndim not in (1, 2) or arr.shape[-1] != len(NMP_NAMES):
+        raise ParameterError(f"--file {path}: need an (n, 7) array of the NMPs, got shape {arr.shape}")
+    return arr
+
+
+def _read_nmp_csv(p: Path, path: str) -> list[list[float]]:
+    import csv
+
+    try:
+        with open(p, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [k for k in NMP_NAMES if k not in (reader.fieldnames or [])]
+            if missing:
+                raise ParameterError(
+                    f"--file {path}: the CSV header lacks {', '.join(missing)}; need columns {', '.join(NMP_NAMES)}"
+                )
+            rows = []
+            for line, row in enumerate(reader, start=2):
+                try:
+                    rows.append([float(row[k]) for k in NMP_NAMES])
+                except (TypeError, ValueError):
+                    raise ParameterError(f"--file {path}, line {line}: every NMP must be a number") from None
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"--file {path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except csv.Error as exc:
+        raise ParameterError(f"--file {path} is not a readable CSV file: {exc}") from None
+    return rows
+
+
 def _read_nmp_file(path: str) -> np.ndarray:
+    """NMP rows of a ``--file``: a CSV with the NMP columns or an (n, 7) .npy array; never zero rows."""
     p = Path(path)
     if not p.is_file():
         raise ParameterError(f"--file {path}: no such file")
-    if p.suffix == ".npy":
-        try:
-            return np.load(p, allow_pickle=False)
-        except ValueError as exc:
-            raise ParameterError(f"--file {path}: not a plain numeric .npy array ({exc})") from None
-    import csv
-
-    with open(p, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [k for k in NMP_NAMES if k not in (reader.fieldnames or [])]
-        if missing:
-            raise ParameterError(
-                f"--file {path}: the CSV header lacks {', '.join(missing)}; need columns {', '.join(NMP_NAMES)}"
-            )
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            try:
-                rows.append([float(row[k]) for k in NMP_NAMES])
-            except (TypeError, ValueError):
-                raise ParameterError(f"--file {path}, line {line}: every NMP must be a number") from None
-    if not rows:
+    rows = _read_nmp_npy(p, path) if p.suffix == ".npy" else _read_nmp_csv(p, path)
+    if np.size(rows) == 0:
         raise ParameterError(f"--file {path} holds no rows")
-    return np.array(rows)
+    return np.asarray(rows)
 
 
 def run_predict(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclear_matter import _couplings_from_one_nmp, couplings_from_nmp_array
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
 from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, _check, as_nmp_matrix
+from ._validate import check_metadata
 from .extrapolation import UNSEEN_METHODS, can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
@@ -110,6 +111,15 @@ def _maximum(a, b):
     return max(a, b) if isinstance(a, float) else np.maximum(a, b)
 
 
+def _check_options(unseen_method, **flags) -> None:
+    """Raise ParameterError unless ``unseen_method`` is a known method and each flag a bool."""
+    if not isinstance(unseen_method, str) or unseen_method not in UNSEEN_METHODS:
+        raise ParameterError(f"unseen_method must be one of {UNSEEN_METHODS}, got {unseen_method!r}")
+    for name, flag in flags.items():
+        if not isinstance(flag, bool | np.bool_):
+            raise ParameterError(f"{name} must be True or False, got {type(flag).__name__}")
+
+
 class Emulator:
     """A trained NucleiML emulator (seed paper, section III): classifier + two regressors.
 
@@ -123,7 +133,9 @@ class Emulator:
 
     def __init__(self, metadata: Mapping, networks: Mapping[str, MLP], path: Path | None = None):
         meta = dict(metadata)
+        where = f"{Path(path) / 'model.json'}: " if path is not None else ""
         try:
+            check_metadata(meta)
             self.mode = str(meta["mode"])
             if self.mode not in MODES:
                 raise ModelFormatError(f"unknown emulator mode {self.mode!r}; known: {', '.join(MODES)}")
@@ -159,10 +171,14 @@ class Emulator:
             self.reference_nmp = refs
             self._reference_couplings: dict | None = None  # of the reference sets, inverted when first needed
             self._reference_cache: dict = {}  # nucleus -> the reference sets' (B, Rch) there
-        except (KeyError, TypeError, ValueError, NucleusError) as exc:
-            if isinstance(exc, ModelFormatError):
-                raise
-            raise ModelFormatError(f"incomplete or invalid emulator metadata: {exc!r}") from None
+        except KeyError as exc:
+            raise ModelFormatError(f"{where}emulator metadata lack the field {exc.args[0]!r}") from None
+        except (
+            ValueError
+        ) as exc:  # ModelFormatError, NucleusError, ParameterError, the checks of check_metadata
+            raise ModelFormatError(f"{where}{exc}") from None
+        except (TypeError, AttributeError) as exc:
+            raise ModelFormatError(f"{where}invalid emulator metadata: {exc}") from None
         need = {"classifier", "binding_energy", "charge_radius"}
         if set(networks) != need:
             raise ModelFormatError(f"an emulator needs the networks {sorted(need)}, got {sorted(networks)}")
@@ -225,7 +241,9 @@ class Emulator:
         """Write this model to directory ``path`` (with the training dataset card, if known)."""
         card = read_dataset_card(self.path) if self.path is not None else None
         meta = {
-            k: v for k, v in self.metadata.items() if k not in ("format", "format_version", "weights_sha256")
+            k: v
+            for k, v in self.metadata.items()
+            if k not in ("format", "format_version", "weights_sha256", "metadata_sha256")
         }
         return save_model(path, meta, self._networks, card)
 
@@ -272,8 +290,8 @@ class Emulator:
         return np.all((x >= self._lo) & (x <= self._hi), axis=1)
 
     def _check_domain(self, x: np.ndarray, out_of_domain: str) -> np.ndarray:
-        if out_of_domain not in _OUT_OF_DOMAIN:
-            raise ValueError(f"out_of_domain must be one of {_OUT_OF_DOMAIN}, got {out_of_domain!r}")
+        if not isinstance(out_of_domain, str) or out_of_domain not in _OUT_OF_DOMAIN:
+            raise ParameterError(f"out_of_domain must be one of {_OUT_OF_DOMAIN}, got {out_of_domain!r}")
         if x.shape[0] == 1:  # one row: compared as floats; anything to report goes the array way
             row = x[0].tolist()
             physical = all(
@@ -398,8 +416,7 @@ class Emulator:
         in (0, 1]) and NucleusError (unknown
         or, without ``allow_unseen``, untrained nucleus).
         """
-        if unseen_method not in UNSEEN_METHODS:
-            raise ParameterError(f"unseen_method must be one of {UNSEEN_METHODS}, got {unseen_method!r}")
+        _check_options(unseen_method, allow_unseen=allow_unseen, mask_nonconvergent=mask_nonconvergent)
         threshold = (
             self.nc_b_threshold
             if nc_b_threshold is None
@@ -419,6 +436,10 @@ class Emulator:
         """(rows with physical couplings (n,) bool, the inversion used or None) for :meth:`predict`'s
         ``couplings_ok`` and ``inversion`` arguments (checked against the n rows of ``x``)."""
         n = x.shape[0]
+        if inversion is not None and not isinstance(inversion, Inversion):
+            raise ParameterError(
+                f"inversion must be None or the Inversion from Emulator.invert, got {type(inversion).__name__}"
+            )
         if inversion is not None:
             if np.shape(inversion.ok) != (n,) or any(
                 np.shape(inversion.couplings[k]) != (n,) for k in COUPLING_NAMES

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets.store import DatasetError, read_card, require
+from ..datasets.store import DatasetError, read_card, read_part
 from ..parameters import NMP_NAMES
 
 __all__ = ["Rows", "card_hash", "load_rows", "resolve"]
@@ -78,14 +78,13 @@ def resolve(path: str | Path, split: str | None) -> tuple[Path, Path, dict]:
 def load_rows(path: str | Path, split: str | None = None) -> tuple[Rows, dict]:
     """Rows of ``split`` (train, validation, test, or None for the whole dataset) and a description
     ``{"dataset", "split", "card", "card_sha256", "split_card"}``."""
-    pq = require("pyarrow.parquet")
     root, parts, card = resolve(path, split)
     files = sorted(p for p in parts.glob("part-*.parquet"))
     if not files:
         raise DatasetError(f"{parts} holds no Parquet parts")
     cols: dict[str, list] = {c: [] for c in _COLUMNS}
     for f in files:
-        t = pq.read_table(f, columns=_COLUMNS)
+        t = read_part(f, list(_COLUMNS))  # a DatasetError naming a truncated or foreign part
         for c in _COLUMNS:
             col = t.column(c)
             cols[c].append(
@@ -104,7 +103,11 @@ def load_rows(path: str | Path, split: str | None = None) -> tuple[Rows, dict]:
     )
     split_card = None
     if split is not None and (root / "splits" / "split.json").is_file():
-        split_card = json.loads((root / "splits" / "split.json").read_text(encoding="utf-8"))
+        path = root / "splits" / "split.json"
+        try:
+            split_card = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:  # not JSON, not UTF-8
+            raise DatasetError(f"{path} is not valid JSON: {exc}") from None
     return rows, {
         "dataset": str(root),
         "split": split,

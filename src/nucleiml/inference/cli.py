@@ -36,7 +36,16 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", choices=("nml", "rmf"), help="model (default: the run file's, nml)")
     parser.add_argument(
-        "--config", metavar="TOML", help="run file (default: the package's, nucleiml/data/default_run.toml)"
+        "--config",
+        metavar="TOML",
+        help="run file (default: the package's, nucleiml/data/default_run.toml; 'joint': the shipped joint "
+        "run, finite nuclei + heavy-ion collisions + neutron stars)",
+    )
+    parser.add_argument(
+        "--constraints",
+        metavar="NAMES",
+        help="constraints beyond finite nuclei, comma-separated ('nucleiml constraints' lists them; "
+        "overrides [constraints] use; 'none' for none)",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="run directory (created)")
     mode = parser.add_mutually_exclusive_group()
@@ -91,7 +100,11 @@ def _config_from_args(args: argparse.Namespace):
     data = {}
     if args.neutron_skin is not None:
         data["neutron_skin"] = tuple(n.strip() for n in args.neutron_skin.split(",") if n.strip())
-    return config.replace(data=data, model=model, sampler=sampler)
+    constraints = {}
+    if args.constraints is not None:
+        names = [n.strip() for n in args.constraints.split(",") if n.strip()]
+        constraints["use"] = () if names == ["none"] else tuple(names)
+    return config.replace(data=data, model=model, sampler=sampler, constraints=constraints)
 
 
 def _given(args: argparse.Namespace, **fields: str) -> dict:
@@ -120,14 +133,39 @@ def format_summary(summary: dict, out: str) -> str:
             f"{name:>6} {m['median']:10.{d}f} [{m['low_68']:10.{d}f}, {m['high_68']:10.{d}f}]  {m['unit']}"
         )
     lines.extend(_predictive_lines(summary.get("posterior_predictive")))
+    lines.extend(_derived_lines(summary))
     lines.append(
         f"log Z = {summary['log_evidence']:.3f} +/- {summary['log_evidence_err']:.3f}; "
         f"{summary['likelihood_calls']} likelihood calls; {summary['wall_seconds']:.1f} s wall"
     )
     check = summary.get("posterior_predictive") or {}
     figures = "corner.png, predictive.png" if check.get("draws") else "corner.png"
+    if summary.get("derived"):
+        figures += ", mass_radius.png, eos.png"
     lines.append(f"written: {out}/posterior.parquet, weighted.parquet, summary.json, {figures}")
     return "\n".join(lines)
+
+
+def _derived_lines(summary: dict) -> list[str]:
+    """Constraints used and derived quantities (median, 68 % and 90 % intervals) as table lines."""
+    lines = []
+    if summary.get("constraints"):
+        lines.append(f"constraints: {', '.join(summary['constraints'])}")
+    derived = summary.get("derived")
+    if not derived:
+        return lines
+    lines.append(f"{'derived':>10} {'median':>9} {'68 % interval':>21} {'90 % interval':>21}  unit")
+    for name, q in derived["quantities"].items():
+        if "median" not in q:
+            lines.append(f"{name:>10} {'n/a':>9}")
+            continue
+        lines.append(
+            f"{name:>10} {q['median']:9.3g} [{q['low_68']:9.3g}, {q['high_68']:9.3g}] "
+            f"[{q['low_90']:9.3g}, {q['high_90']:9.3g}]  {q['unit']}"
+        )
+    counts = ", ".join(f"{k} {v}" for k, v in derived["star_status"].items())
+    lines.append(f"{'':>10} star sequences of the posterior samples: {counts}")
+    return lines
 
 
 def _predictive_lines(
@@ -314,4 +352,30 @@ def run_predictive(args: argparse.Namespace) -> int:
     written = [f for f in (args.out, args.plot) if f]
     if written:
         print(f"written: {', '.join(written)}")
+    return 0
+
+
+def add_constraints_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Constraints a joint run can add to the finite-nucleus likelihood ([constraints] use = [...] in a "
+        "run file, or infer --constraints A,B): heavy-ion collisions, pulsar masses, NICER, gravitational "
+        "waves, with their published values and references (data/constraints.toml, data/SOURCES.md)."
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run_constraints(args: argparse.Namespace) -> int:
+    from .constraints import shipped_constraints
+
+    shipped = shipped_constraints()
+    if args.json:
+        import json
+
+        print(json.dumps({n: {"kind": t.kind, "data": t.summary(), "description": t.description,
+                              "reference": t.reference} for n, t in shipped.items()}, indent=2))  # fmt: skip
+        return 0
+    width = max(len(n) for n in shipped)
+    for name, term in shipped.items():
+        print(f"{name:<{width}}  {term.kind:<16} {term.summary()}")
+        print(f"{'':<{width}}  {'':<16} {term.description}; {term.reference}")
     return 0

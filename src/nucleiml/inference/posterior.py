@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,13 +103,16 @@ def marginal_summary(points: np.ndarray, weights: np.ndarray, names=NMP_NAMES) -
     return out
 
 
-def write_samples(out: str | Path, result, names=NMP_NAMES) -> None:
+def write_samples(out: str | Path, result, names=NMP_NAMES, extra: dict | None = None) -> None:
     """Write ``posterior.parquet`` and ``weighted.parquet`` of a
-    :class:`~nucleiml.inference.sampler.SamplerResult` into directory ``out``."""
+    :class:`~nucleiml.inference.sampler.SamplerResult` into directory ``out``; ``extra`` adds columns
+    (one value per equally weighted sample) to ``posterior.parquet``."""
     pa = require("pyarrow", "posterior files")
     pq = require("pyarrow.parquet", "posterior files")
     out = Path(out)
-    equal = pa.table({n: np.ascontiguousarray(result.samples[:, i]) for i, n in enumerate(names)})
+    columns = {n: np.ascontiguousarray(result.samples[:, i]) for i, n in enumerate(names)}
+    columns.update({k: np.ascontiguousarray(v) for k, v in (extra or {}).items()})
+    equal = pa.table(columns)
     cols = {n: np.ascontiguousarray(result.points[:, i]) for i, n in enumerate(names)}
     cols.update(weight=result.weights, log_likelihood=result.logl)
     weighted = pa.table(cols)
@@ -145,15 +149,65 @@ class Posterior:
         return model if model == self.path.name else f"{model} ({self.path.name})"
 
 
+def _read_summary(root: Path) -> dict:
+    """summary.json of a run, checked to be an object whose sections the readers use have their types."""
+    path = root / SUMMARY_FILE
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+        raise PosteriorError(f"cannot read {path}: {exc}") from None
+    if not isinstance(summary, dict):
+        raise PosteriorError(
+            f"{path} must hold a JSON object (a run's summary), got {type(summary).__name__}"
+        )
+    for key, kinds in (("run", dict), ("model", dict), ("posterior_predictive", dict | None)):
+        if key in summary and not isinstance(summary[key], kinds):
+            raise PosteriorError(f"{path}: {key!r} must be an object, got {type(summary[key]).__name__}")
+    for key in ("wall_seconds", "likelihood_calls"):
+        v = summary.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+            raise PosteriorError(f"{path}: {key!r} must be a number, got {type(v).__name__}")
+    return summary
+
+
+def _read_columns(path: Path, names, *, may_be_infinite=()) -> np.ndarray:
+    """Columns ``names`` of the Parquet file ``path`` as an (n, len(names)) float array, refusing missing
+    or non-numeric columns, NaN and infinite entries (except infinities in the columns ``may_be_infinite``),
+    naming the file, column and row."""
+    pq = require("pyarrow.parquet", "posterior files")
+    try:
+        table = pq.read_table(path)
+        missing = [n for n in names if n not in table.column_names]
+        if missing:
+            raise PosteriorError(f"{path} lacks the column {missing[0]!r}; need {', '.join(names)}")
+        cols = [np.asarray(table.column(n).to_numpy(), dtype=np.float64) for n in names]
+    except PosteriorError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise PosteriorError(
+            f"cannot read {path}: {' '.join(str(exc).split()) or type(exc).__name__}"
+        ) from None
+    arr = np.column_stack(cols) if cols else np.zeros((0, 0))
+    bad = np.isnan(arr) | (np.isinf(arr) & ~np.isin(np.asarray(names), may_be_infinite)[None, :])
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise PosteriorError(f"{path}: {names[j]} in row {i} is {arr[i, j]!r}, not a finite number")
+    return arr
+
+
 def read_posterior(path: str | Path) -> Posterior:
     """Read a finished run directory written by ``nucleiml infer``.
 
     Raises
     ------
     PosteriorError
-        If the directory or one of its files is missing or unreadable.
+        If the directory or one of its files is missing, unreadable or corrupted: a summary.json that is
+        not a run's summary, samples or weights that are missing, not numbers, NaN or infinite (the
+        message names the file and, where it applies, the column and row).
     """
-    pq = require("pyarrow.parquet", "posterior files")
+    require("pyarrow.parquet", "posterior files")
+    if not isinstance(path, str | os.PathLike):
+        raise PosteriorError(f"run must be a directory path, got {type(path).__name__}")
     root = Path(path)
     if not root.is_dir():
         raise PosteriorError(f"{root} is not a directory holding an inference run")
@@ -163,14 +217,13 @@ def read_posterior(path: str | Path) -> Posterior:
             f"{root} holds no finished inference run (missing {', '.join(missing)}); run "
             f"'nucleiml infer --out {root}' (with --resume to finish an interrupted run)"
         )
-    try:
-        summary = json.loads((root / SUMMARY_FILE).read_text(encoding="utf-8"))
-        eq = pq.read_table(root / SAMPLES_FILE)
-        wt = pq.read_table(root / WEIGHTED_FILE)
-        samples = np.column_stack([eq.column(n).to_numpy() for n in NMP_NAMES])
-        points = np.column_stack([wt.column(n).to_numpy() for n in NMP_NAMES])
-        weights = wt.column("weight").to_numpy()
-        logl = wt.column("log_likelihood").to_numpy()
-    except (OSError, ValueError, KeyError) as exc:
-        raise PosteriorError(f"cannot read the run in {root}: {exc}") from None
+    summary = _read_summary(root)
+    samples = _read_columns(root / SAMPLES_FILE, NMP_NAMES)
+    if len(samples) == 0:
+        raise PosteriorError(f"{root / SAMPLES_FILE} holds no samples")
+    names = (*NMP_NAMES, "weight", "log_likelihood")  # a zero likelihood is log_likelihood = -inf
+    weighted = _read_columns(root / WEIGHTED_FILE, names, may_be_infinite=("log_likelihood",))
+    points, weights, logl = weighted[:, : len(NMP_NAMES)], weighted[:, -2], weighted[:, -1]
+    if np.any(weights < 0) or not weights.sum() > 0:
+        raise PosteriorError(f"{root / WEIGHTED_FILE}: the weights must be >= 0 with a positive sum")
     return Posterior(root, samples, points, weights, logl, summary)

@@ -81,7 +81,15 @@ def sample_predictive(
     ------
     ValueError
         If ``draws`` is negative or ``samples`` is not (M, 7).
+    ModelError
+        If the model does not cover one of ``nuclei``.
     """
+    from .models import ModelError
+
+    covered = getattr(model, "nuclei", None)
+    missing = [n for n in nuclei if covered is not None and n not in covered]
+    if missing:
+        raise ModelError(f"the model covers {', '.join(covered)}, not {', '.join(missing)}")
     samples = np.asarray(samples, dtype=float)
     if samples.ndim != 2 or samples.shape[1] != 7:
         raise ValueError(f"samples must have shape (M, 7), got {samples.shape}")

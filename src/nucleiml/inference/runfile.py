@@ -11,6 +11,8 @@ it is optional in a user's file and takes the default when missing. Layout::
                   max_iterations = 0
     [sampler]     backend = "ultranest" | "dynesty"; live_points; dlogz; frac_remain; min_ess;
                   max_ncalls; batch_min; batch_max; seed
+    [constraints] use = ["PSR_J0740_mass", "NICER_J0030", ...] (shipped names; default none);
+                  derived = false (Mmax, R1.4, ... at the posterior samples; always with constraints)
 
 Every error names the file, the field and the allowed values or range (:class:`RunConfigError`, a
 ``ValueError``).
@@ -19,19 +21,19 @@ Every error names the file, the field and the allowed values or range (:class:`R
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .._paths import as_path
 from .._toml import read_toml
 from ..datasets.prior import Prior, PriorError, default_prior, load_prior
-from ..parameters import ParameterError
+from ..parameters import ParameterError, _is_finite_real, shown
 
 __all__ = [
     "BACKENDS",
@@ -40,6 +42,7 @@ __all__ = [
     "OBSERVABLES",
     "OBSERVABLE_UNITS",
     "SHAPES",
+    "ConstraintsConfig",
     "DataConfig",
     "LikelihoodConfig",
     "ModelConfig",
@@ -63,6 +66,7 @@ difference of radii (2 % of 0.28 fm is 0.006 fm, against PREX-II's 0.071 fm)."""
 SHAPES = ("gaussian", "box")
 MODELS = ("nml", "rmf")
 BACKENDS = ("ultranest", "dynesty")
+CONSTRAINT_METHODS = ("reweight", "nested")
 TOLERANCE_RANGE = (0.001, 0.5)
 """Allowed tolerance (a fraction of the experimental value)."""
 
@@ -82,18 +86,18 @@ def _is_int(v: object) -> bool:
 
 
 def _is_real(v: object) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(float(v))
+    return _is_finite_real(v)
 
 
 def _int_in(where: str, v: object, lo: int, hi: int) -> int:
     if not _is_int(v) or not lo <= v <= hi:
-        raise _fail(where, f"must be an integer in [{lo}, {hi}], got {v!r}")
+        raise _fail(where, f"must be an integer in [{lo}, {hi}], got {shown(v)}")
     return int(v)
 
 
 def _real_in(where: str, v: object, lo: float, hi: float, *, lo_open: bool = False) -> float:
     if not _is_real(v) or (v <= lo if lo_open else v < lo) or v > hi:
-        raise _fail(where, f"must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {v!r}")
+        raise _fail(where, f"must be a number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {shown(v)}")
     return float(v)
 
 
@@ -127,8 +131,10 @@ class DataConfig:
         from ..experiment import MissingExperimentError, experiment
         from ..nuclei import NucleusError, parse_nucleus
 
-        if isinstance(self.nuclei, str) or not self.nuclei:
-            raise _fail("[data] nuclei", f"must be a non-empty list of nucleus names, got {self.nuclei!r}")
+        if not isinstance(self.nuclei, list | tuple) or not self.nuclei:
+            raise _fail(
+                "[data] nuclei", f"must be a non-empty list of nucleus names, got {shown(self.nuclei)}"
+            )
         names: list[str] = []
         for item in self.nuclei:
             try:
@@ -138,10 +144,10 @@ class DataConfig:
             if nuc.name in names:
                 raise _fail("[data] nuclei", f"lists {nuc.name} twice")
             names.append(nuc.name)
-        if isinstance(self.observables, str) or not self.observables:
+        if not isinstance(self.observables, list | tuple) or not self.observables:
             raise _fail(
                 "[data] observables",
-                f"must be a non-empty list drawn from {', '.join(map(repr, OBSERVABLES))}, got {self.observables!r}",
+                f"must be a non-empty list drawn from {', '.join(map(repr, OBSERVABLES))}, got {shown(self.observables)}",
             )
         for obs in self.observables:
             _choice("[data] observables entry", obs, OBSERVABLES)
@@ -167,8 +173,8 @@ class DataConfig:
         from ..nuclei import NucleusError, parse_nucleus
 
         where = "[data] neutron_skin"
-        if isinstance(self.neutron_skin, str):
-            raise _fail(where, f"must be a list of nucleus names, got {self.neutron_skin!r}")
+        if not isinstance(self.neutron_skin, list | tuple):
+            raise _fail(where, f"must be a list of nucleus names, got {shown(self.neutron_skin)}")
         chosen = []
         for item in self.neutron_skin:
             try:
@@ -309,6 +315,60 @@ class SamplerConfig:
 
 
 @dataclass(frozen=True)
+class ConstraintsConfig:
+    """Constraints beyond finite nuclei (``nucleiml constraints`` lists the shipped ones).
+
+    Attributes
+    ----------
+    use : tuple of str
+        Names of shipped constraints (``data/constraints.toml``) whose likelihood terms join the
+        finite-nucleus likelihood (default none: the finite-nucleus run of the seed paper).
+    derived : bool
+        Compute the derived quantities (Mmax, R1.4, Lambda1.4, ...; :mod:`nucleiml.inference.derived`) at
+        the posterior samples; always done when ``use`` is not empty.
+    method : {"reweight", "nested"}
+        "reweight": sample the finite-nucleus posterior and reweight it by the constraint terms
+        (:mod:`nucleiml.inference.reweight`; seconds with nml); "nested": nested sampling of the joint
+        likelihood (every likelihood call runs the star chain: exact, but minutes to hours).
+    """
+
+    use: tuple[str, ...] = ()
+    derived: bool = False
+    method: str = "reweight"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from .constraints import ConstraintError
+
+        if isinstance(self.use, str) or not all(isinstance(x, str) for x in self.use):
+            raise _fail("[constraints] use", f"must be a list of constraint names, got {self.use!r}")
+        object.__setattr__(self, "use", tuple(self.use))
+        if not isinstance(self.extra, Mapping):
+            raise _fail("[constraints] extra", f"must be a table of constraint tables, got {self.extra!r}")
+        object.__setattr__(self, "extra", MappingProxyType({k: dict(v) for k, v in self.extra.items()}))
+        try:
+            self.terms()
+        except ConstraintError as exc:
+            raise _fail("[constraints] use", str(exc)) from None
+        if not isinstance(self.derived, bool):
+            raise _fail("[constraints] derived", f"must be true or false, got {self.derived!r}")
+        _choice("[constraints] method", self.method, CONSTRAINT_METHODS)
+
+    @property
+    def wants_derived(self) -> bool:
+        return self.derived or bool(self.use)
+
+    def terms(self) -> tuple:
+        """The likelihood terms of ``use``, from the shipped constraints and ``extra``."""
+        from .constraints import ConstraintError, get_constraints, parse_constraints
+
+        for name, table in self.extra.items():
+            if not isinstance(table, Mapping):
+                raise ConstraintError(f"[constraints.extra.{name}] must be a table")
+        return get_constraints(self.use, extra=parse_constraints(dict(self.extra), "[constraints.extra]"))
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A complete, validated inference run.
 
@@ -322,6 +382,7 @@ class RunConfig:
         Where the prior came from (None: the shipped default or an inline table).
     model : ModelConfig
     sampler : SamplerConfig
+    constraints : ConstraintsConfig
     source : str
         The run file (path, or ``"nucleiml/data/default_run.toml"``).
     text : str
@@ -334,6 +395,7 @@ class RunConfig:
     prior_file: str | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    constraints: ConstraintsConfig = field(default_factory=ConstraintsConfig)
     source: str = f"nucleiml/data/{DEFAULT_FILE}"
     text: str = ""
 
@@ -344,6 +406,7 @@ class RunConfig:
             ("prior", Prior),
             ("model", ModelConfig),
             ("sampler", SamplerConfig),
+            ("constraints", ConstraintsConfig),
         ):
             if not isinstance(getattr(self, name), cls):
                 raise RunConfigError(
@@ -366,9 +429,9 @@ class RunConfig:
         """
         changes: dict[str, Any] = {}
         for section, values in sections.items():
-            if section not in ("data", "likelihood", "model", "sampler"):
+            if section not in ("data", "likelihood", "model", "sampler", "constraints"):
                 raise RunConfigError(
-                    f"cannot replace section {section!r}; allowed: data, likelihood, model, sampler"
+                    f"cannot replace section {section!r}; allowed: data, likelihood, model, sampler, constraints"
                 )
             current = getattr(self, section)
             allowed = {f.name for f in dataclasses.fields(current)}
@@ -401,7 +464,19 @@ class RunConfig:
                 **{f.name: getattr(self.sampler, f.name) for f in dataclasses.fields(self.sampler)},
                 "max_ncalls": self.sampler.max_ncalls or 0,
             },
+            **self._constraints_record(),
         }
+
+    def _constraints_record(self) -> dict[str, Any]:
+        """The [constraints] section, only when it differs from the default (so that records of runs made
+        before it existed compare equal)."""
+        c = self.constraints
+        if c == ConstraintsConfig():
+            return {}
+        record = {"use": list(c.use), "derived": c.derived, "method": c.method}
+        if c.extra:
+            record["extra"] = {k: dict(v) for k, v in c.extra.items()}
+        return {"constraints": record}
 
     @classmethod
     def from_record(cls, run: Mapping, *, source: str = "summary.json") -> RunConfig:
@@ -442,6 +517,7 @@ _SECTION_KEYS = {
     "prior": ("file", "masses", "nmp"),
     "model": ("name", "emulator", "workers", "scheduler", "max_iterations"),
     "sampler": tuple(f.name for f in dataclasses.fields(SamplerConfig)),
+    "constraints": ("use", "derived", "method", "extra"),
 }
 
 
@@ -492,6 +568,17 @@ def _from_dict(cls, data: Mapping, *, source: str, base: Path | None) -> RunConf
     if "max_ncalls" in s:
         s["max_ncalls"] = _int_in("[sampler] max_ncalls", s["max_ncalls"], 0, 10**12) or None
     sampler_cfg = SamplerConfig(**s)
+    c = sections["constraints"]
+    if "use" in c and (not isinstance(c["use"], list) or not all(isinstance(x, str) for x in c["use"])):
+        raise _fail("[constraints] use", f"must be a list of constraint names, got {c['use']!r}")
+    if isinstance(c.get("extra"), Mapping):
+        c["extra"] = {
+            name: {**t, "file": _resolve(t["file"], base)}
+            if isinstance(t, Mapping) and isinstance(t.get("file"), str)
+            else t
+            for name, t in c["extra"].items()
+        }
+    constraints_cfg = ConstraintsConfig(**{k: tuple(v) if k == "use" else v for k, v in c.items()})
 
     p = sections["prior"]
     prior_file = None
@@ -520,6 +607,7 @@ def _from_dict(cls, data: Mapping, *, source: str, base: Path | None) -> RunConf
         prior_file=prior_file,
         model=model_cfg,
         sampler=sampler_cfg,
+        constraints=constraints_cfg,
         source=source,
     )
 
@@ -532,7 +620,8 @@ def _resolve(path: str, base: Path | None) -> str:
 
 
 def load_run_config(path: str | Path | None = None) -> RunConfig:
-    """Read and validate a run file (None: the default run file shipped with the package).
+    """Read and validate a run file (None: the default run file shipped with the package; ``"joint"``: the
+    shipped joint run, unless a file of that name exists).
 
     Raises
     ------
@@ -542,7 +631,9 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
     """
     if path is None:
         return default_run_config()
-    p = Path(path)
+    if isinstance(path, str) and path in SHIPPED_RUNS and not Path(path).exists():
+        return shipped_run_config(path)
+    p = as_path(path, "run file", RunConfigError)
     text, data = read_toml(p, "run", RunConfigError)
     cfg = RunConfig.from_dict(data, source=f"run file {str(p)!r}", base=p.resolve().parent)
     return dataclasses.replace(cfg, text=text)
@@ -550,6 +641,18 @@ def load_run_config(path: str | Path | None = None) -> RunConfig:
 
 def default_run_config() -> RunConfig:
     """The run file shipped with the package (``nucleiml/data/default_run.toml``)."""
-    text = resources.files("nucleiml").joinpath("data", DEFAULT_FILE).read_text(encoding="utf-8")
-    cfg = RunConfig.from_dict(tomllib.loads(text), source=f"nucleiml/data/{DEFAULT_FILE}")
+    return shipped_run_config("default")
+
+
+SHIPPED_RUNS = MappingProxyType({"default": DEFAULT_FILE, "joint": "joint_run.toml"})
+"""Run files shipped with the package, by the name ``load_run_config`` (and ``--config``) accepts: the
+finite-nucleus run of the seed paper, and the joint run (finite nuclei + heavy-ion collisions + neutron
+stars)."""
+
+
+def shipped_run_config(name: str) -> RunConfig:
+    """A run file shipped with the package by name (:data:`SHIPPED_RUNS`)."""
+    filename = SHIPPED_RUNS[name]
+    text = resources.files("nucleiml").joinpath("data", filename).read_text(encoding="utf-8")
+    cfg = RunConfig.from_dict(tomllib.loads(text), source=f"nucleiml/data/{filename}")
     return dataclasses.replace(cfg, text=text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import platform
 import shutil
 import time
@@ -23,9 +24,10 @@ import numpy as np
 
 from .._atomic import atomic_write_json
 from .._json import finite_json
+from .._paths import as_path
 from ..parameters import NMP_NAMES
 from .likelihood import Likelihood
-from .posterior import SUMMARY_FILE, marginal_summary, read_posterior, write_samples
+from .posterior import SUMMARY_FILE, PosteriorError, marginal_summary, read_posterior, write_samples
 from .predictive import (
     PREDICTIVE_DRAWS,
     check_draws,
@@ -47,7 +49,17 @@ COMPARE_PNG = "corner_compare.png"
 FORMAT = "nucleiml-posterior"
 FORMAT_VERSION = 1
 _EXECUTION_KEYS = {("model", "workers"), ("model", "scheduler"), ("sampler", "max_ncalls")}
-_OUTPUTS = ("posterior.parquet", "weighted.parquet", SUMMARY_FILE, CORNER_FILE, PREDICTIVE_FILE)
+MR_BAND_FILE = "mass_radius.png"
+EOS_BAND_FILE = "eos.png"
+_OUTPUTS = (
+    "posterior.parquet",
+    "weighted.parquet",
+    SUMMARY_FILE,
+    CORNER_FILE,
+    PREDICTIVE_FILE,
+    MR_BAND_FILE,
+    EOS_BAND_FILE,
+)
 
 
 class InferenceError(ValueError):
@@ -85,7 +97,8 @@ def _differences(stored: dict, current: dict) -> list[str]:
 
 
 class _CountingLikelihood:
-    """The vectorised log-likelihood of a model, counting points and failures."""
+    """The vectorised log-likelihood of a model, counting points and failures; ``after_call()`` (if set)
+    runs after every call, e.g. to record the counts where they survive a kill."""
 
     def __init__(self, model, likelihood: Likelihood):
         self.model = model
@@ -93,6 +106,7 @@ class _CountingLikelihood:
         self.points = 0
         self.invalid = 0
         self.calls = 0
+        self.after_call = None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -101,18 +115,41 @@ class _CountingLikelihood:
         self.calls += 1
         self.points += len(x)
         self.invalid += int(np.count_nonzero(~ev.valid.all(axis=1)))
+        if self.after_call is not None:
+            self.after_call()
         return logl
+
+
+def _read_state(state_path: Path) -> dict:
+    """A run directory's run.json, checked: the run's settings and its sessions' counts (which the summary
+    adds up) must be there with their types."""
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InferenceError(f"cannot read {state_path}: {exc}") from None
+    sessions = state.get("sessions") if isinstance(state, dict) else None
+    ok = isinstance(state, dict) and isinstance(state.get("run", {}), dict) and isinstance(sessions, list)
+    for s in sessions if ok else ():
+        ok = ok and isinstance(s, dict)
+        for key in ("seconds", "points_evaluated"):
+            v = s.get(key, 0) if ok else None
+            ok = ok and not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v) and v >= 0
+    if not ok:
+        raise InferenceError(
+            f"{state_path} is corrupted (not a run record with its sessions' counts); use --overwrite to "
+            "start afresh"
+        )
+    return state
 
 
 def _prepare_out(out: Path, run: dict, resume: bool, overwrite: bool) -> dict:
     state_path = out / RUN_FILE
     if resume and overwrite:
         raise InferenceError("give either resume or overwrite, not both")
+    if out.exists() and not out.is_dir():
+        raise InferenceError(f"--out {out} exists and is not a directory")
     if state_path.exists():
-        try:
-            state = json.loads(state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InferenceError(f"cannot read {state_path}: {exc}") from None
+        state = {} if overwrite else _read_state(state_path)
         if overwrite:
             shutil.rmtree(out / SAMPLER_DIR, ignore_errors=True)
             for name in (*_OUTPUTS, RUN_FILE):
@@ -180,7 +217,8 @@ def infer(
     Raises
     ------
     InferenceError
-        If ``out`` holds another run, or holds none to resume.
+        If ``config`` is not a RunConfig, ``out`` not a path, ``out`` holds another run, or holds none to
+        resume, or its run.json is corrupted.
     ModelError, RunConfigError, MissingInferExtraError
         For a model that cannot be built, invalid settings, or a missing optional package.
     ValueError
@@ -194,18 +232,20 @@ def infer(
 
     t0 = time.perf_counter()
     check_draws(predictive_draws)
-    out = Path(out)
+    if not isinstance(config, RunConfig):
+        raise InferenceError(f"config must be a RunConfig (see load_run_config), got {type(config).__name__}")
+    out = as_path(out, "run directory", InferenceError)
     run = json.loads(json.dumps(config.to_dict()))
-    if out.exists() and not out.is_dir():
-        raise InferenceError(f"--out {out} exists and is not a directory")
     previous = _prepare_out(out, run, resume, overwrite)
-    likelihood = Likelihood.from_config(config)
+    likelihood = _likelihood(config)
     own_model = model is None
     model = make_model(config) if own_model else model
     out.mkdir(parents=True, exist_ok=True)
-    counting = _CountingLikelihood(model, likelihood)
+    reweighting = config.constraints.use and config.constraints.method == "reweight"
+    counting = _CountingLikelihood(model, likelihood.finite_nuclei if reweighting else likelihood)
     log = _RunLog(out, config, run, previous.get("sessions", []), counting, t0)
     log.save()
+    counting.after_call = log.progress  # the session's counts survive SIGKILL (run.json, call by call)
     try:
         with contextlib.ExitStack() as stack:
             if own_model:
@@ -218,11 +258,29 @@ def infer(
                 resume=resume,
                 progress=progress,
             )
+            reweighted = None
+            if reweighting:
+                from .reweight import reweight
+
+                result, reweighted = reweight(
+                    result,
+                    likelihood,
+                    np.random.default_rng(config.sampler.seed),
+                    finite_nuclei=counting,
+                    prior=config.prior,
+                )
             predicted, predictive, ref = _posterior_check(model, result, likelihood, predictive_draws, config)
     finally:
         log.save()
+    derived = _derived(config, result)
     summary = _summary(config, run, result, model, counting, log, t0, predictive)
-    _write_outputs(out, config, result, summary, predicted, ref, plot)
+    if derived is not None:
+        summary.update(_derived_summary(likelihood, derived))
+    if reweighted is not None:
+        summary["constraints_method"] = reweighted
+    # as written to summary.json: a non-finite figure (e.g. the pull of a neutron skin never measured) is None
+    summary = finite_json(summary)
+    _write_outputs(out, config, result, summary, predicted, ref, plot, derived)
     log.session["completed"] = True
     log.save()
     return summary
@@ -247,10 +305,70 @@ def _posterior_check(model, result, likelihood: Likelihood, draws: int, config: 
     return predicted, table, ref
 
 
-def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicted, ref, plot: bool):
-    """Samples, ``summary.json`` (a non-finite figure becomes null, not a crash) and, with ``plot``, the
-    corner plot and the predictive check's figure."""
-    write_samples(out, result, NMP_NAMES)
+def _likelihood(config: RunConfig):
+    """The run's likelihood: finite nuclei, plus the constraint terms of ``[constraints] use``."""
+    if config.constraints.use:
+        from .joint import JointLikelihood
+
+        return JointLikelihood.from_config(config)
+    return Likelihood.from_config(config)
+
+
+def _derived(config: RunConfig, result):
+    """Derived quantities at the equally weighted samples (None unless the run asks for them)."""
+    if not config.constraints.wants_derived:
+        return None
+    from .derived import derived_quantities
+
+    t0 = time.perf_counter()
+    columns, status = derived_quantities(result.samples, config.prior.masses)
+    return {"columns": columns, "status": status, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _derived_summary(likelihood, derived: dict) -> dict[str, Any]:
+    """summary.json entries of a run with derived quantities (and constraints)."""
+    from ..stars import StarStatus
+    from .derived import DERIVED_UNITS
+    from .posterior import QUANTILES_68
+
+    out: dict[str, Any] = {}
+    if hasattr(likelihood, "describe"):
+        out["constraints"] = likelihood.describe()
+    table = {}
+    for name, col in derived["columns"].items():
+        ok = np.isfinite(col)
+        if not np.any(ok):
+            table[name] = {"unit": DERIVED_UNITS[name], "finite_fraction": 0.0}
+            continue
+        q = np.percentile(col[ok], [100 * QUANTILES_68[0], 50, 100 * QUANTILES_68[2], 5, 95])
+        table[name] = {
+            "median": float(q[1]),
+            "low_68": float(q[0]),
+            "high_68": float(q[2]),
+            "low_90": float(q[3]),
+            "high_90": float(q[4]),
+            "unit": DERIVED_UNITS[name],
+            "finite_fraction": float(np.mean(ok)),
+        }
+    status = derived["status"]
+    out["derived"] = {
+        "quantities": table,
+        "star_status": {s.name: int(np.sum(status == s)) for s in StarStatus if np.any(status == s)},
+        "seconds": derived["seconds"],
+        "interval": "68 %: 15.87th to 84.13th, 90 %: 5th to 95th percentile of the equally weighted samples "
+        "with a finite value",
+    }
+    return out
+
+
+def _write_outputs(
+    out: Path, config: RunConfig, result, summary: dict, predicted, ref, plot: bool, derived=None
+):
+    """Samples (with the derived columns), ``summary.json`` (a non-finite figure becomes null, not a
+    crash) and, with ``plot``, the corner plot, the predictive check's figure and, with derived
+    quantities, the M-R and EoS bands."""
+    extra = None if derived is None else {**derived["columns"], "star_status": derived["status"]}
+    write_samples(out, result, NMP_NAMES, extra=extra)
     atomic_write_json(out / SUMMARY_FILE, finite_json(summary))
     if plot:
         _corner(config, result, out / CORNER_FILE)
@@ -258,11 +376,19 @@ def _write_outputs(out: Path, config: RunConfig, result, summary: dict, predicte
             from .plots import predictive_plot
 
             predictive_plot(predicted, ref, out / PREDICTIVE_FILE, title=_title(config, result))
+        if derived is not None:
+            from .band_plots import band_figures
+
+            band_figures(
+                result.samples, config, out / MR_BAND_FILE, out / EOS_BAND_FILE, _title(config, result)
+            )
 
 
 class _RunLog:
     """``run.json`` of a run directory: the run as plain data, its run file, and one record per session
-    (start, seconds, points evaluated, whether it completed), saved whenever :meth:`save` is called."""
+    (start, seconds, points evaluated, whether it completed), saved whenever :meth:`save` is called, and
+    after every likelihood call by :meth:`progress` (without fsync: it survives a killed process, so a
+    session killed with SIGKILL still counts its calls and seconds up to its last finished call)."""
 
     def __init__(self, out: Path, config: RunConfig, run: dict, sessions: list, counting, t0: float):
         self.path, self.counting, self.t0 = out / RUN_FILE, counting, t0
@@ -277,13 +403,17 @@ class _RunLog:
             "sessions": self.sessions,
         }
 
-    def save(self) -> None:
+    def save(self, *, durable: bool = True) -> None:
         self.session.update(
             seconds=round(time.perf_counter() - self.t0, 3),
             points_evaluated=self.counting.points,
             invalid_points=self.counting.invalid,
         )
-        atomic_write_json(self.path, self.state)
+        atomic_write_json(self.path, self.state, durable=durable)
+
+    def progress(self) -> None:
+        """Record the session's counts so far (after each likelihood call)."""
+        self.save(durable=False)
 
     @property
     def wall_seconds(self) -> float:
@@ -337,9 +467,10 @@ def _summary(
 
 def _title(config: RunConfig, result) -> str:
     skins = f", skin of {', '.join(config.data.neutron_skin)}" if config.data.neutron_skin else ""
+    extra = f" + {len(config.constraints.use)} constraints" if config.constraints.use else ""
     return (
         f"{config.model.name}: {', '.join(config.data.nuclei)}, {config.likelihood.shape} "
-        f"{100 * config.likelihood.tolerance:g} %{skins}  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})"
+        f"{100 * config.likelihood.tolerance:g} %{skins}{extra}  (log Z = {result.logz:.2f} ± {result.logzerr:.2f})"
     )
 
 
@@ -388,11 +519,11 @@ def compare(
     """
     if not isinstance(n_boot, int) or isinstance(n_boot, bool) or not 0 <= n_boot <= 100000:
         raise ValueError(f"n_boot must be an integer in [0, 100000], got {n_boot!r}")
+    out = as_path(out, "comparison directory", InferenceError)
     a, b = read_posterior(run_a), read_posterior(run_b)
     per = _per_nmp_jsd(a.samples, b.samples, np.random.default_rng(seed), n_boot)
     result = _comparison_record(a, b, per, n_boot, seed)
     result = finite_json(result)
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / COMPARE_JSON, result)
     if plot:
@@ -455,7 +586,10 @@ def _comparison_record(a, b, per: dict, n_boot: int, seed: int) -> dict[str, Any
 def _rerun_config(post, run, model, workers: int | None, emulator: str | None) -> RunConfig:
     """The run's own settings from its summary, with the model's name (if ``model`` is one), workers and
     emulator path replaced where given."""
-    config = RunConfig.from_record(post.summary["run"], source=f"{Path(run) / SUMMARY_FILE}")
+    source = f"{Path(run) / SUMMARY_FILE}"
+    if "run" not in post.summary:
+        raise PosteriorError(f"{source} records no run settings (no 'run' section): not a run's summary")
+    config = RunConfig.from_record(post.summary["run"], source=source)
     overrides = {"name": model} if isinstance(model, str) else {}
     if workers is not None:
         overrides["workers"] = workers
@@ -487,8 +621,9 @@ def predict_posterior(
     ----------
     run : path
         A run directory written by :func:`infer`.
-    nuclei : sequence of str, optional
-        Nuclei to predict (default: the run's); the ``nml`` model covers the nuclei its emulator was
+    nuclei : str or sequence, optional
+        Nuclei to predict (default: the run's): ``"48Ca"``, ``"40Ca,208Pb"`` or a sequence, as
+        :func:`~nucleiml.parse_nuclei` reads them; the ``nml`` model covers the nuclei its emulator was
         trained on, ``rmf`` any nucleus.
     model : {"nml", "rmf"} or Model, optional
         A model name (default: the run's model), or a model instance covering ``nuclei`` (e.g. a test
@@ -515,13 +650,13 @@ def predict_posterior(
     RunConfigError, ModelError, NucleusError, ValueError
         For an unknown model or nucleus, a model that does not cover the nuclei, or bad ``draws``.
     """
-    from ..nuclei import parse_nucleus
+    from ..nuclei import parse_nuclei
     from .models import make_model
 
     check_draws(draws)
     post = read_posterior(run)
     config = _rerun_config(post, run, model, workers, emulator)
-    names = config.data.nuclei if nuclei is None else tuple(parse_nucleus(n).name for n in nuclei)
+    names = config.data.nuclei if nuclei is None else tuple(n.name for n in parse_nuclei(nuclei))
     ref = reference(names, config.likelihood.tolerance)
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,7 +19,15 @@ import numpy as np
 
 from ..constants import HBARC_MEV_FM
 from ..nuclei import Nucleus, parse_nucleus
-from ..parameters import COUPLING_NAMES, MASS_NAMES, Couplings, ParameterError, check_array_ranges
+from ..parameters import (
+    COUPLING_NAMES,
+    MASS_NAMES,
+    Couplings,
+    ParameterError,
+    _is_finite_real,
+    check_array_ranges,
+    real_array,
+)
 from .basis import HOBasis, make_basis
 from .scf import (
     ANNEALED,
@@ -120,7 +128,7 @@ class SolverConfig:
                 raise ParameterError(f"SolverConfig.{name} = {getattr(self, name)!r} must be {allowed}")
 
         def finite(v) -> bool:
-            return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            return isinstance(v, int | float) and _is_finite_real(v)
 
         need(
             self.n_shells is None or (isinstance(self.n_shells, int) and 4 <= self.n_shells <= 30),
@@ -288,21 +296,37 @@ def _green(n_shells: int, b: float, h: float, padding: float, masses: tuple) -> 
     return green_matrices(_basis(n_shells, b, h, padding), ms, mw, mr)
 
 
+def _mapping_columns(couplings: Mapping) -> dict[str, np.ndarray]:
+    names = (*COUPLING_NAMES, *MASS_NAMES)
+    missing = [k for k in names if k not in couplings]
+    if missing:
+        raise ParameterError(f"couplings mapping lacks {missing}")
+    cols = {k: real_array(couplings[k], f"couplings column {k!r}") for k in names}
+    for k, v in cols.items():
+        if v.ndim > 1:
+            raise ParameterError(f"couplings column {k!r} must be a scalar or 1-D, got shape {v.shape}")
+    sizes = {v.size for v in cols.values() if v.ndim == 1} - {1}
+    if len(sizes) > 1:
+        raise ParameterError(
+            "couplings columns must have one length (or be scalars), got "
+            + ", ".join(f"{k} {v.size}" for k, v in cols.items() if v.ndim == 1)
+        )
+    n = sizes.pop() if sizes else 1
+    cols = {k: np.broadcast_to(np.atleast_1d(v), (n,)).astype(float) for k, v in cols.items()}
+    check_array_ranges(cols, Couplings.RANGES, names)
+    return cols
+
+
 def _as_columns(couplings) -> dict[str, np.ndarray]:
     """Couplings, a sequence of Couplings, or a mapping of arrays -> dict of 1-D float arrays."""
     if isinstance(couplings, Couplings):
         couplings = [couplings]
     if isinstance(couplings, Mapping):
-        missing = [k for k in (*COUPLING_NAMES, *MASS_NAMES) if k not in couplings]
-        if missing:
-            raise ParameterError(f"couplings mapping lacks {missing}")
-        cols = {
-            k: np.atleast_1d(np.asarray(couplings[k], dtype=float)) for k in (*COUPLING_NAMES, *MASS_NAMES)
-        }
-        n = max(v.size for v in cols.values())
-        cols = {k: np.broadcast_to(v, (n,)).astype(float) for k, v in cols.items()}
-        check_array_ranges(cols, Couplings.RANGES, (*COUPLING_NAMES, *MASS_NAMES))
-        return cols
+        return _mapping_columns(couplings)
+    if isinstance(couplings, str | bytes) or not isinstance(couplings, Iterable):
+        raise ParameterError(
+            f"couplings must be a Couplings, a sequence of them or a mapping of arrays, got {type(couplings).__name__}"
+        )
     items = list(couplings)
     for i, c in enumerate(items):
         if not isinstance(c, Couplings):
@@ -503,8 +527,18 @@ def solve_batch(
     ``couplings``: a sequence of :class:`Couplings` or a mapping of 1-D arrays keyed by the coupling and
     mass names (masses may be scalars). Members with identical meson masses share one basis and one set of
     Green's functions; every member ends with a status, never an exception.
+
+    Raises
+    ------
+    ParameterError
+        If a column is not real numbers, is mis-shaped or out of range (the message names it), the
+        sequence holds something else than Couplings, or ``config`` is not a SolverConfig.
+    NucleusError
+        If ``nucleus`` is not a nucleus.
     """
     nuc = parse_nucleus(nucleus)
+    if config is not None and not isinstance(config, SolverConfig):
+        raise ParameterError(f"config must be a SolverConfig or None, got {type(config).__name__}")
     cfg = config or SolverConfig()
     cols = _as_columns(couplings)
     n = cols["M"].size

@@ -1,0 +1,174 @@
+"""Posterior bands of neutron stars and of the EoS (matplotlib; the ``infer`` extra).
+
+``mass_radius.png``: the radius at each mass, 68 % and 95 % of the posterior draws whose stable branch
+reaches that mass, with the pulsar-mass and NICER intervals shipped in ``data/ns_measurements.csv``.
+``eos.png``: the pressure of beta-equilibrated matter against its energy density, the pressure of
+symmetric matter and the symmetry energy against n/rho0 (each draw at its own rho0), as 68 % and 95 %
+bands, with the shipped heavy-ion constraints drawn where they apply.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._deps import require
+
+__all__ = ["band_figures", "eos_bands", "mass_radius_band"]
+
+BAND_DRAWS = 400
+LEVELS = ((2.5, 97.5, 0.25, "95 %"), (16.0, 84.0, 0.5, "68 %"))
+
+
+def _draws(samples: np.ndarray, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if len(samples) <= BAND_DRAWS:
+        return samples
+    return samples[rng.choice(len(samples), BAND_DRAWS, replace=False)]
+
+
+def mass_radius_band(stars, masses: np.ndarray) -> dict:
+    """Percentiles of R at each of ``masses`` (Msun) over the stable branches of a StarBatch that reach it;
+    keys (lo, hi) percentile pairs of :data:`LEVELS` and ``"median"``; also ``"fraction"`` reaching."""
+    mass, radius = stars.sequence["mass"], stars.sequence["radius"]
+    R = np.full((mass.shape[0], masses.size), np.nan)
+    for i in range(mass.shape[0]):
+        keep = np.isfinite(mass[i])
+        if np.count_nonzero(keep) >= 2:
+            m, r = mass[i][keep], radius[i][keep]
+            inside = (masses >= m[0]) & (masses <= m[-1])
+            R[i, inside] = np.interp(masses[inside], m, r)
+    with warnings.catch_warnings():  # masses no draw reaches: NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = {"fraction": np.mean(np.isfinite(R), axis=0), "median": np.nanpercentile(R, 50, axis=0)}
+        for lo, hi, _, _ in LEVELS:
+            out[(lo, hi)] = np.nanpercentile(R, [lo, hi], axis=0)
+    return out
+
+
+def eos_bands(ctx, eps_grid: np.ndarray, x_grid: np.ndarray) -> dict:
+    """P(eps) of beta-equilibrated matter (at ``eps_grid``, MeV fm^-3), P_SNM and S at n = x rho0
+    (``x_grid``) for the draws of Context ``ctx``: arrays (draws, points), NaN where undefined."""
+    from ..stars import StarConfig
+    from ..stars.matter import PointStatus, beta_equilibrium_kernel, scaled_couplings_arrays
+
+    n = len(ctx)
+    idx = np.nonzero(ctx.has_couplings)[0]
+    P_eps = np.full((n, eps_grid.size), np.nan)
+    if idx.size:
+        core = beta_equilibrium_kernel(
+            scaled_couplings_arrays({k: v[idx] for k, v in ctx.couplings.items()}),
+            StarConfig().density_grid(),
+        )
+        for j, i in enumerate(idx):
+            ok = core.status[j] == PointStatus.OK
+            e, p = core.energy_density[j][ok], core.pressure[j][ok]
+            if e.size >= 2:
+                inside = (eps_grid >= e[0]) & (eps_grid <= e[-1])
+                P_eps[i, inside] = np.interp(eps_grid[inside], e, p)
+    P_snm = np.stack([ctx.symmetric_pressure(x * ctx.rho0) for x in x_grid], axis=1)
+    S = np.stack([ctx.symmetry_energy(x * ctx.rho0) for x in x_grid], axis=1)
+    return {"P_eps": P_eps, "P_snm": P_snm, "S": S}
+
+
+def _shade(ax, x, values, color, label_prefix=""):
+    for lo, hi, alpha, name in LEVELS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            a, b = np.nanpercentile(values, [lo, hi], axis=0)
+        ax.fill_between(
+            x, a, b, color=color, alpha=alpha, lw=0, label=f"{label_prefix}{name} of the posterior"
+        )
+
+
+def _constraint(name: str):
+    from .constraints import shipped_constraints
+
+    return shipped_constraints().get(name)
+
+
+def band_figures(samples, config, mr_path: Path, eos_path: Path, title: str = "") -> None:
+    """Write the M-R band and the EoS bands of a run's equally weighted ``samples`` (NMPs)."""
+    require("matplotlib", "posterior bands")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..stars.plots import _measurements
+    from .constraints import Context
+
+    ctx = Context.from_nmp(_draws(np.asarray(samples), config.sampler.seed), config.prior.masses)
+    masses = np.linspace(0.8, 2.8, 81)
+    band = mass_radius_band(ctx.stars(), masses)
+    fig, ax = plt.subplots(figsize=(6.2, 5.6))
+    _measurements(ax)
+    for lo, hi, alpha, name in LEVELS:
+        a, b = band[(lo, hi)]
+        ax.fill_betweenx(
+            masses, a, b, color="#1f77b4", alpha=alpha, lw=0, label=f"{name} of the posterior draws"
+        )
+    ax.plot(band["median"], masses, color="#1f77b4", lw=1.5, label="median radius")
+    ax.set_xlabel("radius R [km]")
+    ax.set_ylabel("gravitational mass M [Msun]")
+    ax.set_xlim(9, 16)
+    ax.set_ylim(0.8, 2.8)
+    ax.set_title(
+        f"radius at each mass ({len(ctx)} draws; band over the draws reaching that mass)\n{title}", fontsize=8
+    )
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    fig.tight_layout()
+    fig.savefig(mr_path, dpi=130)
+    plt.close(fig)
+    _eos_figure(plt, ctx, eos_path, title)
+
+
+def _eos_figure(plt, ctx, path: Path, title: str) -> None:
+    eps = np.geomspace(100.0, 1500.0, 60)
+    x = np.linspace(0.3, 4.6, 60)
+    b = eos_bands(ctx, eps, x)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
+    ax = axes[0]
+    _shade(ax, eps, b["P_eps"], "#d62728")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("energy density eps [MeV fm^-3]")
+    ax.set_ylabel("pressure P [MeV fm^-3]")
+    ax.set_title("beta-equilibrated n, p, e, mu matter", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    ax = axes[1]
+    _shade(ax, x, b["P_snm"], "#2ca02c")
+    flow = _constraint("HIC_flow_DLL2002")
+    if flow is not None:
+        ax.errorbar(
+            flow.density_n0,
+            0.5 * (np.array(flow.lower) + np.array(flow.upper)),
+            yerr=0.5 * (np.array(flow.upper) - np.array(flow.lower)),
+            fmt="none",
+            ecolor="k",
+            capsize=4,
+            lw=1.5,
+            label="flow (Danielewicz et al. 2002), band edges",
+        )
+    ax.set_yscale("log")
+    ax.set_ylim(0.5, 400)
+    ax.set_xlabel("n / rho0 (each draw's own rho0)")
+    ax.set_ylabel("pressure of symmetric matter [MeV fm^-3]")
+    ax.set_title("symmetric matter", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    ax = axes[2]
+    _shade(ax, x, b["S"], "#9467bd")
+    point = _constraint("HIC_Snp_Morfouace2019")
+    if point is not None:
+        ax.errorbar([point.density_n0], [point.value], yerr=[point.sigma], fmt="ks", ms=4, capsize=3,
+                    label="n/p ratios (Morfouace et al. 2019), 1 sigma")  # fmt: skip
+    ax.set_xlabel("n / rho0 (each draw's own rho0)")
+    ax.set_ylabel("symmetry energy S [MeV]")
+    ax.set_title("symmetry energy", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"EoS of {len(ctx)} posterior draws: {title}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

@@ -1,0 +1,64 @@
+"""Quantities derived from posterior samples of the NMPs: neutron stars, symmetry energy, pressure.
+
+Per equally weighted sample (NMPs inverted exactly with the run's masses): Mmax, its radius and central
+density, R and Lambda at 1.4 Msun, R at 2.0 Msun, the symmetry energy and the pressure of symmetric
+matter at twice the sample's own rho0, and Ksym. NaN where a sample has no couplings or its sequence was
+cut (the status column says why).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .constraints import Context
+
+__all__ = ["DERIVED_UNITS", "derived_quantities"]
+
+DERIVED_UNITS = {
+    "M_max": "Msun",
+    "R_M_max": "km",
+    "n_c_M_max": "fm^-3",
+    "R_14": "km",
+    "Lambda_14": "",
+    "R_20": "km",
+    "S_2n0": "MeV",
+    "P_SNM_2n0": "MeV fm^-3",
+    "Ksym": "MeV",
+}
+"""Derived columns of posterior.parquet and their units."""
+
+
+def _ksym(ctx: Context) -> np.ndarray:
+    """Ksym (MeV) at each set's saturation density (the NMP rho0: the couplings reproduce it exactly),
+    vectorised over the sets with couplings."""
+    from ..constants import HBARC_MEV_FM
+    from ..nuclear_matter import _saturation_quantities, _symmetric_point
+    from ..stars.matter import scaled_couplings_arrays
+
+    out = np.full(len(ctx), np.nan)
+    idx = np.nonzero(ctx.has_couplings)[0]
+    if idx.size == 0:
+        return out
+    sc = scaled_couplings_arrays({k: v[idx] for k, v in ctx.couplings.items()})
+    rho0 = ctx.rho0[idx]
+    st, mstar, sp, f_s = _symmetric_point(sc, rho0)
+    q = _saturation_quantities(
+        rho0, mstar, st.S, st.V, sp, sc.alpha, sc.C, sc.b, sc.c, f_s, sc.beta, sc.Lambda_v
+    )
+    out[idx] = np.where(st.ok, q[4] * HBARC_MEV_FM, np.nan)
+    return out
+
+
+def derived_quantities(nmp, masses: dict, star_config=None) -> tuple[dict, np.ndarray]:
+    """Columns of :data:`DERIVED_UNITS` (each (n,)) and the star status codes (n,) of the samples ``nmp``
+    (n, 7), inverted with ``masses`` (MeV)."""
+    ctx = Context.from_nmp(nmp, masses, star_config)
+    s = ctx.stars().summary
+    out = {
+        k: np.asarray(s[k], dtype=float)
+        for k in ("M_max", "R_M_max", "n_c_M_max", "R_14", "Lambda_14", "R_20")
+    }
+    out["S_2n0"] = ctx.symmetry_energy(2.0 * ctx.rho0)
+    out["P_SNM_2n0"] = ctx.symmetric_pressure(2.0 * ctx.rho0)
+    out["Ksym"] = _ksym(ctx)
+    return out, np.asarray(s["status"])
