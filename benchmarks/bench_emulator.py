@@ -1,20 +1,32 @@
-"""Benchmark of the emulator: predictions per second on one core, training wall time, model size.
+"""Benchmark of the emulator: predictions per second on one core, single-row latency, training wall time,
+model size.
 
-Run:  python benchmarks/bench_emulator.py [--model DIR ...] [--batch 100000] [--out benchmarks/results/emulator.json]
+Run:  python benchmarks/bench_emulator.py [--model DIR ...] [--batch 100000] [--baseline-src DIR]
+                                          [--out benchmarks/results/emulator.json]
 
 Each ``--model`` (default: the model shipped with NucleiML; if none is shipped, untrained models with the
 architectures of the ``default`` and ``paper`` presets, since speed does not depend on the weight values)
 is timed on a batch of NMP rows drawn from the default prior:
 
 - ``full``: ``Emulator.predict(nmp, nucleus)`` as a user calls it, including the exact couplings inversion
-  that decides nc_a;
+  that decides nc_a; beside it the same with the scan inversion (``full_scan``: the inversion before the
+  quartic one, ``couplings_from_nmp_array(method="scan")``), measured in the same run;
 - ``networks``: the three networks, scalers and class logic on a batch of rows that all have physical
   couplings, with the inversion done beforehand (``predict(..., inversion=em.invert(nmp))``, the path of
   several nuclei of the same rows; for a model without coupling features ``couplings_ok=True``);
-- ``inversion``: the couplings inversion alone.
+- ``inversion``: the couplings inversion alone, quartic and scan;
+- ``latency``: one row per call, as a user's own MCMC calls it: ``predict`` for 40Ca and for 208Pb, and
+  ``predict_nuclei`` for (40Ca, 208Pb) and for (40Ca, 48Ca, 208Pb), in microseconds per call and per
+  nucleus, with the quartic inversion (one row in Python floats) and with the scan.
 
-BLAS and OpenMP are pinned to one thread so the figures are per core; the load average is recorded because
-other processes on the machine slow the figures down (run it on idle cores). Training wall time comes from the
+``--baseline-src DIR`` also times the full batch and the latency with the package source in DIR (e.g. a
+checkout of an earlier commit's ``src``) in a subprocess of the same run, before and after this code's
+figures (the better of the two is reported): today's code beside the old.
+
+Times are the best of ``--repeat`` runs, both wall clock and CPU time of this process (the CPU time is
+less disturbed by other processes on the machine); figures compared in one process (quartic and scan)
+take turns run by run. BLAS and OpenMP are pinned to one thread so the figures
+are per core; the load average is recorded (run it on idle cores). Training wall time comes from the
 model's metadata (one core, as recorded by ``nucleiml train``); the size is that of the model directory.
 """
 
@@ -29,6 +41,8 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -38,6 +52,7 @@ import nucleiml  # noqa: E402
 from nucleiml.datasets import default_prior  # noqa: E402
 from nucleiml.emulator import MLP, Emulator, ModelFormatError, Scaler, get_preset  # noqa: E402
 from nucleiml.emulator.features import assemble, couplings_of  # noqa: E402
+from nucleiml.nuclear_matter import couplings_from_nmp_array  # noqa: E402
 from nucleiml.nuclei import NUCLEUS_SETS  # noqa: E402
 from nucleiml.parameters import NMP_NAMES  # noqa: E402
 
@@ -91,23 +106,53 @@ def untrained(preset_name: str) -> Emulator:
     return Emulator(meta, nets)
 
 
-def best_time(fn, repeat: int) -> float:
-    best = np.inf
+def best_time(fn, repeat: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``fn()``, each the best of ``repeat`` runs."""
+    return best_times([fn], repeat)[0]
+
+
+def best_times(fns, repeat: int) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of each of ``fns``, the best of ``repeat`` rounds in which they take turns (so
+    that a change of the machine's load during the run falls on all of them alike)."""
+    best = [[np.inf, np.inf] for _ in fns]
     for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+        for b, fn in zip(best, fns):
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            b[0], b[1] = min(b[0], time.perf_counter() - t), min(b[1], time.process_time() - c)
+    return [(w, c) for w, c in best]
 
 
-def bench(em: Emulator, label: str, batch: int, repeat: int) -> dict:
-    prior = default_prior()
-    s = prior.sample(batch, np.random.default_rng(1))
-    x = np.stack([s[k] for k in NMP_NAMES], axis=1)
+def _with_inversion(em: Emulator, method: str, fn):
+    """``fn`` run with the emulator's inversion set to ``method`` ("quartic" or "scan")."""
+
+    def run():
+        em._inversion_method = method
+        try:
+            return fn()
+        finally:
+            em._inversion_method = "quartic"
+
+    return run
+
+
+def prior_rows(n: int, seed: int) -> np.ndarray:
+    s = default_prior().sample(n, np.random.default_rng(seed))
+    return np.stack([s[k] for k in NMP_NAMES], axis=1)
+
+
+def per_second(batch: int, times: tuple[float, float]) -> dict:
+    return {"wall": batch / times[0], "cpu": batch / times[1]}
+
+
+def bench_batch(em: Emulator, batch: int, repeat: int) -> dict:
+    """Predictions and inversions per second on a batch of prior draws (and of rows with couplings)."""
+    x = prior_rows(batch, 1)
     nucleus = em.nuclei[-1]
-    t_full = best_time(lambda: em.predict(x, nucleus), repeat)
-    many = prior.sample(4 * batch, np.random.default_rng(2))
-    x_all = np.stack([many[k] for k in NMP_NAMES], axis=1)
+    full = [_with_inversion(em, m, lambda: em.predict(x, nucleus)) for m in ("quartic", "scan")]
+    t_new, t_old = best_times(full, repeat)
+    out = {"full": per_second(batch, t_new), "full_scan": per_second(batch, t_old)}
+    x_all = prior_rows(4 * batch, 2)
     x_ok = x_all[em.couplings_ok(x_all)][:batch]
     if x_ok.shape[0] < batch:
         raise RuntimeError("too few prior draws with physical couplings for the networks figure")
@@ -116,10 +161,51 @@ def bench(em: Emulator, label: str, batch: int, repeat: int) -> dict:
         t_net = best_time(lambda: em.predict(x_ok, nucleus, inversion=inv), repeat)
     else:
         t_net = best_time(lambda: em.predict(x_ok, nucleus, couplings_ok=True), repeat)
-    t_inv = best_time(lambda: em.couplings_ok(x), repeat)
+    out["networks"] = per_second(batch, t_net)
+    methods = ("quartic", "scan")
+    fns = [lambda m=m: couplings_from_nmp_array(x, **em.masses, method=m) for m in methods]
+    for method, t in zip(methods, best_times(fns, repeat)):
+        out[f"inversions_{method}"] = per_second(batch, t)
+    return out
+
+
+LATENCY_CALLS = {
+    "predict 40Ca": ("predict", "40Ca"),
+    "predict 208Pb": ("predict", "208Pb"),
+    "predict_nuclei 40Ca,208Pb": ("predict_nuclei", ["40Ca", "208Pb"]),
+    "predict_nuclei 40Ca,48Ca,208Pb": ("predict_nuclei", ["40Ca", "48Ca", "208Pb"]),
+}
+
+
+def bench_latency(em: Emulator, rows: int, repeat: int, methods=(None,)) -> dict:
+    """Microseconds per call (and per nucleus) of one-row calls over ``rows`` prior draws, for each
+    inversion method of ``methods`` (None: whatever the emulator does), the methods taking turns."""
+    x = prior_rows(rows, 3)
+    out: dict = {m: {} for m in methods}
+    for name, (fn, nuclei) in LATENCY_CALLS.items():
+        if any(n not in em.nuclei for n in np.atleast_1d(nuclei)):
+            continue
+        call = getattr(em, fn)
+        call(x[:1], nuclei)  # warm the per-nucleus caches
+
+        def loop(call=call, nuclei=nuclei):
+            for i in range(rows):
+                call(x[i : i + 1], nuclei)
+
+        fns = [loop if m is None else _with_inversion(em, m, loop) for m in methods]
+        k = len(nuclei) if isinstance(nuclei, list) else 1
+        for m, (wall, cpu) in zip(methods, best_times(fns, repeat)):
+            out[m][name] = {
+                "us_per_call": {"wall": 1e6 * wall / rows, "cpu": 1e6 * cpu / rows},
+                "us_per_nucleus": {"wall": 1e6 * wall / rows / k, "cpu": 1e6 * cpu / rows / k},
+            }
+    return out if methods != (None,) else out[None]
+
+
+def bench(em: Emulator, label: str, batch: int, repeat: int, latency_rows: int) -> dict:
     size = sum(p.stat().st_size for p in Path(em.path).iterdir() if p.is_file()) if em.path else None
     meta = em.metadata
-    return {
+    result = {
         "model": label,
         "path": str(em.path) if em.path else None,
         "preset": meta.get("preset", {}).get("name"),
@@ -130,14 +216,56 @@ def bench(em: Emulator, label: str, batch: int, repeat: int) -> dict:
         },
         "parameters": sum(v.n_parameters for v in em.networks.values()),
         "batch": batch,
-        "nucleus": nucleus,
-        "predictions_per_second_full": batch / t_full,
-        "predictions_per_second_networks": batch / t_net,
-        "inversions_per_second": batch / t_inv,
+        "nucleus": em.nuclei[-1],
         "model_bytes": size,
         "training_seconds": meta.get("training", {}).get("seconds"),
         "training_rows": meta.get("dataset", {}).get("rows_per_network"),
     }
+    result["per_second"] = bench_batch(em, batch, repeat)
+    result["latency"] = bench_latency(em, latency_rows, repeat, methods=("quartic", "scan"))
+    # the figures of earlier versions of this file, under their names
+    ps = result["per_second"]
+    result["predictions_per_second_full"] = ps["full"]["wall"]
+    result["predictions_per_second_networks"] = ps["networks"]["wall"]
+    result["inversions_per_second"] = ps["inversions_quartic"]["wall"]
+    return result
+
+
+def baseline(src: str, batch: int, repeat: int, latency_rows: int) -> dict:
+    """The full batch and the latency of the shipped model with the package source in ``src``, timed in a
+    subprocess by :func:`baseline_worker` of this file."""
+    env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
+    args = [sys.executable, __file__, "--worker", "--batch", str(batch), "--repeat", str(repeat)]
+    args += ["--latency-rows", str(latency_rows)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+    return {"src": str(src), **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def _best_of(a: dict, b: dict) -> dict:
+    """Two baseline runs merged: the better figure of each (highest rate, lowest latency)."""
+    out = {"src": a["src"], "version": a["version"], "runs": [a, b]}
+    out["full"] = {k: max(a["full"][k], b["full"][k]) for k in a["full"]}
+    out["latency"] = {
+        name: {unit: {k: min(v[unit][k], b["latency"][name][unit][k]) for k in v[unit]} for unit in v}
+        for name, v in a["latency"].items()
+    }
+    return out
+
+
+def baseline_worker(batch: int, repeat: int, latency_rows: int) -> None:
+    """Print (JSON) what :func:`baseline` needs, with whatever nucleiml is importable."""
+    em = Emulator.load()
+    x = prior_rows(batch, 1)
+    full = per_second(batch, best_time(lambda: em.predict(x, em.nuclei[-1]), repeat))
+    print(
+        json.dumps(
+            {
+                "version": nucleiml.__version__,
+                "full": full,
+                "latency": bench_latency(em, latency_rows, repeat),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -146,9 +274,15 @@ def main() -> None:
         "--model", action="append", default=[], metavar="DIR", help="model directory (repeatable)"
     )
     ap.add_argument("--batch", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--latency-rows", type=int, default=300, help="one-row calls per latency figure")
+    ap.add_argument("--baseline-src", metavar="DIR", help="also time the package source in DIR (subprocess)")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", default="benchmarks/results/emulator.json")
     args = ap.parse_args()
+    if args.worker:
+        baseline_worker(args.batch, args.repeat, args.latency_rows)
+        return
     models: list[tuple[str, Emulator]] = []
     for path in args.model:
         models.append((path, Emulator.load(path)))
@@ -168,22 +302,46 @@ def main() -> None:
         "load_average_at_start": list(os.getloadavg()),
         "results": [],
     }
+    first = (
+        baseline(args.baseline_src, args.batch, args.repeat, args.latency_rows) if args.baseline_src else None
+    )
     for label, em in models:
-        r = bench(em, label, args.batch, args.repeat)
+        r = bench(em, label, args.batch, args.repeat, args.latency_rows)
         report["results"].append(r)
+        print_result(label, r)
+    if args.baseline_src:  # before and after this code's figures: the best of the two
+        second = baseline(args.baseline_src, args.batch, args.repeat, args.latency_rows)
+        b = report["baseline"] = _best_of(first, second)
         print(
-            f"{label}: {r['predictions_per_second_networks']:.3g} predictions/s (networks), "
-            f"{r['predictions_per_second_full']:.3g} /s with the exact nc_a inversion "
-            f"({r['inversions_per_second']:.3g} inversions/s); {r['parameters']} parameters"
-            + (f", {r['model_bytes'] / 1e3:.0f} kB" if r["model_bytes"] else "")
-            + (f"; training {sum(r['training_seconds'].values()):.0f} s" if r["training_seconds"] else ""),
-            flush=True,
+            f"baseline {b['src']} ({b['version']}): {b['full']['wall']:.3g} full predictions/s (CPU {b['full']['cpu']:.3g})"
         )
+        for name, v in b["latency"].items():
+            print(f"  {name}: {v['us_per_call']['wall']:.0f} us per call (CPU {v['us_per_call']['cpu']:.0f})")
     report["load_average_at_end"] = list(os.getloadavg())
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"wrote {out}")
+
+
+def print_result(label: str, r: dict) -> None:
+    ps = r["per_second"]
+    print(
+        f"{label}: {ps['full']['wall']:.3g} full predictions/s (CPU {ps['full']['cpu']:.3g}; scan inversion "
+        f"{ps['full_scan']['wall']:.3g}, CPU {ps['full_scan']['cpu']:.3g}); networks {ps['networks']['wall']:.3g}/s; "
+        f"inversions {ps['inversions_quartic']['wall']:.3g}/s (scan {ps['inversions_scan']['wall']:.3g}/s); "
+        f"{r['parameters']} parameters"
+        + (f", {r['model_bytes'] / 1e3:.0f} kB" if r["model_bytes"] else "")
+        + (f"; training {sum(r['training_seconds'].values()):.0f} s" if r["training_seconds"] else ""),
+        flush=True,
+    )
+    for name, v in r["latency"]["quartic"].items():
+        old = r["latency"]["scan"][name]
+        print(
+            f"  {name}: {v['us_per_call']['wall']:.0f} us per call, {v['us_per_nucleus']['wall']:.0f} per nucleus "
+            f"(CPU {v['us_per_nucleus']['cpu']:.0f}); scan inversion {old['us_per_nucleus']['wall']:.0f} per nucleus",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -49,6 +49,61 @@ def test_mlp_matches_a_float64_reference_and_ignores_block_size(activation, fn):
     assert net.hidden == (13, 7) and net.n_parameters == 9 * 13 + 13 + 13 * 7 + 7 + 7 * 3 + 3
 
 
+def test_silu_layers_run_halved_give_the_unhalved_numbers_bit_for_bit():
+    """SiLU hidden layers run with halved weights and h (1 + tanh h) (two passes fewer): the float32
+    numbers of x (1 + tanh(x / 2)) / 2 on the original layer, bit for bit (halving is exact)."""
+    from nucleiml.emulator.forward import OUTPUTS, _silu
+
+    rng = np.random.default_rng(3)
+    net = random_mlp(rng, [9, 64, 64, 1], "silu", "sigmoid")
+    x = rng.normal(size=(5000, 9)).astype(np.float32)
+    h = x
+    for k, (W, b) in enumerate(zip(net.weights, net.biases)):
+        o = np.empty((h.shape[0], W.shape[1]), np.float32)
+        np.matmul(h, W, out=o)
+        o += b
+        h = _silu(o, np.empty_like(o)) if k < 2 else o
+    np.testing.assert_array_equal(net(x, block_rows=5000), OUTPUTS["sigmoid"](h))
+
+
+def test_accept_reject_recall_collapses_the_four_classes():
+    from nucleiml.emulator.metrics import accept_reject_scores
+
+    true = np.array(["convergent"] * 4 + ["nc_a", "nc_b", "nc_b", "nc_c", "nc_c"])
+    pred = np.array(
+        ["convergent", "convergent", "convergent", "nc_c", "nc_a", "nc_c", "convergent", "nc_b", "nc_c"]
+    )
+    s = accept_reject_scores(true, pred)
+    # a missed nc_b labelled nc_c is still rejected: only the nc_b called convergent is a reject miss
+    assert s["accept_recall"] == 0.75 and s["reject_recall"] == 0.8
+    assert (s["accept_support"], s["reject_support"]) == (4, 5)
+    assert s["accuracy"] == 7 / 9
+    assert s["reject_recall_learned"] == 0.75 and s["reject_learned_support"] == 4  # without the exact nc_a
+    empty = accept_reject_scores(np.array(["nc_a"]), np.array(["nc_a"]))
+    assert np.isnan(empty["accept_recall"]) and empty["reject_recall"] == 1.0
+    with pytest.raises(ValueError, match="shape"):
+        accept_reject_scores(true, pred[:3])
+
+
+def test_stacked_networks_give_each_networks_outputs():
+    """Networks of different depths run stacked (the small-batch path of predict): each one's outputs, for
+    one row (block-diagonal products) and for five (column slices)."""
+    from nucleiml.emulator.forward import StackedMLP
+
+    rng = np.random.default_rng(4)
+    nets = [
+        random_mlp(rng, [9, 16, 16, 1], "silu", "sigmoid"),
+        random_mlp(rng, [9, 16, 16, 16, 16, 1], "silu", "linear"),
+        random_mlp(rng, [9, 16, 16, 16, 4], "silu", "softmax"),
+    ]
+    x = rng.normal(size=(5, 9)).astype(np.float32)
+    for rows in (x[:1], x):  # block-diagonal products for one row, column slices for five
+        for net, out in zip(nets, StackedMLP(nets)(rows)):
+            np.testing.assert_allclose(out, net(rows), rtol=2e-6, atol=2e-7)
+    with pytest.raises(ValueError, match="activation"):
+        StackedMLP([nets[0], random_mlp(rng, [9, 4, 1], "relu", "linear")])
+
+
 def test_mlp_rejects_inconsistent_layers():
     W = np.zeros((3, 4), np.float32)
     with pytest.raises(ValueError, match="float32"):
@@ -280,6 +335,54 @@ def test_nc_a_is_exactly_the_couplings_inversion(em, x):
     assert np.array_equal(many["40Ca"]["probabilities"], out["probabilities"])
 
 
+def test_one_row_inversion_is_the_batch_inversion():
+    """One NMP row is inverted in Python floats (the single-row path of Emulator.predict): the same
+    failure codes as the batch, couplings within 1e-10 relative; the float path decides nearly every prior
+    draw itself (the rest go through the arrays)."""
+    from _inversion_cases import inversion_cases
+    from nucleiml.nuclear_matter import _couplings_from_one_nmp, _invert_one
+
+    masses = dict(default_prior().masses)
+    table = inversion_cases(np.random.default_rng(8), per_interval=2, n_prior=300)
+    x = np.concatenate([prior_samples(300, seed=9), np.stack([table[k] for k in NMP_NAMES], axis=1)])
+    batch = couplings_from_nmp_array(x, **masses)
+    for i in range(len(x)):
+        one = _couplings_from_one_nmp(x[i], masses)
+        assert one.code[0] == batch.code[i], i
+        for k, v in one.couplings.items():
+            assert abs(v[0] - batch.couplings[k][i]) <= 1e-10 * abs(batch.couplings[k][i]) or (
+                np.isnan(v[0]) and np.isnan(batch.couplings[k][i])
+            ), (i, k)
+    decided = sum(_invert_one(row, masses, 48) is not None for row in x[:300])
+    assert decided >= 290
+
+
+def test_one_row_predictions_are_the_batch_predictions():
+    """predict and predict_nuclei for one row (the small-batch path: the inversion in floats, the networks
+    without block buffers) give the batch's labels and, to float32 rounding (the README's batch-size
+    statement), its numbers."""
+    try:
+        em = Emulator.load()
+    except ModelFormatError:
+        pytest.skip("no shipped model")
+    x = prior_samples(600, seed=10)
+    x = x[em.couplings_ok(x)][:150]
+    x = np.concatenate([x, prior_samples(50, seed=11)])  # and rows without couplings
+    batch = em.predict_nuclei(x, ["40Ca", "208Pb"])
+    for i in range(len(x)):
+        one = em.predict_nuclei(x[i : i + 1], ["40Ca", "208Pb"])
+        alone = em.predict(x[i : i + 1], "208Pb")
+        for nuc, out in batch.items():
+            for res in (one[nuc], alone) if nuc == "208Pb" else (one[nuc],):
+                assert res["label"][0] == out["label"][i]
+                # float32 outputs: P(nc_b) = 1 - q carries q's rounding (1.2e-7) as an absolute error
+                np.testing.assert_allclose(
+                    res["probabilities"][0], out["probabilities"][i], rtol=0, atol=3e-7
+                )
+                for k in ("binding_energy", "charge_radius"):
+                    np.testing.assert_allclose(res[k][0], out[k][i], rtol=1e-6)
+
+
 def test_nc_c_follows_the_predicted_binding_energy(em, x):
     out = em.predict(x, "48Ca", couplings_ok=True, mask_nonconvergent=False)
     dev = np.abs(out["binding_energy"] / B_EXP["48Ca"] - 1)
@@ -339,6 +442,15 @@ def test_out_of_box_values_are_flagged_or_refused(em, x):
         ParameterError, match=r"K0\[1\] = 350.0 is outside the training prior box \[180, 320\]"
     ):
         em.predict(y, "208Pb", out_of_domain="raise")
+    # one row (compared as floats): the same flags and errors
+    assert em.predict(y[1:2], "208Pb")["in_domain"].tolist() == [False]
+    assert em.predict(y[:1], "208Pb")["in_domain"].tolist() == [True]
+    with pytest.raises(ParameterError, match=r"K0\[0\] = 350.0 is outside the training prior box"):
+        em.predict(y[1:2], "208Pb", out_of_domain="raise")
+    z = y[:1].copy()
+    z[0, 4] = 1.2  # mstar beyond its physical range
+    with pytest.raises(ParameterError, match=r"mstar\[0\] = 1.2 is outside the allowed range"):
+        em.predict(z, "208Pb")
 
 
 @pytest.mark.parametrize(

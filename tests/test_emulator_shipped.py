@@ -74,6 +74,15 @@ def test_shipped_model_meets_the_figures_on_fresh_rmf_rows(fresh_scores):
             assert s["abs95"] <= TARGETS[key], (key, nuc, s)
 
 
+@pytest.mark.slow
+def test_shipped_model_accepts_and_rejects_as_the_solver(fresh_scores):
+    """What a likelihood uses: accept (convergent) versus reject (any other class), recall >= 0.99 each."""
+    ar = fresh_scores["accept_reject"]
+    assert ar["accept_support"] >= 100 and ar["reject_support"] >= 100, ar
+    assert ar["accept_recall"] >= TARGETS["accept_reject_recall"], ar
+    assert ar["reject_recall"] >= TARGETS["accept_reject_recall"], ar
+
+
 NOT_MET = (
     "issue target not met by the shipped model (README, 'The shipped default model'): nc_b is partly a "
     "numerical accident of the solver (1e-4 relative changes of the NMPs converge 3-28 % of nc_b rows)"

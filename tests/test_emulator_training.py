@@ -241,6 +241,15 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     summary = json.loads((rep / "summary.json").read_text())
     assert summary["models"]["paper"]["unseen"]["nuclei"] == ["40Ca"]
     assert "nc_b_threshold_tradeoff" in summary["models"]["model"]["seen"]
+    seen = summary["models"]["model"]["seen"]
+    assert set(seen["accept_reject"]) >= {
+        "accept_recall",
+        "reject_recall",
+        "accept_support",
+        "reject_support",
+    }
+    assert seen["checks"]["accept_reject_recall"]["target"].startswith(">= 0.99")
+    assert "Accept (convergent) versus reject" in text and "| reject (nc_a, nc_b, nc_c) |" in text
     # a dataset without any training nucleus of the model: only the unseen-nuclei study
     generate(tmp_path / "ca", 6, "40Ca", seed=9, workers=1)
     assert (

@@ -1,19 +1,44 @@
 """Nuclear matter: saturation properties, the NMP <-> couplings inversion, thermodynamic consistency."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
 
+from _inversion_cases import inversion_cases
+from nucleiml import _q0_quartic as _q0q
 from nucleiml.datasets.prior import default_prior
-from nucleiml.eos import ScaledCouplings, energy_per_nucleon, matter_state, pressure, scalar_energy_density
+from nucleiml.eos import (
+    ScaledCouplings,
+    d2scalar_density_dm2_species,
+    dscalar_density_dm_species,
+    energy_per_nucleon,
+    fermi_integrals_species,
+    kinetic_energy_density_species,
+    matter_state,
+    pressure,
+    scalar_density_species,
+    scalar_energy_density,
+    symmetric_fermi_momentum,
+)
 from nucleiml.nuclear_matter import (
     _SCAN_CHUNK,
     _SCAN_PASSES_MIN_MEMBERS,
+    _SCAN_T_LAST,
     InversionFailure,
+    _Invariants,
+    _invariants,
+    _isoscalar_given_C,
+    _polished_root,
     _q0_residual,
+    _quartic_first_root,
+    _root_of_q0,
     _saturation_input,
+    _scalar_minimum_certified,
+    _scalar_minimum_ok,
     _scan_grid_t,
+    _scan_interval_root,
     couplings_from_nmp,
     couplings_from_nmp_array,
     nmp_from_couplings,
@@ -465,3 +490,181 @@ def test_symmetric_scalar_energy_density_computes_the_kinetic_term_once_with_the
     np.testing.assert_allclose(
         scalar_energy_density(0.0, kf[-1], kf[-1], sc.a, sc.b, sc.c, sc.M), free, rtol=1e-9
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# The quartic inversion against the scan
+# --------------------------------------------------------------------------------------------------
+def assert_inversions_agree(table, rtol=1e-10):
+    """Same failure codes from the quartic and the scan inversion, and every coupling within ``rtol``
+    relative (exactly equal where the scan's is 0, e.g. C = 0); returns the scan's result."""
+    scan = couplings_from_nmp_array(table, method="scan")
+    fast = couplings_from_nmp_array(table)
+    np.testing.assert_array_equal(fast.code, scan.code)
+    for name in scan.couplings:
+        a, b = scan.couplings[name][scan.ok], fast.couplings[name][scan.ok]
+        np.testing.assert_array_equal(b[a == 0], 0.0)
+        assert np.all(np.abs(b - a) <= rtol * np.abs(a)), name
+    return scan
+
+
+def roots_per_scan_interval(table, res):
+    """Number of roots C (> 0) of ``res`` in each interval of the 48-point scan."""
+    sat, _ = _saturation_input(table, 939.0)
+    t = (res.couplings["C"] * sat.V**3 / sat.rho)[res.ok & (res.couplings["C"] > 0)]
+    j = np.searchsorted(_scan_grid_t(48), t, side="right") - 1
+    return np.bincount(j, minlength=47)[:47]
+
+
+def test_quartic_inversion_equals_the_scan_in_every_scan_interval():
+    """Same codes and couplings (1e-10 relative) as the scan on 3,700 members: prior draws, roots placed
+    in every interval of the scan, roots 1e-13 from a scan point, residuals near zero at C = 0 (C = 0 and
+    tiny C), a wider box (no vector field, dS/drho < 0 inside the scan, no root). Every path is taken:
+    no root certified, roots found, roots left to the scan, roots refined as the scan does."""
+    table = inversion_cases(np.random.default_rng(2026), per_interval=12, n_prior=1500)
+    scan = assert_inversions_agree(table)
+    assert roots_per_scan_interval(table, scan).min() >= 2
+    codes = set(scan.code.tolist())
+    assert {InversionFailure.NO_ROOT_FOR_C, InversionFailure.NONPOSITIVE_VECTOR_FIELD} <= codes
+    assert np.sum(scan.ok & (scan.couplings["C"] == 0)) > 10
+    paths = quartic_paths(table)
+    assert min(paths.values()) > 5, paths
+
+
+def quartic_paths(table):
+    """How many members of ``table`` the quartic certifies without a root, finds, refines as the scan
+    does (round-off sensitive) and leaves to the scan."""
+    sat, code = _saturation_input(table, 939.0)
+    live = np.flatnonzero(code == 0)
+    inv = _invariants(sat.rho, sat.Mstar, sat.M)
+    sub, sv = sat.take(live), _Invariants(*(a[live] for a in inv))
+    quart = _q0q.quartic(sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, sub.Q0, sub.M, sv, _SCAN_T_LAST)
+    root = _quartic_first_root(sub, quart, 48)
+    _, verified, sensitive = _polished_root(sub, sv, quart, root, 48)
+    return {
+        "none": int(root.none.sum()),
+        "found": int((verified & ~sensitive).sum()),
+        "scan refinement": int((verified & sensitive).sum()),
+        "scan": int((~root.none & ~verified).sum()),
+    }
+
+
+@pytest.mark.slow
+def test_quartic_inversion_equals_the_scan_on_prior_draws():
+    """2 x 1e5 prior draws (the issue's acceptance sample) and 40,000 constructed members: same codes,
+    couplings within 1e-10 relative."""
+    for seed in (1, 2):
+        assert_inversions_agree(default_prior().sample(100_000, np.random.default_rng(seed)))
+    table = inversion_cases(np.random.default_rng(7), per_interval=200, n_prior=20_000)
+    scan = assert_inversions_agree(table)
+    assert roots_per_scan_interval(table, scan).min() >= 50
+
+
+def test_quartic_is_the_residual_at_the_scan_points():
+    """u (Q0(C) - Q0) from the quartic's coefficients equals the direct formula at every scan point to
+    1e-12 of 9 K0 + |Q0|, and dS/drho its linear form."""
+    table = inversion_cases(np.random.default_rng(3), per_interval=2, n_prior=500)
+    sat, code = _saturation_input(table, 939.0)
+    sat = sat.take(np.flatnonzero(code == 0))
+    inv = _invariants(sat.rho, sat.Mstar, sat.M)
+    quart = _q0q.quartic(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, sat.Q0, sat.M, inv, _SCAN_T_LAST)
+    t = _scan_grid_t(48)
+    s = np.broadcast_to(_q0q.s_of_t(t, _SCAN_T_LAST)[:, None], (48, sat.rho.size))
+    with np.errstate(all="ignore"):
+        out = _isoscalar_given_C(
+            sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, t[:, None] * sat.rho / sat.V**3, sat.M
+        )
+    u = 1.0 / (1.0 + 2.0 * t[:, None])
+    scale = 9.0 * sat.K0 + np.abs(sat.Q0)
+    assert np.max(np.abs(_q0q.horner(quart.coef[:, None, :], s) - u * (out[6] - sat.Q0)) / scale) < 1e-12
+    sp = quart.sp[0] + quart.sp[1] * s
+    assert np.max(np.abs(sp - out[4]) / quart.sp_scale) < 1e-12
+    np.testing.assert_allclose(_q0q.t_of_s(s[:, 0], _SCAN_T_LAST), t, rtol=1e-15, atol=0)
+
+
+def test_isoscalar_with_invariants_is_bitwise_the_same():
+    table = random_nmp_table(np.random.default_rng(4), 300)
+    sat, _ = _saturation_input(table, 939.0)
+    C = _scan_grid_t(48)[:, None] * sat.rho / sat.V**3
+    inv = _invariants(sat.rho, sat.Mstar, sat.M)
+    with np.errstate(all="ignore"):
+        plain = _isoscalar_given_C(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, C, sat.M)
+        fast = _isoscalar_given_C(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, C, sat.M, inv)
+    for a, b in zip(plain, fast):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fermi_integrals_are_bitwise_the_single_ones():
+    kf = np.linspace(0.5, 2.0, 101)
+    m = np.linspace(0.5, 5.0, 101)
+    rs, drs, d2rs, eps = fermi_integrals_species(kf, m)
+    np.testing.assert_array_equal(rs, scalar_density_species(kf, m))
+    np.testing.assert_array_equal(drs, dscalar_density_dm_species(kf, m))
+    np.testing.assert_array_equal(d2rs, d2scalar_density_dm2_species(kf, m))
+    np.testing.assert_array_equal(eps, kinetic_energy_density_species(kf, m))
+
+
+def test_bernstein_certificates_and_isolation():
+    """(s - 0.3)(s - 0.7)(s^2 + 1): two roots in [0, 1]; the first isolated and refined; none in
+    [0, 0.25]; a double root (s - 0.5)^2 (s^2 + 1) stays undecided."""
+    two = np.polynomial.polynomial.polyfromroots([0.3, 0.7])
+    two = np.polynomial.polynomial.polymul(two, [1.0, 0.0, 1.0])
+    double = np.polynomial.polynomial.polymul(
+        np.polynomial.polynomial.polyfromroots([0.5, 0.5]), [1.0, 0.0, 1.0]
+    )
+    coef = np.stack([two, two, double], axis=1)
+    res = _q0q.first_root(coef, np.array([1.0, 0.25, 1.0]), np.full(3, 1e-12))
+    assert res.status.tolist() == [_q0q.ISOLATED, _q0q.NO_ROOT, _q0q.UNDECIDED]
+    assert res.lo[0] <= 0.3 <= res.hi[0] < 0.7
+    s = _q0q.refine_root(coef[:, :1], res.lo[:1], res.hi[:1], res.plo[:1], res.phi[:1])
+    assert s[0] == pytest.approx(0.3, rel=1e-15)
+    b = _q0q.bernstein(coef[:, :1], np.array([0.2]), np.array([0.9]))
+    sigma = np.linspace(0.0, 1.0, 9)
+    basis = np.stack([math.comb(4, k) * sigma**k * (1 - sigma) ** (4 - k) for k in range(5)])
+    np.testing.assert_allclose(
+        b[:, 0] @ basis, np.polynomial.polynomial.polyval(0.2 + 0.7 * sigma, two), atol=1e-14
+    )
+
+
+def test_scalar_minimum_certificate_never_contradicts_the_scan():
+    """Where the bound certifies the scalar minimum, the scan over S passes; the known unbounded case is
+    not certified."""
+    table = inversion_cases(np.random.default_rng(5), per_interval=2, n_prior=3000)
+    res = couplings_from_nmp_array(table, method="scan")
+    sat, _ = _saturation_input(table, 939.0)
+    ok = res.ok
+    cp = {k: v[ok] for k, v in res.couplings.items()}
+    h = 197.3269804
+    gs = cp["g_sigma"]
+    a, b, c = (500.0 / h) ** 2 / gs**2, cp["A"] / gs**3, cp["B"] / gs**4
+    kf = symmetric_fermi_momentum(sat.rho[ok])
+    cert = _scalar_minimum_certified(kf, sat.M - sat.Mstar[ok], a, b, c, sat.M)
+    assert cert.mean() > 0.5
+    assert np.all(
+        _scalar_minimum_ok(
+            sat.rho[ok][cert], sat.Mstar[ok][cert], a[cert], b[cert], c[cert], np.full(cert.sum(), sat.M)
+        )
+    )
+    bad = NMP(rho0=0.15, E0=-16.0, K0=106.0, Q0=-1000.0, mstar=0.78, J0=32.0, L0=60.0)
+    assert couplings_from_nmp(bad).failure == InversionFailure.SCALAR_ENERGY_NOT_MINIMAL
+
+
+def test_unknown_inversion_method_raises():
+    with pytest.raises(ParameterError, match="method"):
+        couplings_from_nmp_array(random_nmp_table(np.random.default_rng(0), 3), method="bisect")
+
+
+def test_round_off_sensitive_members_get_the_scans_own_root_bit_for_bit():
+    """Where the residual's round-off would move a coupling by more than 2e-10 (C near 0, A, B or
+    Lambda_v near 0), the scan's Illinois refinement of the same bracket gives the scan's C exactly."""
+    table = default_prior().sample(20_000, np.random.default_rng(12))
+    sat, code = _saturation_input(table, 939.0)
+    inv = _invariants(sat.rho, sat.Mstar, sat.M)
+    quart = _q0q.quartic(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, sat.Q0, sat.M, inv, _SCAN_T_LAST)
+    root = _quartic_first_root(sat, quart, 48)
+    _, verified, sensitive = _polished_root(sat, inv, quart, root, 48)
+    ex = np.flatnonzero(verified & sensitive)
+    assert ex.size > 20
+    exact = _scan_interval_root(sat.take(ex), _Invariants(*(a[ex] for a in inv)), root.j[ex], 48)
+    scan, _ = _root_of_q0(sat.take(ex), code[ex], 48)
+    np.testing.assert_array_equal(exact, scan)

@@ -75,6 +75,31 @@ def d2scalar_density_dm2_species(kf, m):
     return (4.0 * m * kf / e - m**3 * kf / e**3 - 3.0 * m * np.arcsinh(kf / m)) / PI2
 
 
+def fermi_integrals_species(kf, m):
+    """The four integrals above for one species at once, sharing one square root and one arcsinh.
+
+    Parameters
+    ----------
+    kf, m : array_like
+        Fermi momentum and effective mass (fm^-1), broadcast together; m > 0.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(rho_s [fm^-3], d rho_s/dm [fm^-2], d^2 rho_s/dm^2 [fm^-1], energy density [fm^-4])``, bit for
+        bit the values of :func:`scalar_density_species`, :func:`dscalar_density_dm_species`,
+        :func:`d2scalar_density_dm2_species` and :func:`kinetic_energy_density_species` (the same
+        expressions; the shared sqrt and arcsinh are computed the same way).
+    """
+    e = np.sqrt(kf * kf + m * m)
+    ash = np.arcsinh(kf / m)
+    rs = m / (2.0 * PI2) * (kf * e - m * m * ash)
+    drs = (0.5 * kf * e + m * m * kf / e - 1.5 * m * m * ash) / PI2
+    d2rs = (4.0 * m * kf / e - m**3 * kf / e**3 - 3.0 * m * ash) / PI2
+    eps = (kf * e * (2.0 * kf * kf + m * m) - m**4 * ash) / (8.0 * PI2)
+    return rs, drs, d2rs, eps
+
+
 # --------------------------------------------------------------------------------------------------
 # Scaled couplings
 # --------------------------------------------------------------------------------------------------

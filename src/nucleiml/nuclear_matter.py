@@ -13,8 +13,13 @@ C everything else is closed form:
    (g_sigma^2, A, B).
 4. J0 and L0 fix g_rho and Lambda_v in closed form.
 
-Q0(C) is then a closed-form function of C; a bracketing scan over C in [0, rho0/V^3) and a safeguarded
-secant (Illinois) refinement give C. "No physical couplings" is returned as data (the seed paper's
+Q0(C) is then a closed-form function of C. Which of its roots is meant is defined by a scan over C in
+[0, rho0/V^3): the first sign change between admissible neighbours (``method="scan"`` finds it so, with a
+safeguarded secant (Illinois) refinement). By default it is read off an exact rewriting instead:
+u (Q0(C) - Q0) is a polynomial of degree 4 in u = 1 / (1 + 2 C V^3 / rho0) (:mod:`nucleiml._q0_quartic`),
+whose Bernstein coefficients certify where there is no root and isolate the smallest; the answer is the
+scan's (same codes, C within the residual's round-off), about ten times faster, with the scan for the few
+members the quartic cannot certify. "No physical couplings" is returned as data (the seed paper's
 *Non-convergent A*), with a reason naming the failed condition.
 
 Which root: Q0(C) is not monotonic, so one NMP set can have two (or more) Lagrangians. NLZ (C = 0,
@@ -38,12 +43,16 @@ Internally quantities are in powers of fm^-1 (see :mod:`nucleiml.eos`).
 
 from __future__ import annotations
 
+import bisect
 import enum
+import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
+from . import _q0_quartic as _q0q
 from .constants import (
     DEFAULT_M_OMEGA_MEV,
     DEFAULT_M_RHO_MEV,
@@ -52,9 +61,11 @@ from .constants import (
     HBARC_MEV_FM,
 )
 from .eos import (
+    PI2,
     ScaledCouplings,
     d2scalar_density_dm2_species,
     dscalar_density_dm_species,
+    fermi_integrals_species,
     kinetic_energy_density_species,
     matter_state,
     scalar_density_species,
@@ -93,10 +104,11 @@ class NoSaturationError(ValueError):
 # --------------------------------------------------------------------------------------------------
 # Density derivatives of symmetric matter at fixed couplings (analytic)
 # --------------------------------------------------------------------------------------------------
-def _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S):
-    """d^2 S / d rho^2 from implicit differentiation of the scalar field equation (symmetric matter)."""
-    kf = np.sqrt(x)
-    rs_MM = 2.0 * d2scalar_density_dm2_species(kf, Mstar)
+def _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S, rs_MM=None):
+    """d^2 S / d rho^2 from implicit differentiation of the scalar field equation (symmetric matter);
+    ``rs_MM`` (fm^-1), d^2 rho_s/dM*^2 of both species, is computed here unless given."""
+    if rs_MM is None:
+        rs_MM = 2.0 * d2scalar_density_dm2_species(np.sqrt(x), Mstar)
     F_SS = 2.0 * b + 6.0 * c * S - rs_MM
     F_Srho = x / E**3
     F_rhorho = Mstar * x / (3.0 * rho * E**3)
@@ -385,29 +397,93 @@ _FAILURE_MESSAGES = {
 }
 
 
-def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M):
-    """Closed-form isoscalar couplings for a trial C (all arrays, fm^-1 powers).
+class _Invariants(NamedTuple):
+    """The parts of :func:`_isoscalar_given_C` that do not depend on the trial C, per member (fm^-1
+    powers): Fermi momentum ``kf`` and ``x = kf^2``, ``E = sqrt(x + M*^2)``, ``S = M - M*``, and the
+    scalar density ``rs`` (fm^-3), its first and second M* derivatives ``rs_M``, ``rs_MM`` and the
+    kinetic energy density ``eps_kin`` (fm^-4), all of both species."""
 
-    Returns alpha, a, b, c, Sp, F_S, Q (the skewness the trial C produces) and a failure code array.
-    """
+    kf: np.ndarray
+    x: np.ndarray
+    E: np.ndarray
+    S: np.ndarray
+    rs: np.ndarray
+    rs_M: np.ndarray
+    rs_MM: np.ndarray
+    eps_kin: np.ndarray
+
+
+def _invariants(rho, Mstar, M) -> _Invariants:
+    """:class:`_Invariants` of densities ``rho`` (fm^-3) and M* (fm^-1), nucleon mass ``M`` (fm^-1):
+    bit for bit the numbers :func:`_isoscalar_given_C` computes for itself, once instead of per trial C."""
     kf = symmetric_fermi_momentum(rho)
     x = kf * kf
+    rs, rs_M, _, eps_kin = fermi_integrals_species(kf, Mstar)
+    rs_MM = 2.0 * d2scalar_density_dm2_species(np.sqrt(x), Mstar)
     E = np.sqrt(x + Mstar * Mstar)
-    S = M - Mstar
-    V = Vfield
+    return _Invariants(kf, x, E, M - Mstar, 2.0 * rs, 2.0 * rs_M, rs_MM, 2.0 * eps_kin)
+
+
+def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M, inv: _Invariants | None = None):
+    """Closed-form isoscalar couplings for a trial C (all arrays, fm^-1 powers).
+
+    ``inv`` (from :func:`_invariants` of the same members) skips the C-independent part; the numbers are
+    the same. Returns alpha, a, b, c, Sp, F_S, Q (the skewness the trial C produces) and a failure code
+    array.
+    """
+    if inv is None:
+        kf = symmetric_fermi_momentum(rho)
+        x = kf * kf
+        E = np.sqrt(x + Mstar * Mstar)
+        S = M - Mstar
+        rs = 2.0 * scalar_density_species(kf, Mstar)
+        rs_M = 2.0 * dscalar_density_dm_species(kf, Mstar)
+        eps_kin = 2.0 * kinetic_energy_density_species(kf, Mstar)
+        rs_MM = 2.0 * d2scalar_density_dm2_species(np.sqrt(x), Mstar)
+        inv = _Invariants(kf, x, E, S, rs, rs_M, rs_MM, eps_kin)
+    terms = _isoscalar_terms if np.ndim(C) != 1 else _isoscalar_terms_blocked
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        alpha, a, b, c, Sp, F_S, Q = terms(rho, Mstar, Vfield, E0, K0, C, M, inv)
+    code = np.zeros(np.shape(alpha), dtype=np.int8)
+    code = np.where((code == 0) & ~(alpha > 0), InversionFailure.NEGATIVE_G_OMEGA2, code)
+    code = np.where((code == 0) & ~(Sp > 0), InversionFailure.UNSTABLE_SCALAR_FIELD, code)
+    code = np.where((code == 0) & ~(a > 0), InversionFailure.NEGATIVE_G_SIGMA2, code)
+    return alpha, a, b, c, Sp, F_S, Q, code
+
+
+# Members per block of _isoscalar_terms_blocked (see nucleiml._q0_quartic.QUARTIC_BLOCK: the temporaries of
+# a block stay below glibc's threshold for returning memory to the system).
+_TERMS_BLOCK = 8192
+
+
+def _isoscalar_terms_blocked(rho, Mstar, V, E0, K0, C, M, inv: _Invariants):
+    """:func:`_isoscalar_terms` of (n,) arrays in blocks of _TERMS_BLOCK members (the same numbers)."""
+    n = np.size(C)
+    if n <= _TERMS_BLOCK:
+        return _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv)
+    out = [np.empty(n) for _ in range(7)]
+    for i in range(0, n, _TERMS_BLOCK):
+        b = slice(i, i + _TERMS_BLOCK)
+        part = _Invariants(*(a[b] for a in inv))
+        for o, v in zip(out, _isoscalar_terms(rho[b], Mstar[b], V[b], E0[b], K0[b], C[b], M, part)):
+            o[b] = v
+    return tuple(out)
+
+
+def _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv: _Invariants):
+    """The arithmetic of :func:`_isoscalar_given_C` (operators only, so that arrays or Python floats
+    work): alpha, a, b, c, Sp, F_S, Q in fm^-1 powers."""
+    x, E, S = inv.x, inv.E, inv.S
     alpha = (rho - C * V**3) / V
     Vp = 1.0 / (alpha + 3.0 * C * V * V)
     Ep = K0 / (9.0 * rho) - Vp
     Msp = (Ep * E - x / (3.0 * rho)) / Mstar
     Sp = -Msp
-    rs = 2.0 * scalar_density_species(kf, Mstar)
-    rs_M = 2.0 * dscalar_density_dm_species(kf, Mstar)
     F_S = (Mstar / E) / Sp
-    D = F_S - rs_M
-    eps_kin = 2.0 * kinetic_energy_density_species(kf, Mstar)
+    D = F_S - inv.rs_M
     eps0 = rho * (E0 + M)
-    r = eps0 - eps_kin - 0.5 * alpha * V * V - 0.75 * C * V**4
-    p = rs * S
+    r = eps0 - inv.eps_kin - 0.5 * alpha * V * V - 0.75 * C * V**4
+    p = inv.rs * S
     q = D * S * S
     u = 12.0 * r - 6.0 * p + q
     v = -24.0 * r + 15.0 * p - 3.0 * q
@@ -415,44 +491,48 @@ def _isoscalar_given_C(rho, Mstar, Vfield, E0, K0, C, M):
     a = u / S**2
     b = v / S**3
     c = w / S**4
-    code = np.zeros(np.shape(alpha), dtype=np.int8)
-    code = np.where((code == 0) & ~(alpha > 0), InversionFailure.NEGATIVE_G_OMEGA2, code)
-    code = np.where((code == 0) & ~(Sp > 0), InversionFailure.UNSTABLE_SCALAR_FIELD, code)
-    code = np.where((code == 0) & ~(a > 0), InversionFailure.NEGATIVE_G_SIGMA2, code)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        Spp = _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S)
-        Mspp = -Spp
-        Ep_ = (x / (3.0 * rho) + Mstar * Msp) / E
-        Epp = (-x / (9.0 * rho * rho) + Msp * Msp + Mstar * Mspp - Ep_ * Ep_) / E
-        Vpp = -6.0 * C * V * Vp**3
-        Q = 27.0 * rho * rho * (Epp + Vpp) - 9.0 * K0
-    return alpha, a, b, c, Sp, F_S, Q, code
+    Spp = _second_order(rho, Mstar, S, E, x, Sp, b, c, F_S, inv.rs_MM)
+    Mspp = -Spp
+    Ep_ = (x / (3.0 * rho) + Mstar * Msp) / E
+    Epp = (-x / (9.0 * rho * rho) + Msp * Msp + Mstar * Mspp - Ep_ * Ep_) / E
+    Vpp = -6.0 * C * V * Vp**3
+    Q = 27.0 * rho * rho * (Epp + Vpp) - 9.0 * K0
+    return alpha, a, b, c, Sp, F_S, Q
 
 
-def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0):
-    """Closed-form isovector part from J0 and L0 (fm^-1 powers).
+def _isovector(rho, Mstar, V, Sp, alpha, C, J0, L0, x=None, E=None):
+    """Closed-form isovector part from J0 and L0 (fm^-1 powers); ``x = kf^2`` and ``E = sqrt(x + M*^2)``
+    are computed here unless given (:class:`_Invariants`: the same numbers).
 
     Returns mr = m_rho*^2/g_rho^2 = beta + Lambda_v V^2 at saturation, z = Lambda_v V^2 / mr, and a
     failure code array; the caller converts to g_rho and Lambda_v with the physical m_rho.
     """
-    kf = symmetric_fermi_momentum(rho)
-    x = kf * kf
-    E = np.sqrt(x + Mstar * Mstar)
+    if x is None:
+        kf = symmetric_fermi_momentum(rho)
+        x = kf * kf
+        E = np.sqrt(x + Mstar * Mstar)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mr, z, Jv = _isovector_terms(rho, Mstar, V, Sp, alpha, C, J0, L0, x, E)
+    code = np.zeros(np.shape(z), dtype=np.int8)
+    code = np.where(~(Jv > 0), InversionFailure.NEGATIVE_G_RHO2, code)
+    code = np.where((code == 0) & ~(z < 1.0), InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2, code)
+    return mr, z, code
+
+
+def _isovector_terms(rho, Mstar, V, Sp, alpha, C, J0, L0, x, E):
+    """The arithmetic of :func:`_isovector` (operators only) given x = k_F^2 and E = sqrt(x + M*^2):
+    mr, z and the potential part Jv of the symmetry energy (fm^-1 powers)."""
     Vp = 1.0 / (alpha + 3.0 * C * V * V)
     Ep = (x / (3.0 * rho) - Mstar * Sp) / E
     Jk = x / (6.0 * E)
     Lk = 3.0 * rho * ((2.0 * x / (3.0 * rho)) / (6.0 * E) - x * Ep / (6.0 * E * E))
     Jv = J0 - Jk
     Lv = L0 - Lk
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # Jv = rho / (8 mr), mr = beta + lam V^2; Lv = 3 Jv (1 - rho mr'/mr), mr' = 2 lam V V'
-        # z = lam V^2 / mr  =>  1 - 2 z V' rho / V = Lv / (3 Jv)
-        z = (1.0 - Lv / (3.0 * Jv)) * V / (2.0 * Vp * rho)
-        mr = rho / (8.0 * Jv)
-    code = np.zeros(np.shape(z), dtype=np.int8)
-    code = np.where(~(Jv > 0), InversionFailure.NEGATIVE_G_RHO2, code)
-    code = np.where((code == 0) & ~(z < 1.0), InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2, code)
-    return mr, z, code
+    # Jv = rho / (8 mr), mr = beta + lam V^2; Lv = 3 Jv (1 - rho mr'/mr), mr' = 2 lam V V'
+    # z = lam V^2 / mr  =>  1 - 2 z V' rho / V = Lv / (3 Jv)
+    z = (1.0 - Lv / (3.0 * Jv)) * V / (2.0 * Vp * rho)
+    mr = rho / (8.0 * Jv)
+    return mr, z, Jv
 
 
 # Absolute floor of the Illinois stopping width, so that a root at exactly C = 0 also stops.
@@ -511,6 +591,49 @@ def _scalar_minimum_ok(rho, Mstar, a, b, c, M, n_scan=_MIN_CHECK_N_SCAN):
     with np.errstate(invalid="ignore", over="ignore"):
         grid = scalar_energy_density(t * M[None, :] if np.ndim(M) else t * M, kf, kf, a, b, c, M)
     return np.all(grid >= e0[None, :] - _MIN_CHECK_RTOL * np.abs(e0[None, :]), axis=0)
+
+
+# The certificate of the scalar minimum needs its lower bound above this fraction of the size of its terms.
+_MIN_CERTIFY_RTOL = 1e-9
+
+
+def _scalar_minimum_certified(kf, S0, a, b, c, M):
+    """True where the scalar field S0 (fm^-1) at saturation is provably the global minimum of the energy
+    density over S in [0, M] (M in fm^-1), so that :func:`_scalar_minimum_ok` would pass; False where
+    this bound cannot tell (then run the scan).
+
+    The energy density is stationary at S0, the kinetic part is convex in S with curvature at least
+    ``kmin = d rho_s / dM*`` at M* = M (its smallest, at S = 0), and the sigma potential is a quartic, so
+
+        eps(S) - eps(S0) >= (S - S0)^2 [c (S^2 + 2 S S0 + 3 S0^2) / 4 + b (S + 2 S0) / 3 + a / 2 + kmin / 2].
+
+    The bracket is a quadratic in S: where its minimum over [0, M] is positive (beyond a margin) no S is
+    deeper. ``kf`` in fm^-1, ``a`` fm^-2, ``b`` fm^-1, ``c`` dimensionless.
+    """
+    kmin = 2.0 * dscalar_density_dm_species(kf, M)
+    q2 = 0.25 * c
+    q1 = 0.5 * c * S0 + b / 3.0
+    q0 = 0.75 * c * S0 * S0 + 2.0 * b * S0 / 3.0 + 0.5 * a + 0.5 * kmin
+    size = np.abs(q2) * M * M + np.abs(q1) * M + 0.75 * np.abs(c) * S0 * S0 + np.abs(b) * S0 + a + kmin
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vertex = np.clip(-q1 / (2.0 * q2), 0.0, M)
+    lowest = np.fmin(np.fmin(q0, q0 + M * (q1 + M * q2)), q0 + vertex * (q1 + vertex * q2))
+    return lowest > _MIN_CERTIFY_RTOL * size
+
+
+def _scalar_minimum_certified_one(kf: float, S0: float, a: float, b: float, c: float, M: float) -> bool:
+    """:func:`_scalar_minimum_certified` of one member in floats (the same bound and margin)."""
+    e = math.sqrt(kf * kf + M * M)
+    kmin = 2.0 * (0.5 * kf * e + M * M * kf / e - 1.5 * M * M * math.asinh(kf / M)) / PI2
+    q2 = 0.25 * c
+    q1 = 0.5 * c * S0 + b / 3.0
+    q0 = 0.75 * c * S0 * S0 + 2.0 * b * S0 / 3.0 + 0.5 * a + 0.5 * kmin
+    size = abs(q2) * M * M + abs(q1) * M + 0.75 * abs(c) * S0 * S0 + abs(b) * S0 + a + kmin
+    lowest = min(q0, q0 + M * (q1 + M * q2))
+    if q2 != 0.0:
+        vertex = min(max(-q1 / (2.0 * q2), 0.0), M)
+        lowest = min(lowest, q0 + vertex * (q1 + vertex * q2))
+    return lowest > _MIN_CERTIFY_RTOL * size
 
 
 @dataclass(frozen=True)
@@ -771,12 +894,216 @@ def _root_of_q0(sat: _SaturationInput, code: np.ndarray, n_scan: int):
     return C, code
 
 
+# The quartic form of the residual (:mod:`nucleiml._q0_quartic`) stands for the direct formula to 7e-14
+# of 9 K0 + |Q0| at the scan points (the worst of 9e6 scan points of 1.9e5 members: prior draws, roots
+# placed in every scan interval, a wider box of NMPs); its decisions need a margin of _QUARTIC_RTOL of
+# that scale (a factor 150 over it), of _QUARTIC_SIGN_RTOL of their terms' size for dS/drho (worst
+# difference seen 2e-14) and g_sigma^2, and the residual of the direct formula at the quartic's root must
+# be within _QUARTIC_VERIFY_RTOL of that scale.
+_QUARTIC_RTOL = 1e-11
+_QUARTIC_SIGN_RTOL = 1e-11
+_QUARTIC_VERIFY_RTOL = 1e-10
+
+
+class _QuarticRoot(NamedTuple):
+    """What the quartic decides for the members it was given: ``none`` (no root on the scan, certain),
+    ``found`` (the smallest root, verified), and for the found ones the root ``s`` (the quartic's
+    variable), its scan interval ``j`` (the root lies between scan points j and j + 1). Members in neither
+    are left to the scan."""
+
+    none: np.ndarray
+    found: np.ndarray
+    s: np.ndarray
+    j: np.ndarray
+
+
+def _members(sat: _SaturationInput, inv: _Invariants, idx: np.ndarray):
+    """The members ``idx`` (sorted indices) of ``sat`` and ``inv``; the same objects when that is all of
+    them (no copy)."""
+    if idx.size == sat.rho.size:
+        return sat, inv
+    return sat.take(idx), _Invariants(*(a[idx] for a in inv))
+
+
+def _quartic_first_root(sat: _SaturationInput, quart, n_scan: int) -> _QuarticRoot:
+    """The scan's answer (:func:`_first_root_of_q0`) read off the quartic ``quart`` of the members of
+    ``sat``, where it can be certified.
+
+    A sign change on the scan needs two admissible neighbours, and dS/drho, linear in s, falls with C:
+    only scan points up to the last where dS/drho may be positive (within the margin) can take part. No
+    root of the quartic up to there: no root on the scan. Else its smallest root there is the scan's if the
+    quartic has opposite signs beyond the margin at the two scan points around it, and both are
+    admissible beyond their margins. A residual within twice the at-zero tolerance at C = 0 is left to the
+    scan, whose answer there is decided by round-off.
+    """
+    t_grid = _scan_grid_t(n_scan)
+    s_grid = _q0q.s_of_t(t_grid, _SCAN_T_LAST)
+    coef, sp = quart.coef, quart.sp
+    scale = 9.0 * sat.K0 + np.abs(sat.Q0)
+    margin = _QUARTIC_RTOL * scale
+    m_sp = _QUARTIC_SIGN_RTOL * quart.sp_scale
+    near_zero = np.abs(coef[0]) <= 2.0 * _Q0_ROOT_AT_ZERO_RTOL * scale
+    s_sp = (sp[0] + m_sp) / -sp[1]  # beyond it dS/drho < 0 by more than the margin
+    i_last = np.searchsorted(s_grid, s_sp, side="left") - 1
+    none = ~near_zero & (i_last <= 0)
+    search = np.flatnonzero(~near_zero & (i_last > 0))
+    every = search.size == coef.shape[1]  # then no gathering
+    rs = _q0q.first_root(
+        coef if every else coef[:, search], s_grid[i_last[search]], margin if every else margin[search]
+    )
+    none[search[rs.status == _q0q.NO_ROOT]] = True
+    iso = rs.status == _q0q.ISOLATED
+    idx = search[iso]
+    s = np.full(sat.rho.size, np.nan)
+    j = np.zeros(sat.rho.size, dtype=np.intp)
+    found = np.zeros(sat.rho.size, dtype=bool)
+    c_idx = coef[:, idx]
+    si = _q0q.refine_root(c_idx, rs.lo[iso], rs.hi[iso], rs.plo[iso], rs.phi[iso], guess=rs.guess[iso])
+    ji = np.clip(np.searchsorted(s_grid, si, side="right") - 1, 0, n_scan - 2)
+    ends = np.stack([s_grid[ji], s_grid[ji + 1]])  # (2, m)
+    p_ends = _q0q.horner(c_idx[:, None, :], ends)
+    up = c_idx[0] > 0  # the residual's sign at C = 0, and so at scan point j
+    m_idx = margin[idx]
+    pos, neg = p_ends > m_idx, p_ends < -m_idx
+    ok = (
+        (ends[0] < si)
+        & (si < ends[1])
+        & np.where(up, pos[0] & neg[1], neg[0] & pos[1])
+        & np.all(_q0q.horner(sp[:, None, idx], ends) > m_sp[idx], axis=0)
+        & np.all(_q0q.horner(quart.ga[:, None, idx], ends) > _QUARTIC_SIGN_RTOL * quart.ga_scale[idx], axis=0)
+    )
+    s[idx], j[idx], found[idx] = si, ji, ok
+    return _QuarticRoot(none=none, found=found, s=s, j=j)
+
+
+def _polished_root(sat: _SaturationInput, inv: _Invariants, quart, root: _QuarticRoot, n_scan: int):
+    """C of the ``found`` members of ``root``: the quartic's root, one Newton step on the direct formula of
+    the residual (its derivative from the quartic), kept inside the scan interval.
+
+    Returns (C (n,), NaN elsewhere; verified (n,) bool: the direct residual at the quartic's root is
+    within _QUARTIC_VERIFY_RTOL of 9 K0 + |Q0| and the isoscalar couplings there are admissible;
+    sensitive (n,) bool: :func:`_round_off_sensitive`).
+    """
+    n = sat.rho.size
+    C = np.full(n, np.nan)
+    verified, sensitive = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    idx = np.flatnonzero(root.found)
+    if idx.size == 0:
+        return C, verified, sensitive
+    sub, sv = _members(sat, inv, idx)
+    s = root.s[idx]
+    c_pole = sub.rho / sub.V**3
+    c0 = _q0q.t_of_s(s, _SCAN_T_LAST) * c_pole
+    scale = 9.0 * sub.K0 + np.abs(sub.Q0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        out = _isoscalar_given_C(sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, c0, sub.M, sv)
+        f = out[6] - sub.Q0
+        d = 1.0 - 1.0 / (1.0 + 2.0 * _SCAN_T_LAST)
+        dcoef = quart.coef[1:, idx] * np.arange(1.0, 5.0)[:, None]
+        dfdc = 2.0 * (1.0 - d * s) * _q0q.horner(dcoef, s) / (d * c_pole)
+        c1 = c0 - f / dfdc
+        sensitive[idx] = _round_off_sensitive(sub, sv, c0, out, _NOISE_PROBE_RTOL * scale / np.abs(dfdc))
+    t_grid = _scan_grid_t(n_scan)
+    j = root.j[idx]
+    lo, hi = t_grid[j] * c_pole, t_grid[j + 1] * c_pole
+    C[idx] = np.where(np.isfinite(c1) & (c1 > lo) & (c1 < hi), c1, c0)
+    verified[idx] = (out[7] == 0) & (np.abs(f) <= _QUARTIC_VERIFY_RTOL * scale)
+    return C, verified, sensitive
+
+
+# The direct residual is computed to about 2e-14 of 9 K0 + |Q0| (the size of its terms), so its root is
+# defined only to that over |dQ0/dC|: the scan's and the quartic's roots differ within that band. The
+# probe step is five times the band; members whose couplings move by more than _NOISE_COUPLING_RTOL over
+# it (C near 0, or A, B, Lambda_v near 0) take the scan's own refinement instead.
+_NOISE_PROBE_RTOL = 1e-13
+_NOISE_COUPLING_RTOL = 2e-10
+
+
+def _round_off_sensitive(sat: _SaturationInput, inv: _Invariants, C, at_c, dc):
+    """True where a step ``dc`` in C (the round-off band of the root, times five) moves a coupling by more
+    than _NOISE_COUPLING_RTOL relative: C itself, or one of the scaled couplings g_sigma, A, B, g_omega,
+    g_rho and Lambda_v derive from. ``at_c`` is :func:`_isoscalar_given_C` at C (fm^-1 powers)."""
+    fields = (sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, sat.J0, sat.L0)
+    return ~(_coupling_change(fields, sat.M, inv, C, at_c, dc) <= _NOISE_COUPLING_RTOL)
+
+
+def _coupling_change(fields, M, inv: _Invariants, C, at_c, dc, fmax=np.fmax):
+    """The largest relative change of C and of the scaled couplings over a step ``dc`` in C (operators
+    only: arrays or floats, with ``fmax`` :func:`_fmax_float` for floats); ``fields`` = (rho, M*, V, E0,
+    K0, J0, L0), fm^-1 powers."""
+    rho, Mstar, V, E0, K0, J0, L0 = fields
+    terms = _isoscalar_terms_blocked if np.ndim(C) == 1 else _isoscalar_terms
+    at_dc = terms(rho, Mstar, V, E0, K0, C + dc, M, inv)
+    out = []
+    for (alpha, a, b, c, Sp), cc in ((at_c[:5], C), (at_dc[:5], C + dc)):
+        mr, z, _ = _isovector_terms(rho, Mstar, V, Sp, alpha, cc, J0, L0, inv.x, inv.E)
+        out.append((a, b, c, alpha, z * mr, mr * (1.0 - z)))
+    worst = dc / C
+    for x0, x1 in zip(*out):
+        worst = fmax(worst, abs(x1 - x0) / abs(x0))
+    return worst
+
+
+def _fmax_float(a: float, b: float) -> float:
+    """max of two floats, NaN if either is NaN (then no decision is taken on it)."""
+    return math.nan if a != a or b != b else max(a, b)
+
+
+def _scan_interval_root(sat: _SaturationInput, inv: _Invariants, j: np.ndarray, n_scan: int):
+    """The scan's own root (:func:`_root_of_q0`, bit for bit) of members whose smallest root lies inside
+    scan interval ``j`` (between scan points j and j + 1): the Illinois refinement of that bracket."""
+    t = _scan_grid_t(n_scan)
+    c_pole = sat.rho / sat.V**3
+    lo, hi = t[j] * c_pole, t[j + 1] * c_pole
+
+    def resid(c, m):
+        # every member is evaluated (for a few hundred members the calls cost more than the arithmetic,
+        # and gathering them per step as well); each keeps its own numbers, so the result is the same
+        full = lo.copy()
+        full[m] = c
+        return (_isoscalar_terms(sat.rho, sat.Mstar, sat.V, sat.E0, sat.K0, full, sat.M, inv)[6] - sat.Q0)[m]
+
+    every = np.arange(j.size)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _illinois(resid, lo, hi, resid(lo, every), resid(hi, every))
+
+
+def _root_of_q0_quartic(sat: _SaturationInput, inv: _Invariants, code: np.ndarray, n_scan: int):
+    """:func:`_root_of_q0` through the quartic form of the residual, the scan only where the quartic
+    cannot certify the scan's answer (a residual near zero at C = 0, near-double roots, roots next to a scan
+    point or to the edge of the admissible C).
+
+    Same failure codes as the scan; the same bracket of the root, and C from the quartic's root polished
+    by the direct residual instead of the scan's Illinois refinement: equal to the scan's within the
+    residual's round-off (not bit for bit), except where that round-off moves a coupling by more than
+    _NOISE_COUPLING_RTOL (:func:`_round_off_sensitive`): there the scan's refinement of the same bracket
+    gives the scan's C bit for bit. Returns C (NaN where none) and the updated code array.
+    """
+    live = np.flatnonzero(code == 0)
+    sub, sv = _members(sat, inv, live)
+    quart = _q0q.quartic(sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, sub.Q0, sub.M, sv, _SCAN_T_LAST)
+    root = _quartic_first_root(sub, quart, n_scan)
+    c_sub, verified, sensitive = _polished_root(sub, sv, quart, root, n_scan)
+    exact = np.flatnonzero(verified & sensitive)
+    if exact.size:
+        c_sub[exact] = _scan_interval_root(
+            sub.take(exact), _Invariants(*(a[exact] for a in sv)), root.j[exact], n_scan
+        )
+    C = np.full(code.size, np.nan)
+    code = code.copy()
+    C[live[verified]] = c_sub[verified]
+    code[live[root.none]] = InversionFailure.NO_ROOT_FOR_C
+    rest = live[~root.none & ~verified]
+    if rest.size:
+        C[rest], code[rest] = _root_of_q0(sat.take(rest), code[rest], n_scan)
+    return C, code
+
+
 def _physical_couplings(sat: _SaturationInput, C: np.ndarray, code: np.ndarray, masses: dict):
     """The seven couplings at the chosen C (0 where NaN) and the updated code array.
 
     Adds the isoscalar, isovector and scalar-minimum conditions to ``code``; ``masses`` in MeV.
     """
-    h = HBARC_MEV_FM
     Cs = np.where(np.isfinite(C), C, 0.0)
     rho, Mstar, V = sat.rho, sat.Mstar, sat.V
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -791,22 +1118,65 @@ def _physical_couplings(sat: _SaturationInput, C: np.ndarray, code: np.ndarray, 
             rho[live], Mstar[live], a[live], b[live], c[live], np.full(live.size, sat.M)
         )
         code = np.where((code == 0) & ~ok_min, InversionFailure.SCALAR_ENERGY_NOT_MINIMAL, code)
-        g_sigma = (masses["m_sigma"] / h) / np.sqrt(a)
-        g_omega = (masses["m_omega"] / h) / np.sqrt(alpha)
-        # mr = m_rho*^2 / g_rho^2 = beta + lam V^2 = beta / (1 - z)  =>  beta = mr (1 - z)
-        beta = mr * (1.0 - z)
-        g_rho = (masses["m_rho"] / h) / np.sqrt(beta)
-        lam = z * mr / V**2
-        out = {
-            "g_sigma": g_sigma,
-            "g_omega": g_omega,
-            "g_rho": g_rho,
-            "A": b * g_sigma**3,
-            "B": c * g_sigma**4,
-            "C": Cs,
-            "Lambda_v": lam,
-        }
+        out = _couplings_of_fields(a, b, c, alpha, mr, z, V, Cs, masses)
     return out, code.astype(np.int8)
+
+
+def _couplings_of_fields(a, b, c, alpha, mr, z, V, C, masses: dict) -> dict:
+    """The seven couplings (A in fm^-1, the others dimensionless) from the scaled isoscalar couplings
+    ``a, b, c, alpha`` (fm^-1 powers), ``mr = m_rho*^2 / g_rho^2`` and ``z`` of :func:`_isovector`, the
+    vector field V and C; ``masses`` in MeV."""
+    h = HBARC_MEV_FM
+    g_sigma = (masses["m_sigma"] / h) / np.sqrt(a)
+    g_omega = (masses["m_omega"] / h) / np.sqrt(alpha)
+    # mr = m_rho*^2 / g_rho^2 = beta + lam V^2 = beta / (1 - z)  =>  beta = mr (1 - z)
+    beta = mr * (1.0 - z)
+    g_rho = (masses["m_rho"] / h) / np.sqrt(beta)
+    lam = z * mr / V**2
+    return {
+        "g_sigma": g_sigma,
+        "g_omega": g_omega,
+        "g_rho": g_rho,
+        "A": b * g_sigma**3,
+        "B": c * g_sigma**4,
+        "C": C,
+        "Lambda_v": lam,
+    }
+
+
+def _physical_couplings_live(
+    sat: _SaturationInput, inv: _Invariants, C: np.ndarray, code: np.ndarray, masses: dict
+):
+    """:func:`_physical_couplings` and :func:`_range_code` computed for the members with ``code == OK``
+    only (the same numbers there; NaN couplings wherever the final code is not OK), with the C-independent
+    parts ``inv`` and the scalar-minimum scan only where :func:`_scalar_minimum_certified` does not prove
+    the minimum."""
+    live = np.flatnonzero(code == 0)
+    (sub, sv), Cl = _members(sat, inv, live), C[live]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        alpha, a, b, c, Sp, _, _, code_l = _isoscalar_given_C(
+            sub.rho, sub.Mstar, sub.V, sub.E0, sub.K0, Cl, sub.M, sv
+        )
+        mr, z, code_v = _isovector(sub.rho, sub.Mstar, sub.V, Sp, alpha, Cl, sub.J0, sub.L0, sv.x, sv.E)
+        code_l = np.where(code_l == 0, code_v, code_l).astype(np.int8)
+        check = np.flatnonzero(code_l == 0)
+        ok_min = _scalar_minimum_certified(sv.kf[check], sv.S[check], a[check], b[check], c[check], sub.M)
+        scan = check[~ok_min]
+        if scan.size:
+            ok_min[~ok_min] = _scalar_minimum_ok(
+                sub.rho[scan], sub.Mstar[scan], a[scan], b[scan], c[scan], np.full(scan.size, sub.M)
+            )
+        code_l[check[~ok_min]] = InversionFailure.SCALAR_ENERGY_NOT_MINIMAL
+        part = _couplings_of_fields(a, b, c, alpha, mr, z, sub.V, Cl, masses)
+    code_l = _range_code(part, code_l)
+    good = code_l == 0
+    out = {}
+    for name, v in part.items():
+        out[name] = np.full(code.size, np.nan)
+        out[name][live[good]] = v[good]
+    code = code.copy()
+    code[live] = code_l
+    return out, code
 
 
 def _range_code(out: dict, code: np.ndarray) -> np.ndarray:
@@ -819,6 +1189,159 @@ def _range_code(out: dict, code: np.ndarray) -> np.ndarray:
     return np.where((code == 0) & ~in_range, InversionFailure.COUPLINGS_OUT_OF_RANGE, code).astype(np.int8)
 
 
+# ---------------------------------------------------------------------------------------------------
+# One member in Python floats: a call per array operation costs more than the arithmetic of one member,
+# so a single NMP set (an MCMC step of Emulator.predict) is inverted with the same kernels on floats. It
+# answers only where every decision is beyond a margin of the round-off by which floats and arrays may
+# differ (numpy's x**3 is not Python's in the last bit); otherwise, and wherever the array path would use
+# the scan, it returns None and the array path decides.
+_ONE_RTOL = 1e-10
+
+
+def _beyond(value: float, scale: float) -> bool:
+    """|value| is beyond _ONE_RTOL of ``scale``: its sign is the array path's."""
+    return abs(value) > _ONE_RTOL * scale
+
+
+def _invert_one(row, masses: dict, n_scan: int):
+    """(failure code, {coupling: float} or None) of one NMP row (7 floats, fm^-3 and MeV; already checked
+    against the NMP ranges) as :func:`couplings_from_nmp_array` gives it, or None where this path does not
+    decide (see above). Never raises for a checked row."""
+    try:
+        return _invert_one_unchecked(row, masses, n_scan)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None
+
+
+def _invert_one_unchecked(row, masses: dict, n_scan: int):
+    """:func:`_invert_one` without its guard against float exceptions."""
+    h = HBARC_MEV_FM
+    rho, E0, K0, Q0, mstar, J0, L0 = (float(v) for v in row)
+    Mf = masses["M"] / h
+    E0, K0, Q0 = E0 / h, K0 / h, Q0 / h
+    Mstar = mstar * Mf
+    kf = float(symmetric_fermi_momentum(rho))
+    E = math.sqrt(kf * kf + Mstar * Mstar)
+    V = E0 + Mf - E
+    if not V > 0:
+        return InversionFailure.NONPOSITIVE_VECTOR_FIELD, None
+    inv = _invariants_one(kf, E, Mstar, Mf)
+    fields = (rho, Mstar, V, E0, K0, J0 / h, L0 / h)
+    found, C = _root_one(fields, Q0, Mf, inv, n_scan)
+    if found is None:
+        return None
+    if not found:
+        return InversionFailure.NO_ROOT_FOR_C, None
+    return _couplings_one(fields, C, Mf, inv, masses)
+
+
+def _invariants_one(kf: float, E: float, Mstar: float, M: float) -> _Invariants:
+    """:func:`_invariants` of one member in floats: the same numbers (numpy's functions for the
+    transcendental parts, Python's arithmetic, as the arrays' elementwise operations)."""
+    x = kf * kf
+    rs, rs_M, _, eps_kin = (float(v) for v in fermi_integrals_species(kf, Mstar))
+    rs_MM = 2.0 * float(d2scalar_density_dm2_species(math.sqrt(x), Mstar))
+    return _Invariants(kf, x, E, M - Mstar, 2.0 * rs, 2.0 * rs_M, rs_MM, 2.0 * eps_kin)
+
+
+@functools.lru_cache(maxsize=8)
+def _scan_grid_s(n_scan: int) -> tuple[float, ...]:
+    """The scan points in the quartic's variable s, as floats (the array path's numbers)."""
+    return tuple(float(v) for v in _q0q.s_of_t(_scan_grid_t(n_scan), _SCAN_T_LAST))
+
+
+@functools.lru_cache(maxsize=8)
+def _scan_grid_t_floats(n_scan: int) -> tuple[float, ...]:
+    """:func:`_scan_grid_t` as floats."""
+    return tuple(float(v) for v in _scan_grid_t(n_scan))
+
+
+def _root_one(fields, Q0: float, M: float, inv: _Invariants, n_scan: int):
+    """(True, C) for the smallest root as :func:`_root_of_q0_quartic` finds it, (False, None) for none,
+    (None, None) where it cannot decide (a residual near zero at C = 0, no certificate, round-off
+    sensitive couplings); ``fields`` = (rho, M*, V, E0, K0, J0, L0), fm^-1 powers."""
+    rho, Mstar, V, E0, K0 = fields[:5]
+    quart = _q0q.quartic_terms(rho, Mstar, V, E0, K0, Q0, M, inv, _SCAN_T_LAST)
+    coef, sp = quart.coef, quart.sp
+    scale = 9.0 * K0 + abs(Q0)
+    margin, m_sp = _QUARTIC_RTOL * scale, _QUARTIC_SIGN_RTOL * quart.sp_scale
+    if abs(coef[0]) <= 2.0 * _Q0_ROOT_AT_ZERO_RTOL * scale:
+        return None, None
+    s_grid = _scan_grid_s(n_scan)
+    i_last = bisect.bisect_left(s_grid, (sp[0] + m_sp) / -sp[1]) - 1
+    if i_last <= 0:
+        return False, None
+    status, lo, hi, plo, phi, guess = _q0q.first_root_one(coef, s_grid[i_last], margin)
+    if status != _q0q.ISOLATED:
+        return (False, None) if status == _q0q.NO_ROOT else (None, None)
+    s = _q0q.refine_root_one(coef, lo, hi, plo, phi, guess=guess)
+    j = min(max(bisect.bisect_right(s_grid, s) - 1, 0), n_scan - 2)
+    ends = (s_grid[j], s_grid[j + 1])
+    p0, p1 = (_q0q.horner(coef, e) for e in ends)
+    m_ga = _QUARTIC_SIGN_RTOL * quart.ga_scale
+    if not (
+        ends[0] < s < ends[1]
+        and ((p0 > margin and p1 < -margin) if coef[0] > 0 else (p0 < -margin and p1 > margin))
+        and all(sp[0] + sp[1] * e > m_sp and _q0q.horner(quart.ga, e) > m_ga for e in ends)
+    ):
+        return None, None
+    c_pole = rho / V**3
+    c0 = _q0q.t_of_s(s, _SCAN_T_LAST) * c_pole
+    at_c0 = _isoscalar_terms(rho, Mstar, V, E0, K0, c0, M, inv)
+    f = at_c0[6] - Q0
+    if not (at_c0[0] > 0 and at_c0[4] > 0 and at_c0[1] > 0 and abs(f) <= _QUARTIC_VERIFY_RTOL * scale):
+        return None, None
+    d = 1.0 - 1.0 / (1.0 + 2.0 * _SCAN_T_LAST)
+    dfdc = 2.0 * (1.0 - d * s) * _q0q.horner([k * coef[k] for k in range(1, 5)], s) / (d * c_pole)
+    change = _coupling_change(fields, M, inv, c0, at_c0, _NOISE_PROBE_RTOL * scale / abs(dfdc), _fmax_float)
+    if not change <= _NOISE_COUPLING_RTOL:
+        return None, None
+    c1 = c0 - f / dfdc
+    t = _scan_grid_t_floats(n_scan)
+    return True, (c1 if math.isfinite(c1) and t[j] * c_pole < c1 < t[j + 1] * c_pole else c0)
+
+
+def _couplings_one(fields, C: float, M: float, inv: _Invariants, masses: dict):
+    """(code, couplings) at the root C as :func:`_physical_couplings_live` and :func:`_range_code` give
+    them, or None where a decision is within the round-off margin or the scalar minimum needs the scan."""
+    rho, Mstar, V, E0, K0, J0, L0 = fields
+    alpha, a, b, c, Sp, F_S, _ = _isoscalar_terms(rho, Mstar, V, E0, K0, C, M, inv)
+    S2 = inv.S * inv.S
+    r_size = abs(rho * (E0 + M)) + inv.eps_kin + 0.5 * abs(alpha) * V * V + 0.75 * C * V**4
+    a_size = (12.0 * r_size + 6.0 * abs(inv.rs * inv.S) + (abs(F_S) + abs(inv.rs_M)) * S2) / S2
+    vp = 1.0 / (alpha + 3.0 * C * V * V)
+    sp_size = ((abs(K0) / (9.0 * rho) + abs(vp)) * inv.E + inv.x / (3.0 * rho)) / Mstar
+    if not (_beyond(alpha, rho / V) and _beyond(Sp, sp_size) and _beyond(a, a_size)):
+        return None
+    for value, code in (
+        (alpha, InversionFailure.NEGATIVE_G_OMEGA2),
+        (Sp, InversionFailure.UNSTABLE_SCALAR_FIELD),
+        (a, InversionFailure.NEGATIVE_G_SIGMA2),
+    ):
+        if not value > 0:
+            return code, None
+    mr, z, Jv = _isovector_terms(rho, Mstar, V, Sp, alpha, C, J0, L0, inv.x, inv.E)
+    if not (_beyond(Jv, abs(J0) + inv.x / (6.0 * inv.E)) and _beyond(1.0 - z, 1.0 + abs(z))):
+        return None
+    if not Jv > 0:
+        return InversionFailure.NEGATIVE_G_RHO2, None
+    if not z < 1.0:
+        return InversionFailure.L0_NEEDS_NEGATIVE_G_RHO2, None
+    if not _scalar_minimum_certified_one(inv.kf, inv.S, a, b, c, M):
+        return None
+    out = {k: float(v) for k, v in _couplings_of_fields(a, b, c, alpha, mr, z, V, C, masses).items()}
+    for name, v in out.items():
+        lo, hi, lo_open = Couplings.RANGES[name]
+        if not (math.isfinite(v) and _beyond(min(abs(v - lo), abs(v - hi)), max(abs(v), 1.0))):
+            return None
+        if not (v <= hi and (v > lo if lo_open else v >= lo)):
+            return InversionFailure.COUPLINGS_OUT_OF_RANGE, None
+    return InversionFailure.OK, out
+
+
+_INVERSION_METHODS = ("quartic", "scan")
+
+
 def couplings_from_nmp_array(
     table,
     *,
@@ -827,11 +1350,28 @@ def couplings_from_nmp_array(
     m_rho: float = DEFAULT_M_RHO_MEV,
     M: float = DEFAULT_NUCLEON_MASS_MEV,
     n_scan: int = 48,
+    method: str = "quartic",
 ) -> CouplingsArrays:
     """Vectorised NMP -> couplings, member by member identical to :func:`couplings_from_nmp`.
 
     Each member is inverted on its own (its result does not depend on the batch) and on the smallest-C
-    branch, as described in :func:`couplings_from_nmp`.
+    branch, as described in :func:`couplings_from_nmp`. The smallest root of Q0(C) = Q0 is defined by a
+    scan over C (``n_scan`` points): the first sign change between admissible neighbours. ``method``
+    says how it is found:
+
+    - ``"quartic"`` (default): u (Q0(C) - Q0) is a polynomial of degree 4 in u = 1 / (1 + 2 C V^3/rho0)
+      (:mod:`nucleiml._q0_quartic`). Its Bernstein coefficients certify where there is no root and isolate
+      the smallest; the scan points around that root are checked for opposite signs and admissibility
+      with margins, the root is polished by one Newton step on the direct residual, and the direct
+      residual there is checked. Members it cannot certify (about 0.25 % of prior draws: a residual
+      near zero at C = 0, near-double roots, roots next to a scan point or the edge of admissibility) go
+      to the scan; members whose couplings the residual's round-off would move by more than 2e-10 (about
+      0.3 %) take the scan's own refinement of the same bracket. The same failure codes as the scan, and
+      couplings equal to the scan's within 2e-11 relative on 2 x 1e5 prior draws (not bit for bit: the
+      root of a residual computed to ~2e-14 of its scale is defined only to that; docs/emulator.md,
+      "The inversion from NMPs").
+    - ``"scan"``: the scan and an Illinois refinement of its bracket (the method before the quartic;
+      about 6 times slower; ``nucleiml generate`` uses it, so that dataset rows stay bit for bit).
 
     Parameters
     ----------
@@ -842,6 +1382,8 @@ def couplings_from_nmp_array(
         Meson and nucleon masses in MeV, each in [100, 2000] (M in [500, 2000]).
     n_scan : int
         Points of the scan over C that brackets the roots of Q0(C) = Q0.
+    method : {"quartic", "scan"}
+        How the smallest root is found (above); the codes are the same.
 
     Returns
     -------
@@ -853,20 +1395,49 @@ def couplings_from_nmp_array(
     ParameterError
         If a column is missing, shapes differ, an entry is not finite or outside the physical NMP
         ranges (the message names the column, index and range), a mass is outside its range, or
-        ``n_scan`` is not an integer in [3, 100000].
+        ``method`` is not one of the two, or ``n_scan`` is not an integer in [3, 100000].
     """
+    if method not in _INVERSION_METHODS:
+        raise ParameterError(f"method must be one of {_INVERSION_METHODS}, got {method!r}")
     n_scan = check_int("n_scan", n_scan, 3, 100_000)
     masses = {"m_sigma": m_sigma, "m_omega": m_omega, "m_rho": m_rho, "M": M}
     Couplings(g_sigma=10.0, g_omega=10.0, g_rho=10.0, A=0.0, B=0.0, C=0.0, Lambda_v=0.0, **masses)  # validate
     cols = _as_nmp_columns(table)
     sat, code = _saturation_input(cols, M)
-    C, code = _root_of_q0(sat, code, n_scan)
-    out, code = _physical_couplings(sat, C, code, masses)
+    if method == "scan":
+        C, code = _root_of_q0(sat, code, n_scan)
+        out, code = _physical_couplings(sat, C, code, masses)
+    else:  # couplings within their ranges, NaN elsewhere
+        inv = _invariants(sat.rho, sat.Mstar, sat.M)
+        C, code = _root_of_q0_quartic(sat, inv, code, n_scan)
+        out, code = _physical_couplings_live(sat, inv, C, code, masses)
+        return CouplingsArrays(couplings=out, ok=code == 0, code=code, masses=masses)
     code = _range_code(out, code)
     ok = code == 0
     for name in COUPLING_NAMES:
         out[name] = np.where(ok, out[name], np.nan)
     return CouplingsArrays(couplings=out, ok=ok, code=code, masses=masses)
+
+
+def _couplings_from_one_nmp(row, masses: dict, n_scan: int = 48) -> CouplingsArrays:
+    """:func:`couplings_from_nmp_array` of one NMP row (7 floats in its order, checked against the NMP
+    ranges) in Python floats where :func:`_invert_one` decides (about 20 times faster for one row), else
+    through the arrays. The same failure codes; couplings equal to the array path's within the residual's
+    round-off (1e-10 relative), not bit for bit: for callers that need speed for one row (the emulator),
+    while :func:`couplings_from_nmp_array` itself stays independent of the batch bit for bit."""
+    one = _invert_one(row, masses, n_scan)
+    if one is None:
+        return couplings_from_nmp_array(np.asarray(row, dtype=np.float64)[None, :], **masses, n_scan=n_scan)
+    code, values = one
+    column = np.full((len(COUPLING_NAMES), 1), np.nan)
+    if values is not None:
+        column[:, 0] = [values[k] for k in COUPLING_NAMES]
+    return CouplingsArrays(
+        couplings=dict(zip(COUPLING_NAMES, column)),
+        ok=np.array([values is not None]),
+        code=np.array([code], dtype=np.int8),
+        masses=masses,
+    )
 
 
 def couplings_from_nmp(

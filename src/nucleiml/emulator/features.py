@@ -24,6 +24,7 @@ read from a file).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -108,6 +109,16 @@ COUPLING_FEATURES: Mapping[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]
 """Named features of the Lagrangian couplings (``g_sigma, g_omega, g_rho, A`` [fm^-1], ``B, C, Lambda_v``,
 dimensionless; this package's conventions, :class:`nucleiml.Couplings`) and three transforms of B and C.
 A model lists the ones it uses after its nucleus features."""
+
+
+COUPLING_FEATURES_FLOAT: Mapping[str, Callable[[Mapping[str, float]], float]] = {
+    **{name: (lambda c, name=name: c[name]) for name in COUPLING_NAMES},
+    "sign_B": lambda c: float(np.sign(c["B"])),
+    "log10_1p_abs_B": lambda c: math.log10(1.0 + abs(c["B"])),
+    "log10_C": lambda c: math.log10(c["C"] + C_FLOOR),
+}
+""":data:`COUPLING_FEATURES` of one row's couplings as floats (the one-row path of prediction; the same
+values to round-off)."""
 
 
 def check_feature_names(names: Sequence[str]) -> tuple[str, ...]:
@@ -282,6 +293,11 @@ class TargetTransform:
         """Standardised network output -> observable (float64, MeV or fm)."""
         t = self.scaler.inverse(np.asarray(y).reshape(-1))
         return _TRANSFORMS[self.name][1](t, np.asarray(Z, float), np.asarray(N, float))
+
+    def factor(self, Z, N) -> float:
+        """g(Z, N) with ``inverse(y) = scaler.inverse(y) * g`` for one nucleus: every transform is a
+        product, so this gives :meth:`inverse`'s numbers bit for bit with g computed once per nucleus."""
+        return float(_TRANSFORMS[self.name][1](1.0, np.asarray(Z, float), np.asarray(N, float)))
 
     def to_dict(self) -> dict:
         return {"name": self.name, **self.scaler.to_dict()}

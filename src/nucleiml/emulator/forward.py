@@ -13,9 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "BLOCK_ROWS", "MLP", "OUTPUTS"]
+__all__ = ["ACTIVATIONS", "BLOCK_ROWS", "MLP", "OUTPUTS", "SMALL_ROWS", "StackedMLP"]
 
 BLOCK_ROWS = 4096
+SMALL_ROWS = 64
+"""Batches of at most this many rows skip the block buffers (:meth:`MLP._small`)."""
+FUSED_ROWS = 4
+""":class:`StackedMLP` runs at most this many rows through one block-diagonal product per layer (the
+zeros cost less than the calls for so few rows)."""
 
 
 def _relu(h: np.ndarray, scratch: np.ndarray) -> np.ndarray:
@@ -34,6 +39,14 @@ def _silu(h: np.ndarray, scratch: np.ndarray) -> np.ndarray:
     scratch += 1
     scratch *= 0.5
     return np.multiply(h, scratch, out=h)
+
+
+def _silu_of_half(h2: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    # silu(x) from h2 = x / 2 (a layer whose weights and bias are halved): h2 (1 + tanh(h2)). The same
+    # float32 numbers as _silu(x), since halving is exact: two passes over the array fewer
+    np.tanh(h2, out=scratch)
+    scratch += 1
+    return np.multiply(h2, scratch, out=h2)
 
 
 def _linear(h: np.ndarray) -> np.ndarray:
@@ -90,6 +103,18 @@ class MLP:
             width = W.shape[1]
         object.__setattr__(self, "weights", tuple(np.ascontiguousarray(W) for W in self.weights))
         object.__setattr__(self, "biases", tuple(np.ascontiguousarray(b) for b in self.biases))
+        object.__setattr__(self, "_run", self._run_layers())
+
+    def _run_layers(self) -> tuple[tuple[np.ndarray, np.ndarray, object], ...]:
+        """(W, b, activation or None) per layer as :meth:`__call__` runs them: for SiLU the hidden layers'
+        W and b are halved (exact in float32) and followed by :func:`_silu_of_half`."""
+        last = len(self.weights) - 1
+        half = self.activation == "silu"
+        act = _silu_of_half if half else ACTIVATIONS[self.activation]
+        return tuple(
+            (W * np.float32(0.5), b * np.float32(0.5), act) if half and k < last else (W, b, act)
+            for k, (W, b) in enumerate(zip(self.weights, self.biases))
+        )
 
     @classmethod
     def from_layers(
@@ -129,10 +154,11 @@ class MLP:
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise ValueError(f"network input must have shape (n, {self.n_inputs}), got {x.shape}")
         n = x.shape[0]
+        if 0 < n <= min(SMALL_ROWS, block_rows):
+            return self._small(x)
         out = np.empty((n, self.n_outputs), dtype=np.float32)
         if n == 0:
             return out
-        act = ACTIVATIONS[self.activation]
         last = len(self.weights) - 1
         rows = min(block_rows, n)
         bufs = [np.empty((rows, W.shape[1]), dtype=np.float32) for W in self.weights]
@@ -140,7 +166,7 @@ class MLP:
         for start in range(0, n, rows):
             h = x[start : start + rows]
             m = h.shape[0]
-            for k, (W, b) in enumerate(zip(self.weights, self.biases)):
+            for k, (W, b, act) in enumerate(self._run):
                 o = bufs[k][:m]
                 np.matmul(h, W, out=o)
                 o += b
@@ -150,6 +176,18 @@ class MLP:
             out[start : start + m] = OUTPUTS[self.output](h)
         return out
 
+    def _small(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` for a few rows (one block): the same operations on fresh arrays, without the
+        buffers that pay off for large batches (a single row costs the calls, not the arithmetic)."""
+        h = x
+        last = len(self._run) - 1
+        for k, (W, b, act) in enumerate(self._run):
+            h = np.matmul(h, W)
+            h += b
+            if k < last:
+                h = act(h, np.empty_like(h))
+        return OUTPUTS[self.output](h)
+
     def with_first_layer(self, weight: np.ndarray, bias: np.ndarray) -> MLP:
         """A copy whose first layer is replaced (used to fold constant inputs into the bias)."""
         return MLP(
@@ -158,3 +196,76 @@ class MLP:
             activation=self.activation,
             output=self.output,
         )
+
+
+class StackedMLP:
+    """Several MLPs on the same inputs, run layer by layer together for a few rows: one bias add and one
+    activation per depth for all of them instead of one per network (for one row the numpy calls cost
+    more than the arithmetic). At each depth the networks still in their hidden layers come first in the
+    buffer, those at their output layer after them, so the activation is one slice.
+
+    The outputs are those of calling each network, up to float32 rounding (the first layers are one matrix
+    product, and for at most ``FUSED_ROWS`` rows every later layer is one block-diagonal product too).
+
+    Parameters
+    ----------
+    nets : sequence of MLP
+        Networks with the same inputs and the same hidden activation.
+
+    Raises
+    ------
+    ValueError
+        If the networks' hidden activations differ.
+    """
+
+    def __init__(self, nets: Sequence[MLP]):
+        if len({net.activation for net in nets}) != 1:
+            raise ValueError("stacked networks must share their hidden activation")
+        self.nets = tuple(nets)
+        self.act = nets[0]._run[0][2]
+        self.steps = []
+        where = [slice(None)] * len(nets)  # each network's columns in the previous buffer (inputs: all)
+        prev = 0  # the previous buffer's width
+        for k in range(max(len(net._run) for net in nets)):
+            live = [i for i, net in enumerate(nets) if k < len(net._run)]
+            hidden = [i for i in live if k < len(nets[i]._run) - 1]
+            order = hidden + [i for i in live if i not in hidden]
+            parts, col = [], 0
+            for i in order:
+                W, b, _ = nets[i]._run[k]
+                parts.append((i, where[i], W, b, slice(col, col + W.shape[1])))
+                col += W.shape[1]
+            n_hidden = sum(nets[i]._run[k][0].shape[1] for i in hidden)
+            outs = [(i, dst) for i, _, _, _, dst in parts if i not in hidden]
+            if k == 0:  # every network takes all inputs: the first layers side by side
+                whole = np.concatenate([W for _, _, W, _, _ in parts], axis=1)
+            else:  # each network takes its own columns: block diagonal (for very few rows)
+                whole = np.zeros((prev, col), dtype=np.float32)
+                for _, src, W, _, dst in parts:
+                    whole[src, dst] = W
+            bias = np.concatenate([b for _, _, _, b, _ in parts])
+            self.steps.append((parts, whole, k == 0, bias, n_hidden, outs, col))
+            for i, _, _, _, dst in parts:
+                where[i] = dst
+            prev = col
+
+    def __call__(self, x: np.ndarray) -> list[np.ndarray]:
+        """Outputs (n, n_outputs) float32 of every network for the scaled inputs ``x`` (n, n_inputs)."""
+        x = np.asarray(x, dtype=np.float32)
+        out: list = [None] * len(self.nets)
+        h = x
+        fused = x.shape[0] <= FUSED_ROWS
+        for parts, whole, first, bias, n_hidden, outs, width in self.steps:
+            o = np.empty((x.shape[0], width), dtype=np.float32)
+            if first or fused:
+                np.matmul(h, whole, out=o)
+            else:
+                for _, src, W, _, dst in parts:
+                    o[:, dst] = np.matmul(h[:, src], W)
+            o += bias
+            if n_hidden:
+                self.act(o[:, :n_hidden], np.empty((x.shape[0], n_hidden), dtype=np.float32))
+            for i, dst in outs:
+                out[i] = OUTPUTS[self.nets[i].output](o[:, dst].copy())
+            h = o
+        return out

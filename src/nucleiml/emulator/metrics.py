@@ -2,7 +2,8 @@
 
 - Classification (seed Table II, Fig. 3): accuracy, and per class precision (right among those predicted
   as the class), recall (found among those truly in the class), F1 (their harmonic mean) and support; the
-  confusion matrix counts[true, predicted] in class order.
+  confusion matrix counts[true, predicted] in class order; and the recalls of accept (convergent) versus
+  reject (any other class), the split inference uses.
 - Regression (seed Figs. 5-7): the relative deviation dX/X = (X_true - X_pred) / X_true with its median,
   central 95 % interval, and ``abs95``, the 95th percentile of |dX/X|: "95 % of cases within +-abs95".
 """
@@ -15,7 +16,7 @@ import numpy as np
 
 from .._json import finite_json
 
-__all__ = ["classification_scores", "deviation", "deviation_summary", "finite_json"]
+__all__ = ["accept_reject_scores", "classification_scores", "deviation", "deviation_summary", "finite_json"]
 
 
 def classification_scores(true: np.ndarray, pred: np.ndarray, classes: Sequence[str]) -> dict:
@@ -54,6 +55,53 @@ def classification_scores(true: np.ndarray, pred: np.ndarray, classes: Sequence[
         "per_class": per_class,
         "confusion": cm.tolist(),
         "classes": list(classes),
+    }
+
+
+def accept_reject_scores(
+    true: np.ndarray, pred: np.ndarray, accept: str = "convergent", exact: str = "nc_a"
+) -> dict:
+    """The classification collapsed to accept (``accept``) versus reject (any other class), the split a
+    likelihood uses: a row is either predicted or thrown out.
+
+    Parameters
+    ----------
+    true, pred : (n,) arrays of class names
+        The solver's labels and the emulator's.
+    accept : str
+        The accepted class.
+    exact : str
+        A rejected class the emulator decides exactly (nc_a: no couplings); ``reject_recall_learned`` is the
+        reject recall without it, the part the networks decide.
+
+    Returns
+    -------
+    dict
+        ``accept_recall`` (accepted rows predicted accepted), ``reject_recall`` (rejected rows predicted
+        rejected, whichever other class), ``reject_recall_learned`` (the same without the ``exact`` class),
+        their supports ``accept_support``, ``reject_support``, ``reject_learned_support``, and the
+        ``accuracy`` of the split; a recall is NaN without support.
+
+    Raises
+    ------
+    ValueError
+        If ``true`` and ``pred`` differ in shape.
+    """
+    t = np.asarray(true).astype(str) == accept
+    p = np.asarray(pred).astype(str) == accept
+    if t.shape != p.shape:
+        raise ValueError(f"true and pred differ in shape: {t.shape} and {p.shape}")
+    learned = ~t & (np.asarray(true).astype(str) != exact)
+    n_acc, n_rej, n_learned = int(t.sum()), int((~t).sum()), int(learned.sum())
+    return {
+        "accept": accept,
+        "accept_recall": float(np.mean(p[t])) if n_acc else float("nan"),
+        "reject_recall": float(np.mean(~p[~t])) if n_rej else float("nan"),
+        "reject_recall_learned": float(np.mean(~p[learned])) if n_learned else float("nan"),
+        "accept_support": n_acc,
+        "reject_support": n_rej,
+        "reject_learned_support": n_learned,
+        "accuracy": float(np.mean(t == p)) if t.size else float("nan"),
     }
 
 

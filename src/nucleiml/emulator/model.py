@@ -5,9 +5,9 @@ or pyarrow. What is computed exactly and what is learned:
 
 - ``nc_a`` (no physical couplings) is *exact*: the NMPs are inverted with
   :func:`nucleiml.couplings_from_nmp_array` using the meson and nucleon masses of the training prior, and
-  ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. The inversion dominates a prediction
-  (``benchmarks/bench_emulator.py``, one core: 2.5e5 inversions per second, about 4 microseconds per row,
-  against 1.1e6 rows per second, about 1 microsecond, through the networks). Callers that predict several
+  ``nc_a`` gets probability 1 where the inversion fails, 0 elsewhere. The inversion is about half of a
+  prediction (``benchmarks/bench_emulator.py``, one loaded core: 1.3e6 inversions per second, about 0.8
+  microseconds per row, against 7e5 rows per second through the networks). Callers that predict several
   nuclei of the same NMPs invert once (:meth:`Emulator.invert`) and pass ``inversion``; ``couplings_ok``
   skips the inversion only for a model without coupling features (the shipped one has them).
 - In the default model (``mode = "hybrid"``), a network gives the probability that the solver converges
@@ -26,6 +26,7 @@ Binding energy and charge radius come from two regressors; they are NaN where th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -35,12 +36,14 @@ from typing import NamedTuple
 import numpy as np
 
 from ..datasets.labels import CONVERGENT, LABELS
+from ..nuclear_matter import _couplings_from_one_nmp, couplings_from_nmp_array
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
 from ..parameters import COUPLING_NAMES, NMP, NMP_NAMES, ParameterError, _check, as_nmp_matrix
 from ._validate import check_metadata
 from .extrapolation import UNSEEN_METHODS, can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
+    COUPLING_FEATURES_FLOAT,
     Scaler,
     TargetTransform,
     check_feature_names,
@@ -49,7 +52,7 @@ from .features import (
     nucleus_feature,
 )
 from .format import ModelFormatError, load_model, read_dataset_card, save_model
-from .forward import MLP
+from .forward import MLP, SMALL_ROWS, StackedMLP
 from .references import reference_values
 
 __all__ = ["DEFAULT_MODEL_DIR", "MODES", "Emulator", "Inversion", "as_nmp_matrix"]
@@ -61,6 +64,7 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 """Where the shipped default model lives inside the package (``nucleiml/data/emulator/``)."""
 
 _OUT_OF_DOMAIN = ("flag", "raise")
+_NETWORKS = ("classifier", "binding_energy", "charge_radius")
 
 
 class Inversion(NamedTuple):
@@ -77,10 +81,34 @@ class Inversion(NamedTuple):
 
 
 def _normal_sf(x: np.ndarray) -> np.ndarray:
-    """P(X > x) for a standard normal X."""
-    from scipy.special import ndtr
+    """P(X > x) for a standard normal X (scipy imported when first needed)."""
+    global _ndtr
+    if _ndtr is None:
+        from scipy.special import ndtr as _ndtr
+    return _ndtr(-x)
 
-    return ndtr(-x)
+
+_ndtr = None
+
+
+def _normal_sf_float(x: float) -> float:
+    """:func:`_normal_sf` of a float (math.erfc; the same to round-off)."""
+    return 0.5 * math.erfc(x / math.sqrt(2.0))
+
+
+def _hybrid_probabilities(q, b_pred, b_exp: float, sigma_rel: float, t: float, sf=_normal_sf):
+    """P(convergent), P(nc_b), P(nc_c) of the hybrid model from the convergence network's ``q`` = P(solver
+    converges | couplings exist) and the predicted binding energy ``b_pred`` (MeV): nc_c is the
+    probability that the true B lies beyond ``t`` B_exp of ``b_exp`` if it scatters normally around the
+    prediction with relative width ``sigma_rel``. Arrays, or floats with ``sf`` :func:`_normal_sf_float`."""
+    s = _maximum(sigma_rel * abs(b_pred), 1e-9 * b_exp)
+    c = sf((b_exp * (1 + t) - b_pred) / s) + sf((b_pred - b_exp * (1 - t)) / s)
+    return q * (1.0 - c), 1.0 - q, q * c
+
+
+def _maximum(a, b):
+    """np.maximum of arrays, max of floats."""
+    return max(a, b) if isinstance(a, float) else np.maximum(a, b)
 
 
 def _check_options(unseen_method, **flags) -> None:
@@ -126,6 +154,7 @@ class Emulator:
                 {k: (float(meta["prior_box"][k][0]), float(meta["prior_box"][k][1])) for k in NMP_NAMES}
             )
             self.masses = MappingProxyType({k: float(v) for k, v in meta["masses"].items()})
+            self._masses_dict = dict(self.masses)
             self.threshold = float(meta["nc_c_threshold"])
             t = meta.get("nc_b_threshold")
             self.nc_b_threshold = None if t is None else float(t)
@@ -168,11 +197,24 @@ class Emulator:
         self._networks = dict(networks)
         self._nucleus_cols = nucleus_columns(self.features)
         self._row_cols = np.setdiff1d(np.arange(len(self.features)), self._nucleus_cols)
+        self._row_mean = self._x_scaler.mean[self._row_cols]
+        self._row_scale = self._x_scaler.scale[self._row_cols]
         self._coupling_features = tuple(f for f in self.features if f in COUPLING_FEATURES)
         self.uses_couplings = bool(self._coupling_features)
         self._folded: dict[Nucleus, dict[str, MLP]] = {}
+        self._parsed: dict = {}  # what predict was given as a nucleus -> the Nucleus
+        self._inversion_method = "quartic"  # "scan": the old inversion (benchmarks/bench_emulator.py)
+        self._factors: dict = {}  # (regressor, nucleus) -> the target transform's factor
+        self._stacked: dict = {}  # nucleus -> the three networks stacked for a few rows (False: cannot)
+        self._class_array = np.array(self.class_names)
+        self._convergent = self.class_names.index(CONVERGENT)
+        ranges = [NMP.RANGES[k] for k in NMP_NAMES]
+        self._phys_lo, self._phys_hi = (np.array([r[i] for r in ranges]) for i in (0, 1))
+        self._phys_lo_open = np.array([r[2] for r in ranges])
+        self._ranges = tuple(ranges)
         self._lo = np.array([self.prior_box[k][0] for k in NMP_NAMES])
         self._hi = np.array([self.prior_box[k][1] for k in NMP_NAMES])
+        self._box_lo, self._box_hi = tuple(self._lo.tolist()), tuple(self._hi.tolist())
         self.metadata = MappingProxyType(meta)
         self.path = path
 
@@ -215,7 +257,14 @@ class Emulator:
 
     # ------------------------------------------------------------------------------------------ inputs
     def _nucleus(self, nucleus, allow_unseen: bool) -> Nucleus:
-        nuc = parse_nucleus(nucleus)
+        try:
+            nuc = self._parsed.get(nucleus)
+        except TypeError:  # unhashable: parse every time
+            nuc = None
+        if nuc is None:
+            nuc = parse_nucleus(nucleus)
+            if isinstance(nucleus, (str, tuple, Nucleus)) and len(self._parsed) < 256:
+                self._parsed[nucleus] = nuc
         if nuc not in self._b_exp and not allow_unseen:
             raise NucleusError(
                 f"{nuc.name} is not among the nuclei this emulator was trained on ({', '.join(self.nuclei)}); "
@@ -243,15 +292,24 @@ class Emulator:
     def _check_domain(self, x: np.ndarray, out_of_domain: str) -> np.ndarray:
         if not isinstance(out_of_domain, str) or out_of_domain not in _OUT_OF_DOMAIN:
             raise ParameterError(f"out_of_domain must be one of {_OUT_OF_DOMAIN}, got {out_of_domain!r}")
-        for j, name in enumerate(NMP_NAMES):  # physical ranges: beyond them nothing can be predicted
+        if x.shape[0] == 1:  # one row: compared as floats; anything to report goes the array way
+            row = x[0].tolist()
+            physical = all(
+                lo < v <= hi if lo_open else lo <= v <= hi for v, (lo, hi, lo_open) in zip(row, self._ranges)
+            )
+            inside = all(lo <= v <= hi for v, lo, hi in zip(row, self._box_lo, self._box_hi))
+            if physical and (inside or out_of_domain == "flag"):
+                return np.array([inside])
+        # physical ranges: beyond them nothing can be predicted
+        bad = (x > self._phys_hi) | np.where(self._phys_lo_open, x <= self._phys_lo, x < self._phys_lo)
+        if bad.any():
+            j = int(np.argmax(bad.any(axis=0)))  # the first column with a bad value, its first row
+            i = int(np.argmax(bad[:, j]))
+            name = NMP_NAMES[j]
             lo, hi, lo_open = NMP.RANGES[name]
-            v = x[:, j]
-            bad = (v > hi) | ((v <= lo) if lo_open else (v < lo))
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise ParameterError(
-                    f"{name}[{i}] = {float(v[i])!r} is outside the allowed range {'(' if lo_open else '['}{lo:g}, {hi:g}]"
-                )
+            raise ParameterError(
+                f"{name}[{i}] = {float(x[i, j])!r} is outside the allowed range {'(' if lo_open else '['}{lo:g}, {hi:g}]"
+            )
         inside = (x >= self._lo) & (x <= self._hi)
         if out_of_domain == "raise" and not inside.all():
             i, j = np.argwhere(~inside)[0]
@@ -269,8 +327,30 @@ class Emulator:
     def invert(self, nmp) -> Inversion:
         """The NMP rows inverted to couplings with the training prior's masses (exact; see
         :func:`nucleiml.couplings_from_nmp_array`). Pass the result to :meth:`predict` as ``inversion`` to
-        invert once for several nuclei."""
-        return Inversion(*couplings_of(as_nmp_matrix(nmp), self.masses))
+        invert once for several nuclei.
+
+        One row is inverted in Python floats (:func:`nucleiml.nuclear_matter._couplings_from_one_nmp`,
+        about 20 times faster for one row): the same nc_a, couplings within 1e-10 relative of a batch's.
+
+        Raises
+        ------
+        ParameterError
+            Wrong shape, NaN, or values outside the physical NMP ranges.
+        """
+        x = as_nmp_matrix(nmp)
+        if x.shape[0] == 1:
+            self._check_domain(x, "flag")
+        return self._invert_checked(x)
+
+    def _invert_checked(self, x: np.ndarray) -> Inversion:
+        """:meth:`invert` of rows ``x`` (n, 7) already checked against the physical NMP ranges."""
+        if self._inversion_method == "scan":  # the path before the quartic inversion (benchmarks)
+            inv = couplings_from_nmp_array(x, **self.masses, method="scan")
+            return Inversion(inv.ok, inv.couplings)
+        if x.shape[0] == 1:
+            res = _couplings_from_one_nmp(x[0].tolist(), self._masses_dict)
+            return Inversion(res.ok, res.couplings)
+        return Inversion(*couplings_of(x, self.masses))
 
     # ------------------------------------------------------------------------------------------ predict
     def predict(
@@ -299,7 +379,7 @@ class Emulator:
             this skips the inversion. A model with them (``uses_couplings``, the shipped one) needs the
             couplings themselves: it always inverts (or takes ``inversion``), and rows without physical
             couplings are nc_a whatever ``couplings_ok`` says. To skip the inversion, pass ``inversion``
-            (bench_emulator.py: 1.1e6 against 2.2e5 rows per second).
+            (bench_emulator.py, loaded core: 7.2e5 rows with couplings per second through the networks).
         inversion : the :class:`Inversion` of these rows from :meth:`invert` (computed once for several
             nuclei); None to invert here when needed.
         allow_unseen : predict a nucleus the emulator was not trained on (an extrapolation in Z, N; its
@@ -366,7 +446,7 @@ class Emulator:
             ):
                 raise ParameterError(f"inversion must hold ({n},) arrays: it belongs to other NMP rows")
         elif self.uses_couplings or couplings_ok is None:
-            inversion = self.invert(x)
+            inversion = self._invert_checked(x)
         if couplings_ok is None:
             ok = inversion.ok
         elif couplings_ok is True:
@@ -395,12 +475,15 @@ class Emulator:
     def _scaled_rows(self, x: np.ndarray, cpl: Mapping | None) -> np.ndarray:
         """The standardised per-row inputs (n, 7 + coupling features) float32: the NMPs, then the coupling
         features (the nucleus features are folded into the networks, see :meth:`_nets_for`)."""
+        if x.shape[0] == 1 and self._coupling_features:  # one row: the features as floats
+            c = {k: float(v[0]) for k, v in cpl.items()}
+            row = [*x[0].tolist(), *(COUPLING_FEATURES_FLOAT[f](c) for f in self._coupling_features)]
+            return ((np.array([row]) - self._row_mean) / self._row_scale).astype(np.float32)
         if self._coupling_features:
             x = np.concatenate(
                 [x, np.stack([COUPLING_FEATURES[f](cpl) for f in self._coupling_features], 1)], 1
             )
-        cols = self._row_cols
-        return ((x - self._x_scaler.mean[cols]) / self._x_scaler.scale[cols]).astype(np.float32)
+        return ((x - self._row_mean) / self._row_scale).astype(np.float32)
 
     def _nets_for(self, nuc: Nucleus) -> dict[str, MLP]:
         """The networks with the nucleus inputs (Z, N and derived features, constant for one nucleus) folded
@@ -432,6 +515,8 @@ class Emulator:
         nc_b_threshold: float | None = None,
     ) -> dict[str, np.ndarray]:
         n = x.shape[0]
+        if n == 1 and ok[0] and self.mode == "hybrid" and not fit:
+            return self._predict_one(x, nuc, in_domain, mask, cpl, nc_b_threshold)
         probs = np.zeros((n, 4))
         probs[~ok, 1] = 1.0  # nc_a: exact
         b = np.full(n, np.nan)
@@ -443,18 +528,15 @@ class Emulator:
                 x[idx] if sub else x,
                 None if cpl is None else ({k: v[idx] for k, v in cpl.items()} if sub else cpl),
             )
-            nets = self._nets_for(nuc)
-            b_idx, r[idx] = self._extrapolated(z, nuc) if fit else self._regressed(z, nuc)
+            raw = self._network_outputs(z, nuc, regressors=not fit)
+            b_idx, r[idx] = self._extrapolated(z, nuc) if fit else self._regressed(z, nuc, raw)
             b[idx] = b_idx
-            cls_out = nets["classifier"](z).astype(np.float64)
-            if self.mode == "hybrid":
-                q = cls_out[:, 0]  # P(solver converges | couplings exist)
-                b_exp, t = self._b_exp_of(nuc), self.threshold
-                s = np.maximum(self._sigma_b_of(nuc) * np.abs(b_idx), 1e-9 * b_exp)
-                c = _normal_sf((b_exp * (1 + t) - b_idx) / s) + _normal_sf((b_idx - b_exp * (1 - t)) / s)
-                probs[idx, 0] = q * (1.0 - c)
-                probs[idx, 2] = 1.0 - q
-                probs[idx, 3] = q * c
+            cls_out = raw["classifier"].astype(np.float64)
+            if self.mode == "hybrid":  # cls_out: P(solver converges | couplings exist)
+                args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
+                probs[idx, 0], probs[idx, 2], probs[idx, 3] = _hybrid_probabilities(
+                    cls_out[:, 0], b_idx, *args
+                )
             else:  # softmax4: the seed's four-class network with the exact nc_a
                 p = cls_out.copy()
                 p[:, 1] = 0.0
@@ -465,9 +547,9 @@ class Emulator:
         k = np.argmax(probs, axis=1)
         if nc_b_threshold is not None:
             k = np.where(probs[:, 2] >= nc_b_threshold, 2, k)
-        label = np.array(self.class_names)[k]
+        label = self._class_array[k]
         if mask:
-            conv = label == CONVERGENT
+            conv = k == self._convergent
             b = np.where(conv, b, np.nan)
             r = np.where(conv, r, np.nan)
         return {
@@ -479,13 +561,71 @@ class Emulator:
             "couplings_ok": ok,
         }
 
-    def _regressed(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
-        """Binding energy (MeV) and charge radius (fm) of the regressors at ``nuc`` for scaled rows ``z``."""
-        nets = self._nets_for(nuc)
-        return (
-            self._targets["binding_energy"].inverse(nets["binding_energy"](z), nuc.Z, nuc.N),
-            self._targets["charge_radius"].inverse(nets["charge_radius"](z), nuc.Z, nuc.N),
+    def _predict_one(
+        self, x, nuc: Nucleus, in_domain, mask: bool, cpl, nc_b_threshold
+    ) -> dict[str, np.ndarray]:
+        """:meth:`_predict_rows` of one row with couplings of a hybrid model at a training nucleus (or the
+        "network" method), with the class logic in floats (the same numbers to round-off)."""
+        z = self._scaled_rows(x, cpl)
+        raw = self._network_outputs(z, nuc)
+        b, r = (
+            self._observable_one(k, nuc, float(raw[k][0, 0])) for k in ("binding_energy", "charge_radius")
         )
+        args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
+        p_conv, p_b, p_c = _hybrid_probabilities(
+            float(raw["classifier"][0, 0]), b, *args, sf=_normal_sf_float
+        )
+        probs = [p_conv, 0.0, p_b, p_c]
+        k = max(range(4), key=probs.__getitem__)  # the first of equal maxima, as np.argmax
+        if nc_b_threshold is not None and p_b >= nc_b_threshold:
+            k = 2
+        if mask and k != self._convergent:
+            b = r = np.nan
+        return {
+            "label": self._class_array[[k]],
+            "probabilities": np.array([probs]),
+            "binding_energy": np.array([b]),
+            "charge_radius": np.array([r]),
+            "in_domain": in_domain,
+            "couplings_ok": np.array([True]),
+        }
+
+    def _observable_one(self, key: str, nuc: Nucleus, y: float) -> float:
+        """:meth:`_regressed`'s observable of one network output ``y`` in floats (the same operations)."""
+        g = self._factors.get((key, nuc))
+        if g is None:
+            g = self._factors[(key, nuc)] = self._targets[key].factor(nuc.Z, nuc.N)
+        scaler = self._targets[key].scaler
+        return (y * float(scaler.scale[0]) + float(scaler.mean[0])) * g
+
+    def _network_outputs(self, z: np.ndarray, nuc: Nucleus, regressors: bool = True) -> dict[str, np.ndarray]:
+        """The raw float32 outputs of the classifier (and the regressors) at ``nuc`` for scaled rows ``z``:
+        for a few rows the three networks run stacked (:class:`~.forward.StackedMLP`)."""
+        nets = self._nets_for(nuc)
+        if regressors and z.shape[0] <= SMALL_ROWS:
+            stacked = self._stacked.get(nuc)
+            if stacked is None:
+                same = len({nets[k].activation for k in _NETWORKS}) == 1
+                stacked = self._stacked[nuc] = StackedMLP([nets[k] for k in _NETWORKS]) if same else False
+            if stacked:
+                return dict(zip(_NETWORKS, stacked(z)))
+        names = _NETWORKS if regressors else ("classifier",)
+        return {k: nets[k](z) for k in names}
+
+    def _regressed(
+        self, z: np.ndarray, nuc: Nucleus, raw: Mapping | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Binding energy (MeV) and charge radius (fm) of the regressors at ``nuc`` for scaled rows ``z``
+        (``raw``: their network outputs, if computed already)."""
+        nets = self._nets_for(nuc)
+        out = []
+        for k in ("binding_energy", "charge_radius"):
+            g = self._factors.get((k, nuc))
+            if g is None:
+                g = self._factors[(k, nuc)] = self._targets[k].factor(nuc.Z, nuc.N)
+            y = raw[k] if raw is not None else nets[k](z)
+            out.append(self._targets[k].scaler.inverse(y.reshape(-1)) * g)
+        return out[0], out[1]
 
     def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
         """B and Rch at an unseen ``nuc`` through the regressors at every training nucleus (``fit``)."""

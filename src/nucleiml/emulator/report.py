@@ -334,6 +334,28 @@ def _cls_table(cls: dict) -> list[str]:
     return lines
 
 
+def _accept_reject_table(ar: dict) -> list[str]:
+    """Accept versus reject recalls, with the reason they stand beside the four classes."""
+
+    def rec(v):
+        return "-" if not np.isfinite(v) else f"{v:.4f}"
+
+    return [
+        "Accept (convergent) versus reject (nc_a, nc_b or nc_c), the split a likelihood uses: a row is either "
+        "predicted or thrown out. nc_b's own recall is not a property of the emulator: labels near that "
+        "boundary flip under 1e-4 relative changes of the NMPs (docs/emulator.md, 'nc_b recall'), and most "
+        "nc_b rows the classifier misses it labels nc_c, which rejects them all the same.",
+        "",
+        "| split | recall | support |",
+        "|---|---:|---:|",
+        f"| accept (convergent) | {rec(ar['accept_recall'])} | {ar['accept_support']} |",
+        f"| reject (nc_a, nc_b, nc_c) | {rec(ar['reject_recall'])} | {ar['reject_support']} |",
+        f"| reject, rows with couplings (nc_b, nc_c; nc_a is exact) | {rec(ar['reject_recall_learned'])} | "
+        f"{ar['reject_learned_support']} |",
+        f"| **accuracy of the split** | {rec(ar['accuracy'])} | {ar['accept_support'] + ar['reject_support']} |",
+    ]
+
+
 def _reg_table(ev: dict, key: str) -> list[str]:
     tol = ev["regression"][key]["all"].get("tolerance")
     lines = [
@@ -481,7 +503,7 @@ def _check_value(key: str, value) -> str:
         return f"{value:.4f}"
     if not value:
         return "-"
-    if key == "recall":
+    if key in ("recall", "accept_reject_recall"):
         return f"lowest {min(value.values()):.3f}"
     return f"worst {100 * max(value.values()):.3g} %"
 
@@ -500,6 +522,7 @@ def _md_classifier(st: _Study, figs: dict) -> list[str]:
             f"| {k} | {c['target']} | {_check_value(k, c['value'])} | {'yes' if c['pass'] else '**no**'} |"
         )
     md += ["", "## Classifier (seed Table II, Fig. 3)", "", *_cls_table(ev["classification"])]
+    md += ["", *_accept_reject_table(ev["accept_reject"])]
     md += ["", f"![confusion matrix]({figs['confusion']})", ""]
     if main.mode == "softmax4":
         md += [
@@ -528,12 +551,15 @@ def _md_classifier(st: _Study, figs: dict) -> list[str]:
         "",
         "Accuracy and recall per nucleus:",
         "",
-        "| nucleus | accuracy | " + " | ".join(f"recall {_NICE[c]}" for c in main.class_names) + " |",
-        "|---|---:|" + "---:|" * len(main.class_names),
+        "| nucleus | accuracy | "
+        + " | ".join(f"recall {_NICE[c]}" for c in main.class_names)
+        + " | recall accept | recall reject |",
+        "|---|---:|" + "---:|" * (len(main.class_names) + 2),
     ]
     for nuc, s in ev["classification_by_nucleus"].items():
         rec = " | ".join(
-            "-" if not np.isfinite(s["recall"][c]) else f"{s['recall'][c]:.3f}" for c in main.class_names
+            "-" if not np.isfinite(v) else f"{v:.3f}"
+            for v in [*(s["recall"][c] for c in main.class_names), s["accept_recall"], s["reject_recall"]]
         )
         md.append(f"| {nuc} | {s['accuracy']:.4f} | {rec} |")
     md.append("")
@@ -637,6 +663,10 @@ def _side_by_side_rows(st: _Study) -> list[tuple[str, object]]:
                 f"recall {_NICE[c]}",
                 lambda n, c=c: f"{seen[n]['classification']['per_class'][c]['recall']:.3f}",
             )
+        )
+    for side in ("accept", "reject"):
+        rows.append(
+            (f"recall {side}", lambda n, side=side: f"{seen[n]['accept_reject'][f'{side}_recall']:.4f}")
         )
     for key, sym in (("binding_energy", "B"), ("charge_radius", "Rch")):
         rows.append((f"{sym}: 95 % band, worst nucleus (%)", lambda n, key=key: _band(seen[n], key, True)))
