@@ -232,6 +232,12 @@ def test_joint_run_end_to_end(tmp_path, capsys):
 
     table = pq.read_table(tmp_path / "out" / "posterior.parquet")
     assert {"M_max", "R_14", "Lambda_14", "S_2n0", "Ksym", "star_status"} <= set(table.column_names)
+    # compare: a run against itself has zero JSD in the derived quantities too, and the M-R bands overlay
+    from nucleiml.inference import compare
+
+    rec = compare(tmp_path / "out", tmp_path / "out", tmp_path / "cmp", n_boot=0)
+    assert rec["jsd_derived"] == {"M_max": 0.0, "R_14": 0.0, "Lambda_14": 0.0}
+    assert (tmp_path / "cmp" / "mass_radius_compare.png").stat().st_size > 10_000
 
 
 def test_constraints_command_lists_values_and_references(capsys):

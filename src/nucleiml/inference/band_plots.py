@@ -16,7 +16,7 @@ import numpy as np
 
 from ._deps import require
 
-__all__ = ["band_figures", "eos_bands", "mass_radius_band"]
+__all__ = ["band_figures", "compare_mass_radius", "eos_bands", "mass_radius_band"]
 
 BAND_DRAWS = 400
 LEVELS = ((2.5, 97.5, 0.25, "95 %"), (16.0, 84.0, 0.5, "68 %"))
@@ -172,3 +172,47 @@ def _eos_figure(plt, ctx, path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
+
+
+def compare_mass_radius(posteriors, path: Path, seed: int = 0) -> Path:
+    """The 68 % and 95 % M-R bands of several finished runs (:class:`~nucleiml.inference.Posterior`), each in
+    its own colour, with the shipped pulsar-mass and NICER intervals."""
+    require("matplotlib", "posterior bands")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..stars.plots import _measurements
+    from .constraints import Context
+
+    colours = ("#1f77b4", "#d62728", "#2ca02c")
+    masses = np.linspace(0.8, 2.8, 81)
+    fig, ax = plt.subplots(figsize=(6.2, 5.8))
+    _measurements(ax)
+    for i, (post, colour) in enumerate(zip(posteriors, colours)):
+        run_masses = post.summary["run"]["prior"]["masses"]
+        ctx = Context.from_nmp(_draws(post.samples, seed), run_masses)
+        band = mass_radius_band(ctx.stars(), masses)
+        for lo, hi, alpha, name in LEVELS:
+            a, b = band[(lo, hi)]
+            label = f"{post.label}: {name}"
+            if i == 0:  # the first run filled, the others as outlines (68 % solid, 95 % dashed)
+                ax.fill_betweenx(masses, a, b, color=colour, alpha=alpha, lw=0, label=label)
+            else:
+                style = "-" if name == "68 %" else "--"
+                ax.plot(a, masses, style, color=colour, lw=1.4, label=label)
+                ax.plot(b, masses, style, color=colour, lw=1.4)
+    ax.set_xlabel("radius R [km]")
+    ax.set_ylabel("gravitational mass M [Msun]")
+    ax.set_xlim(9, 16)
+    ax.set_ylim(0.8, 2.8)
+    ax.set_title(
+        "radius at each mass: 68 % and 95 % of each run's posterior draws\n(first run filled, second outlined)",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return Path(path)

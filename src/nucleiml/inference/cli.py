@@ -236,7 +236,8 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Compare two finished runs (e.g. runs/nml runs/rmf): Jensen-Shannon divergence of every NMP "
         "marginal in bits (Gaussian KDE, bootstrap), an overlaid corner plot and the wall-time ratio. "
-        "Writes jsd.json and corner_compare.png to --out."
+        "Writes jsd.json and corner_compare.png to --out (and, for runs with derived star quantities, "
+        "their JSD and mass_radius_compare.png)."
     )
     parser.add_argument("run_a", metavar="RUN_A", help="first run directory (e.g. runs/nml)")
     parser.add_argument("run_b", metavar="RUN_B", help="second run directory (e.g. runs/rmf)")
@@ -276,10 +277,17 @@ def run_compare(args: argparse.Namespace) -> int:
                     f"{nucleus:>6} {obs:>14} {_num(r['median_a'], d):>10} {_num(r['median_b'], d):>10} "
                     f"{_num(r['shift'], 3):>7}"
                 )
+    derived = result.get("jsd_derived") or {}
+    if derived:
+        print(
+            "JSD (bits) of the derived star quantities: "
+            + ", ".join(f"{k} {_num(v, 4)}" for k, v in derived.items())
+        )
     ratio = result["wall_time_ratio_b_over_a"]
     if ratio is not None:
         print(f"wall time B / A = {ratio:.2f}")
-    print(f"written: {args.out}/jsd.json, corner_compare.png")
+    figures = "corner_compare.png" + (", mass_radius_compare.png" if derived else "")
+    print(f"written: {args.out}/jsd.json, {figures}")
     return 0
 
 

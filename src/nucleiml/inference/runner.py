@@ -50,6 +50,7 @@ FORMAT = "nucleiml-posterior"
 FORMAT_VERSION = 1
 _EXECUTION_KEYS = {("model", "workers"), ("model", "scheduler"), ("sampler", "max_ncalls")}
 MR_BAND_FILE = "mass_radius.png"
+COMPARE_MR_PNG = "mass_radius_compare.png"
 CORNER_STARS_FILE = "corner_stars.png"
 EOS_BAND_FILE = "eos.png"
 _OUTPUTS = (
@@ -538,6 +539,9 @@ def compare(
     a, b = read_posterior(run_a), read_posterior(run_b)
     per = _per_nmp_jsd(a.samples, b.samples, np.random.default_rng(seed), n_boot)
     result = _comparison_record(a, b, per, n_boot, seed)
+    derived = _derived_jsd(a, b)
+    if derived:
+        result["jsd_derived"] = derived
     result = finite_json(result)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / COMPARE_JSON, result)
@@ -552,7 +556,36 @@ def compare(
             jsd=result["jsd"],
             title="posterior of the NMPs",
         )
+        if derived:
+            from .band_plots import compare_mass_radius
+
+            compare_mass_radius([a, b], out / COMPARE_MR_PNG, seed=seed)
     return result
+
+
+def _derived_columns(post) -> dict | None:
+    """The derived star columns of a run's posterior.parquet (None for a run without them)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(post.path / "posterior.parquet")
+    names = ("M_max", "R_14", "Lambda_14")
+    if not all(n in table.column_names for n in names):
+        return None
+    return {n: table.column(n).to_numpy() for n in names}
+
+
+def _derived_jsd(a, b) -> dict:
+    """JSD (bits) of Mmax, R1.4 and Lambda1.4 when both runs have them (finite values only)."""
+    from .compare import jsd_bits
+
+    ca, cb = _derived_columns(a), _derived_columns(b)
+    if ca is None or cb is None:
+        return {}
+    out = {}
+    for k in ca:
+        x, y = ca[k][np.isfinite(ca[k])], cb[k][np.isfinite(cb[k])]
+        out[k] = jsd_bits(x, y) if x.size > 10 and y.size > 10 else float("nan")
+    return out
 
 
 def _per_nmp_jsd(samples_a: np.ndarray, samples_b: np.ndarray, rng: np.random.Generator, n_boot: int) -> dict:
