@@ -231,7 +231,6 @@ def infer(
         continues the run.
     """
     from .models import make_model
-    from .sampler import run_sampler
 
     t0 = time.perf_counter()
     check_draws(predictive_draws)
@@ -253,25 +252,7 @@ def infer(
         with contextlib.ExitStack() as stack:
             if own_model:
                 stack.enter_context(model)
-            result = run_sampler(
-                counting,
-                config.prior,
-                config.sampler,
-                log_dir=out / SAMPLER_DIR,
-                resume=resume,
-                progress=progress,
-            )
-            reweighted = None
-            if reweighting:
-                from .reweight import reweight
-
-                result, reweighted = reweight(
-                    result,
-                    likelihood,
-                    np.random.default_rng(config.sampler.seed),
-                    finite_nuclei=counting,
-                    prior=config.prior,
-                )
+            result, reweighted = _sample(config, counting, likelihood, out, resume, progress)
             predicted, predictive, ref = _posterior_check(model, result, likelihood, predictive_draws, config)
     finally:
         log.save()
@@ -287,6 +268,23 @@ def infer(
     log.session["completed"] = True
     log.save()
     return summary
+
+
+def _sample(config: RunConfig, counting, likelihood, out: Path, resume: bool, progress: bool):
+    """Nested sampling of the counting likelihood; for a joint run with ``method = "reweight"``, then the
+    reweighting by the constraint terms (:mod:`.reweight`). Returns the result and the reweighting record
+    (None without)."""
+    from .sampler import run_sampler
+
+    result = run_sampler(
+        counting, config.prior, config.sampler, log_dir=out / SAMPLER_DIR, resume=resume, progress=progress
+    )
+    if not (config.constraints.use and config.constraints.method == "reweight"):
+        return result, None
+    from .reweight import reweight
+
+    rng = np.random.default_rng(config.sampler.seed)
+    return reweight(result, likelihood, rng, finite_nuclei=counting, prior=config.prior)
 
 
 def _posterior_check(model, result, likelihood: Likelihood, draws: int, config: RunConfig):
