@@ -144,7 +144,7 @@ def _t_proposal(u: np.ndarray, w: np.ndarray, rng: np.random.Generator, n: int, 
     cov = np.cov(u.T, aweights=w) * inflate**2 + np.eye(u.shape[1]) * 1e-8
     dist = multivariate_t(loc=mean, shape=cov * (df - 2) / df, df=df, seed=rng)
     draws = np.atleast_2d(dist.rvs(size=n))
-    return draws, dist.logpdf(draws)
+    return draws, dist.logpdf(draws), dist
 
 
 def adaptive_importance(
@@ -156,27 +156,45 @@ def adaptive_importance(
 
     ``finite_nuclei(x)`` gives the finite-nucleus log-likelihood of physical points x (n, 7). Points whose
     finite-nucleus value lies more than 50 below the stage's best are given weight 0 without evaluating the
-    terms (their weight would be below exp(-50) of the best). Returns (points, weights, logl, log Z,
-    record) of the last stage.
+    terms (their weight would be below exp(-50) of the best). The points of all stages are then weighted
+    together against the mixture of the stages' proposals (the deterministic-mixture estimator), which
+    uses every evaluation. Returns (points, weights, logl, log Z, record).
     """
     u_prev, w_prev = _to_unit(prior, start_points), np.asarray(start_weights, dtype=float)
-    history = []
+    history, drawn = [], []
     for n in stages:
-        u, logq = _t_proposal(u_prev, w_prev, rng, n)
-        inside = np.all((u > 0) & (u < 1), axis=1)
-        x = _from_unit(prior, np.clip(u, 1e-12, 1 - 1e-12))
-        logl = np.full(n, -np.inf)
-        fn = finite_nuclei(x[inside])
-        logl[inside] = fn
-        best = np.max(fn) if fn.size else -np.inf
-        keep = np.nonzero(inside)[0][fn > best - 50.0]
-        total, ok, _ = joint.terms_loglike(x[keep])
-        logl[keep] = np.where(ok, logl[keep] + total, -np.inf)
-        logl[np.setdiff1d(np.arange(n), keep)] = -np.inf
+        u, logq, dist = _t_proposal(u_prev, w_prev, rng, n)
+        x, logl, record = _stage_loglike(finite_nuclei, joint, prior, u)
         logw = logl - logq
-        logz = float(logsumexp(logw) - np.log(n))
         w = np.exp(logw - logsumexp(logw))
-        history.append({"draws": n, "inside_prior": int(inside.sum()), "terms_evaluated": int(keep.size),
-                        "ess": kish_ess(w), "log_evidence": logz})  # fmt: skip
+        history.append(
+            {"draws": n, **record, "ess": kish_ess(w), "log_evidence": float(logsumexp(logw) - np.log(n))}
+        )
+        drawn.append((u, x, logl, dist))
         u_prev, w_prev = u, w
-    return x, w, logl, logz, {"method": "adaptive importance sampling", "stages": history}
+    # all stages together, each point weighted against the mixture of the proposals (deterministic mixture)
+    u = np.concatenate([d[0] for d in drawn])
+    x = np.concatenate([d[1] for d in drawn])
+    logl = np.concatenate([d[2] for d in drawn])
+    total = u.shape[0]
+    logq = logsumexp([np.log(len(d[0]) / total) + d[3].logpdf(u) for d in drawn], axis=0)
+    logw = logl - logq
+    logz = float(logsumexp(logw) - np.log(total))
+    w = np.exp(logw - logsumexp(logw))
+    record = {"method": "adaptive importance sampling", "stages": history, "combined_ess": kish_ess(w)}
+    return x, w, logl, logz, record
+
+
+def _stage_loglike(finite_nuclei, joint, prior, u):
+    """Physical points of the unit-cube draws u and their joint log-likelihood (-inf outside the cube,
+    for invalid terms, and for points more than 50 below the stage's best finite-nucleus value)."""
+    n = u.shape[0]
+    inside = np.all((u > 0) & (u < 1), axis=1)
+    x = _from_unit(prior, np.clip(u, 1e-12, 1 - 1e-12))
+    logl = np.full(n, -np.inf)
+    fn = finite_nuclei(x[inside])
+    best = np.max(fn) if fn.size else -np.inf
+    keep = np.nonzero(inside)[0][fn > best - 50.0]
+    total, ok, _ = joint.terms_loglike(x[keep])
+    logl[keep] = np.where(ok, fn[fn > best - 50.0] + total, -np.inf)
+    return x, logl, {"inside_prior": int(inside.sum()), "terms_evaluated": int(keep.size)}
