@@ -362,3 +362,14 @@ def test_bad_tables_are_one_line_errors(column, mutate, words):
 def test_config_validation(field, value):
     with pytest.raises(ParameterError, match=f"StarConfig.{field}"):
         StarConfig(**{field: value})
+
+
+def test_tabulated_eos_without_baryon_density():
+    """eps and P alone: the sequence is the same (the TOV needs P(eps) only); n follows from thermodynamics
+    up to one factor."""
+    b = beta_equilibrium(nucleiml.get_preset("NL3"), np.geomspace(0.08, 1.6, 300))
+    with_n = star_from_table(b.n, b.energy_density, b.pressure).summary
+    without = star_from_table(None, b.energy_density, b.pressure).summary
+    assert without.M_max == pytest.approx(with_n.M_max, rel=1e-6)
+    assert without.R_14 == pytest.approx(with_n.R_14, abs=1e-3)
+    assert without.n_c_M_max == pytest.approx(with_n.n_c_M_max, rel=0.03)

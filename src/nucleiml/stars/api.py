@@ -371,6 +371,10 @@ def star_from_table(n_b, energy_density, pressure, config: StarConfig | None = N
     ACAUSAL if the mass still rises there); a sequence whose mass still rises at the table's end gets the
     status NO_MAXIMUM.
 
+    ``n_b = None``: the baryon density is not given; it follows from d ln n = deps / (eps + P) up to its
+    value at the first row, taken as eps / 939.565 MeV (the neutron's rest energy per baryon), so the
+    reported central densities are approximate (exact up to that one factor).
+
     Raises
     ------
     ParameterError
@@ -378,6 +382,8 @@ def star_from_table(n_b, energy_density, pressure, config: StarConfig | None = N
     """
     cfg = config or StarConfig()
     crust = load_crust().upto(cfg.crust_end)
+    if n_b is None:
+        n_b = _density_from_eos(energy_density, pressure)
     table, added = glue_table(n_b, energy_density, pressure, crust)
     with np.errstate(invalid="ignore", divide="ignore"):
         cs2 = (table.energy_density + table.pressure) / table.deps_dh
@@ -397,6 +403,17 @@ def star_from_table(n_b, energy_density, pressure, config: StarConfig | None = N
     )
     joined = np.array([float(np.asarray(n_b, dtype=float)[0]) if added else np.nan])
     return _batch(seq, Junction(density=joined, moved=np.zeros(1, bool), index=np.zeros(1, int))).result(0)
+
+
+def _density_from_eos(energy_density, pressure) -> np.ndarray:
+    """Baryon density (fm^-3) of a table of eps and P (MeV fm^-3) without one: ln n = int deps / (eps + P),
+    trapezoidal, from n = eps / 939.565 MeV at the first row (columns validated with a placeholder n)."""
+    from .table import check_table
+
+    eps = np.asarray(energy_density)
+    _, eps, P = check_table(np.arange(1.0, np.size(eps) + 1.0), eps, pressure)
+    step = np.diff(eps) * 0.5 * (1.0 / (eps[1:] + P[1:]) + 1.0 / (eps[:-1] + P[:-1]))
+    return eps[0] / 939.565 * np.exp(np.concatenate([[0.0], np.cumsum(step)]))
 
 
 def beta_equilibrium(couplings: Couplings, n_b) -> BetaEquilibrium:
