@@ -237,7 +237,8 @@ def test_joint_run_end_to_end(tmp_path, capsys):
 
     rec = compare(tmp_path / "out", tmp_path / "out", tmp_path / "cmp", n_boot=0)
     assert rec["jsd_derived"] == {"M_max": 0.0, "R_14": 0.0, "Lambda_14": 0.0}
-    assert (tmp_path / "cmp" / "mass_radius_compare.png").stat().st_size > 10_000
+    for name in ("mass_radius_compare.png", "eos_compare.png"):
+        assert (tmp_path / "cmp" / name).stat().st_size > 10_000
 
 
 def test_constraints_command_lists_values_and_references(capsys):

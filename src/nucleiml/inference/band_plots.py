@@ -16,7 +16,7 @@ import numpy as np
 
 from ._deps import require
 
-__all__ = ["band_figures", "compare_mass_radius", "eos_bands", "mass_radius_band"]
+__all__ = ["band_figures", "compare_eos", "compare_mass_radius", "eos_bands", "mass_radius_band"]
 
 BAND_DRAWS = 400
 LEVELS = ((2.5, 97.5, 0.25, "95 %"), (16.0, 84.0, 0.5, "68 %"))
@@ -73,14 +73,20 @@ def eos_bands(ctx, eps_grid: np.ndarray, x_grid: np.ndarray) -> dict:
     return {"P_eps": P_eps, "P_snm": P_snm, "S": S}
 
 
-def _shade(ax, x, values, color, label_prefix=""):
+def _shade(ax, x, values, color, label_prefix="", filled=True):
+    """68 % and 95 % bands of ``values`` (draws, points) at ``x``: filled, or outlined (68 % solid, 95 %
+    dashed) for a second run on the same axes."""
     for lo, hi, alpha, name in LEVELS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             a, b = np.nanpercentile(values, [lo, hi], axis=0)
-        ax.fill_between(
-            x, a, b, color=color, alpha=alpha, lw=0, label=f"{label_prefix}{name} of the posterior"
-        )
+        label = f"{label_prefix}{name} of the posterior"
+        if filled:
+            ax.fill_between(x, a, b, color=color, alpha=alpha, lw=0, label=label)
+        else:
+            style = "-" if name == "68 %" else "--"
+            ax.plot(x, a, style, color=color, lw=1.3, label=label)
+            ax.plot(x, b, style, color=color, lw=1.3)
 
 
 def _constraint(name: str):
@@ -122,24 +128,37 @@ def band_figures(samples, config, mr_path: Path, eos_path: Path, title: str = ""
     fig.tight_layout()
     fig.savefig(mr_path, dpi=130)
     plt.close(fig)
-    _eos_figure(plt, ctx, eos_path, title)
+    _eos_figure(plt, [(ctx, "")], eos_path, title)
 
 
-def _eos_figure(plt, ctx, path: Path, title: str) -> None:
+def _eos_figure(plt, runs, path: Path, title: str) -> None:
+    """The three EoS panels for ``runs``, a list of (Context, label): the first run filled, others outlined."""
     eps = np.geomspace(100.0, 1500.0, 60)
     x = np.linspace(0.3, 4.6, 60)
-    b = eos_bands(ctx, eps, x)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.6))
+    colours = (("#d62728", "#2ca02c", "#9467bd"), ("#1f77b4", "#ff7f0e", "#8c564b"))
+    for i, (ctx, label) in enumerate(runs):
+        b = eos_bands(ctx, eps, x)
+        prefix = f"{label}: " if label else ""
+        for ax, key, grid, colour in zip(axes, ("P_eps", "P_snm", "S"), (eps, x, x), colours[min(i, 1)]):
+            _shade(ax, grid, b[key], colour, prefix, filled=i == 0)
+    _eos_axes(axes)
+    draws = ", ".join(str(len(ctx)) for ctx, _ in runs)
+    fig.suptitle(f"EoS of {draws} posterior draws: {title}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def _eos_axes(axes) -> None:
+    """Scales, labels and the shipped heavy-ion constraints of the three EoS panels."""
     ax = axes[0]
-    _shade(ax, eps, b["P_eps"], "#d62728")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("energy density eps [MeV fm^-3]")
     ax.set_ylabel("pressure P [MeV fm^-3]")
     ax.set_title("beta-equilibrated n, p, e, mu matter", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
     ax = axes[1]
-    _shade(ax, x, b["P_snm"], "#2ca02c")
     flow = _constraint("HIC_flow_DLL2002")
     if flow is not None:
         ax.errorbar(
@@ -157,9 +176,7 @@ def _eos_figure(plt, ctx, path: Path, title: str) -> None:
     ax.set_xlabel("n / rho0 (each draw's own rho0)")
     ax.set_ylabel("pressure of symmetric matter [MeV fm^-3]")
     ax.set_title("symmetric matter", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
     ax = axes[2]
-    _shade(ax, x, b["S"], "#9467bd")
     point = _constraint("HIC_Snp_Morfouace2019")
     if point is not None:
         ax.errorbar([point.density_n0], [point.value], yerr=[point.sigma], fmt="ks", ms=4, capsize=3,
@@ -167,16 +184,31 @@ def _eos_figure(plt, ctx, path: Path, title: str) -> None:
     ax.set_xlabel("n / rho0 (each draw's own rho0)")
     ax.set_ylabel("symmetry energy S [MeV]")
     ax.set_title("symmetry energy", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"EoS of {len(ctx)} posterior draws: {title}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    for ax in axes:
+        ax.legend(fontsize=7, loc="upper left")
+
+
+def compare_eos(posteriors, path: Path, seed: int = 0) -> Path:
+    """The EoS bands of two finished runs on the same axes (first filled, second outlined)."""
+    require("matplotlib", "posterior bands")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .constraints import Context
+
+    runs = [
+        (Context.from_nmp(_draws(p.samples, seed), p.summary["run"]["prior"]["masses"]), p.label)
+        for p in posteriors
+    ]
+    _eos_figure(plt, runs, path, "comparison")
+    return Path(path)
 
 
 def compare_mass_radius(posteriors, path: Path, seed: int = 0) -> Path:
-    """The 68 % and 95 % M-R bands of several finished runs (:class:`~nucleiml.inference.Posterior`), each in
-    its own colour, with the shipped pulsar-mass and NICER intervals."""
+    """The 68 % and 95 % M-R bands of several finished runs (:class:`~nucleiml.inference.Posterior`), the
+    first filled and the others outlined, with the shipped pulsar-mass and NICER intervals."""
     require("matplotlib", "posterior bands")
     import matplotlib
 

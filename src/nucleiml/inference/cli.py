@@ -237,7 +237,7 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
         "Compare two finished runs (e.g. runs/nml runs/rmf): Jensen-Shannon divergence of every NMP "
         "marginal in bits (Gaussian KDE, bootstrap), an overlaid corner plot and the wall-time ratio. "
         "Writes jsd.json and corner_compare.png to --out (and, for runs with derived star quantities, "
-        "their JSD and mass_radius_compare.png)."
+        "their JSD, mass_radius_compare.png and eos_compare.png)."
     )
     parser.add_argument("run_a", metavar="RUN_A", help="first run directory (e.g. runs/nml)")
     parser.add_argument("run_b", metavar="RUN_B", help="second run directory (e.g. runs/rmf)")
@@ -286,7 +286,7 @@ def run_compare(args: argparse.Namespace) -> int:
     ratio = result["wall_time_ratio_b_over_a"]
     if ratio is not None:
         print(f"wall time B / A = {ratio:.2f}")
-    figures = "corner_compare.png" + (", mass_radius_compare.png" if derived else "")
+    figures = "corner_compare.png" + (", mass_radius_compare.png, eos_compare.png" if derived else "")
     print(f"written: {args.out}/jsd.json, {figures}")
     return 0
 

@@ -51,6 +51,7 @@ FORMAT_VERSION = 1
 _EXECUTION_KEYS = {("model", "workers"), ("model", "scheduler"), ("sampler", "max_ncalls")}
 MR_BAND_FILE = "mass_radius.png"
 COMPARE_MR_PNG = "mass_radius_compare.png"
+COMPARE_EOS_PNG = "eos_compare.png"
 CORNER_STARS_FILE = "corner_stars.png"
 EOS_BAND_FILE = "eos.png"
 _OUTPUTS = (
@@ -555,9 +556,10 @@ def compare(
             title="posterior of the NMPs",
         )
         if derived:
-            from .band_plots import compare_mass_radius
+            from .band_plots import compare_eos, compare_mass_radius
 
             compare_mass_radius([a, b], out / COMPARE_MR_PNG, seed=seed)
+            compare_eos([a, b], out / COMPARE_EOS_PNG, seed=seed)
     return result
 
 
