@@ -31,7 +31,7 @@ def _measurements(ax) -> None:
             yerr=[[m.mass_minus], [m.mass_plus]],
             fmt="s",
             ms=4,
-            color=("#555555", "#000000")[i % 2],
+            color=("#555555", "#000000", "#8c564b")[i % 3],
             capsize=3,
             label=f"{m.name}, 68 %",
         )
