@@ -141,7 +141,7 @@ def format_summary(summary: dict, out: str) -> str:
     check = summary.get("posterior_predictive") or {}
     figures = "corner.png, predictive.png" if check.get("draws") else "corner.png"
     if summary.get("derived"):
-        figures += ", mass_radius.png, eos.png"
+        figures += ", corner_stars.png, mass_radius.png, eos.png"
     lines.append(f"written: {out}/posterior.parquet, weighted.parquet, summary.json, {figures}")
     return "\n".join(lines)
 
