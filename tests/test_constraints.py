@@ -319,3 +319,18 @@ def test_tidal_samples_term_and_bad_files(tmp_path):
         RunConfig.from_dict(
             {"constraints": {"use": ["x"], "extra": {"x": {"kind": "tidal_samples", "file": "/none.txt"}}}}
         )
+
+
+def test_rmf_derived_neutron_skins_are_the_solvers():
+    """The rmf model's derived skins of 208Pb and 48Ca equal nucleiml.solve at the same couplings."""
+    from nucleiml.inference import default_run_config
+    from nucleiml.inference.derived import neutron_skins
+
+    cfg = default_run_config().replace(model={"name": "rmf", "workers": 1})
+    nmp = nucleiml.nmp_from_couplings(nucleiml.get_preset("FSUGold2"))
+    row = np.array([[getattr(nmp, k) for k in NMP_NAMES]])
+    skins = neutron_skins(cfg, row)
+    c = nucleiml.couplings_from_nmp(nmp, **cfg.prior.masses).couplings
+    for nucleus in ("208Pb", "48Ca"):
+        ref = nucleiml.solve(c, nucleus)
+        assert skins[f"skin_{nucleus}"][0] == pytest.approx(ref.neutron_radius - ref.proton_radius, abs=1e-6)

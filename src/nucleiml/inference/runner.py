@@ -324,6 +324,10 @@ def _derived(config: RunConfig, result):
 
     t0 = time.perf_counter()
     columns, status = derived_quantities(result.samples, config.prior.masses)
+    if config.model.name == "rmf":
+        from .derived import neutron_skins
+
+        columns.update(neutron_skins(config, result.samples))
     return {"columns": columns, "status": status, "seconds": round(time.perf_counter() - t0, 3)}
 
 
