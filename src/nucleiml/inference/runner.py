@@ -258,6 +258,7 @@ def infer(
     finally:
         log.save()
     derived = _derived(config, result)
+    log.save()  # the summary's wall_seconds include the derived quantities
     summary = _summary(config, run, result, model, counting, log, t0, predictive)
     if derived is not None:
         summary.update(_derived_summary(likelihood, derived))
