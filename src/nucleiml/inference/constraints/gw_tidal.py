@@ -22,7 +22,7 @@ from scipy.special import logsumexp
 
 from .base import ConstraintError, Context, log_split_normal, need_real, over_branches
 
-__all__ = ["GwTidal", "lambda_tilde"]
+__all__ = ["GwTidal", "lambda_tilde", "lambda_tilde_along_q"]
 
 Z_90 = 1.6448536269514722
 N_Q = 64
@@ -31,6 +31,18 @@ N_Q = 64
 def lambda_tilde(m1, m2, lam1, lam2):
     """Binary tidal deformability from the component masses (any unit) and deformabilities."""
     return (16.0 / 13.0) * ((m1 + 12 * m2) * m1**4 * lam1 + (m2 + 12 * m1) * m2**4 * lam2) / (m1 + m2) ** 5
+
+
+def lambda_tilde_along_q(chirp_mass, q_min, masses, lambdas, m_max):
+    """(q, Lambda-tilde(q), possible) on N_Q mass ratios in [q_min, 1] at ``chirp_mass`` for one stable
+    branch (masses increasing, Msun; ln Lambda interpolated linearly in M); ``possible`` is False where the
+    heavier star exceeds Mmax or the lighter lies below the branch."""
+    q = np.linspace(q_min, 1.0, N_Q)
+    m1, m2 = component_masses(chirp_mass, q)
+    possible = (m1 <= min(m_max, masses[-1])) & (m2 >= masses[0])
+    log_lam = np.log(lambdas)
+    lam1, lam2 = np.exp(np.interp(m1, masses, log_lam)), np.exp(np.interp(m2, masses, log_lam))
+    return q, lambda_tilde(m1, m2, lam1, lam2), possible
 
 
 def component_masses(chirp_mass, q):
@@ -81,15 +93,10 @@ class GwTidal:
 
     def loglike_branch(self, masses, lambdas, m_max) -> float:
         """log L for one stable branch (masses increasing, Msun); -inf where no mass ratio is possible."""
-        q = np.linspace(self.q_min, 1.0, N_Q)
-        m1, m2 = component_masses(self.chirp_mass, q)
-        ok = (m1 <= min(m_max, masses[-1])) & (m2 >= masses[0])
+        _, lt, ok = lambda_tilde_along_q(self.chirp_mass, self.q_min, masses, lambdas, m_max)
         if not np.any(ok):
             return -np.inf
-        log_lam = np.log(lambdas)
-        lam1 = np.exp(np.interp(m1, masses, log_lam))
-        lam2 = np.exp(np.interp(m2, masses, log_lam))
-        logf = np.where(ok, self.log_density(lambda_tilde(m1, m2, lam1, lam2)), -np.inf)
+        logf = np.where(ok, self.log_density(lt), -np.inf)
         w = np.full(N_Q, (1.0 - self.q_min) / (N_Q - 1))
         w[[0, -1]] *= 0.5
         return float(logsumexp(logf, b=w) - np.log(1.0 - self.q_min))

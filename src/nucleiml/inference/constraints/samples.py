@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .base import ConstraintError, Context, over_branches
-from .gw_tidal import N_Q, component_masses, lambda_tilde
+from .gw_tidal import N_Q, lambda_tilde, lambda_tilde_along_q
 from .nicer import log_marginal_mass_radius
 
 __all__ = ["MassRadiusSamples", "TidalSamples", "read_samples"]
@@ -171,15 +171,9 @@ class TidalSamples:
         return f"KDE of {self.n_samples} (q, Lambda-tilde) samples from {self.file}, Mc = {self.chirp_mass:.4f} Msun"
 
     def loglike_branch(self, masses, lambdas, m_max) -> float:
-        q = np.linspace(self.q_min, 1.0, N_Q)
-        m1, m2 = component_masses(self.chirp_mass, q)
-        ok = (m1 <= min(m_max, masses[-1])) & (m2 >= masses[0])
+        q, lt, ok = lambda_tilde_along_q(self.chirp_mass, self.q_min, masses, lambdas, m_max)
         if not np.any(ok):
             return -np.inf
-        log_lam = np.log(lambdas)
-        lt = lambda_tilde(
-            m1, m2, np.exp(np.interp(m1, masses, log_lam)), np.exp(np.interp(m2, masses, log_lam))
-        )
         logf = np.where(ok, self.density(q, lt), -np.inf)
         return float(logsumexp(logf) - np.log(N_Q))
 
