@@ -121,7 +121,8 @@ class ScaledCouplings:
 
     @classmethod
     def from_couplings(cls, cp: Couplings) -> ScaledCouplings:
-        """The scaled couplings of ``cp``.
+        """The scaled couplings of ``cp`` (a Couplings, or any object with its fields as attributes, floats
+        or arrays of a batch).
 
         Raises
         ------
@@ -129,7 +130,7 @@ class ScaledCouplings:
             If a nucleon-meson coupling is so small (below about 1e-77) that its fourth power underflows to 0.
         """
         for name in ("g_sigma", "g_omega", "g_rho"):
-            if not getattr(cp, name) ** 4 > 0.0:
+            if not np.all(np.asarray(getattr(cp, name), dtype=float) ** 4 > 0.0):  # scalars or a batch
                 raise ParameterError(
                     f"{name} = {getattr(cp, name)!r} is too small to compute with (its fourth power underflows "
                     "to 0); the allowed range is (0, 100]"

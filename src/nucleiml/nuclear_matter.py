@@ -303,7 +303,12 @@ def ksym(couplings: Couplings) -> float:
 def symmetry_energy(couplings: Couplings, rho):
     """Symmetry energy J(rho) of the RMF model (MeV) at density rho (fm^-3): the second derivative of
     E/A with respect to delta at delta = 0, divided by 2."""
-    sc = _scaled(couplings)
+    return symmetry_energy_kernel(_scaled(couplings), rho)
+
+
+def symmetry_energy_kernel(sc: ScaledCouplings, rho):
+    """:func:`symmetry_energy` for scaled couplings (scalars or arrays broadcastable with rho), MeV; NaN
+    where the scalar field has no physical solution."""
     rho = np.asarray(rho, dtype=float)
     st = matter_state(sc, rho, 0.0)
     Mstar = sc.M - st.S

@@ -8,7 +8,7 @@ and the cross term ``+(1/2) Lambda_v g_omega^2 g_rho^2 (omega.omega)(rho.rho)``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -311,3 +311,49 @@ def as_nmp_matrix(nmp) -> np.ndarray:
         i, j = np.argwhere(bad)[0]
         raise ParameterError(f"{NMP_NAMES[j]}[{i}] = {float(arr[i, j])!r} is not a finite number")
     return arr
+
+
+def _mapping_columns(couplings: Mapping) -> dict[str, np.ndarray]:
+    names = (*COUPLING_NAMES, *MASS_NAMES)
+    missing = [k for k in names if k not in couplings]
+    if missing:
+        raise ParameterError(f"couplings mapping lacks {missing}")
+    cols = {k: real_array(couplings[k], f"couplings column {k!r}") for k in names}
+    for k, v in cols.items():
+        if v.ndim > 1:
+            raise ParameterError(f"couplings column {k!r} must be a scalar or 1-D, got shape {v.shape}")
+    sizes = {v.size for v in cols.values() if v.ndim == 1} - {1}
+    if len(sizes) > 1:
+        raise ParameterError(
+            "couplings columns must have one length (or be scalars), got "
+            + ", ".join(f"{k} {v.size}" for k, v in cols.items() if v.ndim == 1)
+        )
+    n = sizes.pop() if sizes else 1
+    cols = {k: np.broadcast_to(np.atleast_1d(v), (n,)).astype(float) for k, v in cols.items()}
+    check_array_ranges(cols, Couplings.RANGES, names)
+    return cols
+
+
+def couplings_columns(couplings) -> dict[str, np.ndarray]:
+    """A batch of parameter sets as columns: a Couplings, a sequence of them, or a mapping of arrays keyed by
+    the coupling and mass names (masses may be scalars) -> dict of (m,) float arrays (A in fm^-1, masses
+    in MeV).
+
+    Raises
+    ------
+    ParameterError
+        Naming the column or member that is missing, of the wrong type or shape, or out of range.
+    """
+    if isinstance(couplings, Couplings):
+        couplings = [couplings]
+    if isinstance(couplings, Mapping):
+        return _mapping_columns(couplings)
+    if isinstance(couplings, str | bytes) or not isinstance(couplings, Iterable):
+        raise ParameterError(
+            f"couplings must be a Couplings, a sequence of them or a mapping of arrays, got {type(couplings).__name__}"
+        )
+    items = list(couplings)
+    for i, c in enumerate(items):
+        if not isinstance(c, Couplings):
+            raise ParameterError(f"couplings[{i}] must be a Couplings, got {type(c).__name__}")
+    return {k: np.array([getattr(c, k) for c in items], dtype=float) for k in (*COUPLING_NAMES, *MASS_NAMES)}

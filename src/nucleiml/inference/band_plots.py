@@ -16,7 +16,7 @@ import numpy as np
 
 from ._deps import require
 
-__all__ = ["band_figures", "compare_eos", "compare_mass_radius", "eos_bands", "mass_radius_band"]
+__all__ = ["band_figures", "compare_bands", "eos_bands", "mass_radius_band"]
 
 BAND_DRAWS = 400
 LEVELS = ((2.5, 97.5, 0.25, "95 %"), (16.0, 84.0, 0.5, "68 %"))
@@ -95,40 +95,63 @@ def _constraint(name: str):
     return shipped_constraints().get(name)
 
 
-def band_figures(samples, config, mr_path: Path, eos_path: Path, title: str = "") -> None:
-    """Write the M-R band and the EoS bands of a run's equally weighted ``samples`` (NMPs)."""
+def _pyplot():
     require("matplotlib", "posterior bands")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..stars.plots import _measurements
+    return plt
+
+
+def band_figures(samples, config, mr_path: Path, eos_path: Path, title: str = "") -> None:
+    """Write the M-R band and the EoS bands of a run's equally weighted ``samples`` (NMPs)."""
     from .constraints import Context
 
+    plt = _pyplot()
     ctx = Context.from_nmp(_draws(np.asarray(samples), config.sampler.seed), config.prior.masses)
+    _mass_radius_figure(plt, [(ctx, "")], mr_path, title)
+    _eos_figure(plt, [(ctx, "")], eos_path, title)
+
+
+def _mass_radius_figure(plt, runs, path: Path, title: str) -> None:
+    """R at each mass, 68 % and 95 % of the draws reaching it, for ``runs`` (a list of (Context, label)):
+    the first filled (with its median), the others outlined (68 % solid, 95 % dashed); with the shipped
+    pulsar-mass and NICER intervals."""
+    from ..stars.plots import _measurements
+
+    colours = ("#1f77b4", "#d62728", "#2ca02c")
     masses = np.linspace(0.8, 2.8, 81)
-    band = mass_radius_band(ctx.stars(), masses)
-    fig, ax = plt.subplots(figsize=(6.2, 5.6))
+    fig, ax = plt.subplots(figsize=(6.2, 5.8))
     _measurements(ax)
-    for lo, hi, alpha, name in LEVELS:
-        a, b = band[(lo, hi)]
-        ax.fill_betweenx(
-            masses, a, b, color="#1f77b4", alpha=alpha, lw=0, label=f"{name} of the posterior draws"
-        )
-    ax.plot(band["median"], masses, color="#1f77b4", lw=1.5, label="median radius")
+    for i, ((ctx, label), colour) in enumerate(zip(runs, colours)):
+        band = mass_radius_band(ctx.stars(), masses)
+        prefix = f"{label}: " if label else ""
+        for lo, hi, alpha, name in LEVELS:
+            a, b = band[(lo, hi)]
+            if i == 0:
+                ax.fill_betweenx(
+                    masses, a, b, color=colour, alpha=alpha, lw=0, label=f"{prefix}{name} of the draws"
+                )
+            else:
+                style = "-" if name == "68 %" else "--"
+                ax.plot(a, masses, style, color=colour, lw=1.4, label=f"{prefix}{name} of the draws")
+                ax.plot(b, masses, style, color=colour, lw=1.4)
+        if i == 0:
+            ax.plot(band["median"], masses, color=colour, lw=1.5, label=f"{prefix}median radius")
     ax.set_xlabel("radius R [km]")
     ax.set_ylabel("gravitational mass M [Msun]")
     ax.set_xlim(9, 16)
     ax.set_ylim(0.8, 2.8)
+    draws = ", ".join(str(len(ctx)) for ctx, _ in runs)
     ax.set_title(
-        f"radius at each mass ({len(ctx)} draws; band over the draws reaching that mass)\n{title}", fontsize=8
+        f"radius at each mass ({draws} draws; band over the draws reaching that mass)\n{title}", fontsize=8
     )
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     fig.tight_layout()
-    fig.savefig(mr_path, dpi=130)
+    fig.savefig(path, dpi=130)
     plt.close(fig)
-    _eos_figure(plt, [(ctx, "")], eos_path, title)
 
 
 def _eos_figure(plt, runs, path: Path, title: str) -> None:
@@ -188,63 +211,20 @@ def _eos_axes(axes) -> None:
         ax.legend(fontsize=7, loc="upper left")
 
 
-def compare_eos(posteriors, path: Path, seed: int = 0) -> Path:
-    """The EoS bands of two finished runs on the same axes (first filled, second outlined)."""
-    require("matplotlib", "posterior bands")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _posterior_runs(posteriors, seed: int):
+    """(Context of the draws, label) of finished runs, each inverted with its own run's masses."""
     from .constraints import Context
 
-    runs = [
+    return [
         (Context.from_nmp(_draws(p.samples, seed), p.summary["run"]["prior"]["masses"]), p.label)
         for p in posteriors
     ]
-    _eos_figure(plt, runs, path, "comparison")
-    return Path(path)
 
 
-def compare_mass_radius(posteriors, path: Path, seed: int = 0) -> Path:
-    """The 68 % and 95 % M-R bands of several finished runs (:class:`~nucleiml.inference.Posterior`), the
-    first filled and the others outlined, with the shipped pulsar-mass and NICER intervals."""
-    require("matplotlib", "posterior bands")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..stars.plots import _measurements
-    from .constraints import Context
-
-    colours = ("#1f77b4", "#d62728", "#2ca02c")
-    masses = np.linspace(0.8, 2.8, 81)
-    fig, ax = plt.subplots(figsize=(6.2, 5.8))
-    _measurements(ax)
-    for i, (post, colour) in enumerate(zip(posteriors, colours)):
-        run_masses = post.summary["run"]["prior"]["masses"]
-        ctx = Context.from_nmp(_draws(post.samples, seed), run_masses)
-        band = mass_radius_band(ctx.stars(), masses)
-        for lo, hi, alpha, name in LEVELS:
-            a, b = band[(lo, hi)]
-            label = f"{post.label}: {name}"
-            if i == 0:  # the first run filled, the others as outlines (68 % solid, 95 % dashed)
-                ax.fill_betweenx(masses, a, b, color=colour, alpha=alpha, lw=0, label=label)
-            else:
-                style = "-" if name == "68 %" else "--"
-                ax.plot(a, masses, style, color=colour, lw=1.4, label=label)
-                ax.plot(b, masses, style, color=colour, lw=1.4)
-    ax.set_xlabel("radius R [km]")
-    ax.set_ylabel("gravitational mass M [Msun]")
-    ax.set_xlim(9, 16)
-    ax.set_ylim(0.8, 2.8)
-    ax.set_title(
-        "radius at each mass: 68 % and 95 % of each run's posterior draws\n(first run filled, second outlined)",
-        fontsize=9,
-    )
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return Path(path)
+def compare_bands(posteriors, mr_path: Path, eos_path: Path, seed: int = 0) -> None:
+    """The M-R and EoS bands of finished runs (:class:`~nucleiml.inference.Posterior`) on the same axes: the
+    first run filled, the others outlined."""
+    plt, runs = _pyplot(), _posterior_runs(posteriors, seed)
+    title = "comparison (first run filled, others outlined)"
+    _mass_radius_figure(plt, runs, mr_path, title)
+    _eos_figure(plt, runs, eos_path, title)

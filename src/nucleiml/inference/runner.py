@@ -561,10 +561,9 @@ def compare(
             title="posterior of the NMPs",
         )
         if derived:
-            from .band_plots import compare_eos, compare_mass_radius
+            from .band_plots import compare_bands
 
-            compare_mass_radius([a, b], out / COMPARE_MR_PNG, seed=seed)
-            compare_eos([a, b], out / COMPARE_EOS_PNG, seed=seed)
+            compare_bands([a, b], out / COMPARE_MR_PNG, out / COMPARE_EOS_PNG, seed=seed)
     return result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -20,13 +20,11 @@ import numpy as np
 from ..constants import HBARC_MEV_FM
 from ..nuclei import Nucleus, parse_nucleus
 from ..parameters import (
-    COUPLING_NAMES,
     MASS_NAMES,
     Couplings,
     ParameterError,
     _is_finite_real,
-    check_array_ranges,
-    real_array,
+    couplings_columns,
 )
 from .basis import HOBasis, make_basis
 from .scf import (
@@ -296,42 +294,7 @@ def _green(n_shells: int, b: float, h: float, padding: float, masses: tuple) -> 
     return green_matrices(_basis(n_shells, b, h, padding), ms, mw, mr)
 
 
-def _mapping_columns(couplings: Mapping) -> dict[str, np.ndarray]:
-    names = (*COUPLING_NAMES, *MASS_NAMES)
-    missing = [k for k in names if k not in couplings]
-    if missing:
-        raise ParameterError(f"couplings mapping lacks {missing}")
-    cols = {k: real_array(couplings[k], f"couplings column {k!r}") for k in names}
-    for k, v in cols.items():
-        if v.ndim > 1:
-            raise ParameterError(f"couplings column {k!r} must be a scalar or 1-D, got shape {v.shape}")
-    sizes = {v.size for v in cols.values() if v.ndim == 1} - {1}
-    if len(sizes) > 1:
-        raise ParameterError(
-            "couplings columns must have one length (or be scalars), got "
-            + ", ".join(f"{k} {v.size}" for k, v in cols.items() if v.ndim == 1)
-        )
-    n = sizes.pop() if sizes else 1
-    cols = {k: np.broadcast_to(np.atleast_1d(v), (n,)).astype(float) for k, v in cols.items()}
-    check_array_ranges(cols, Couplings.RANGES, names)
-    return cols
-
-
-def _as_columns(couplings) -> dict[str, np.ndarray]:
-    """Couplings, a sequence of Couplings, or a mapping of arrays -> dict of 1-D float arrays."""
-    if isinstance(couplings, Couplings):
-        couplings = [couplings]
-    if isinstance(couplings, Mapping):
-        return _mapping_columns(couplings)
-    if isinstance(couplings, str | bytes) or not isinstance(couplings, Iterable):
-        raise ParameterError(
-            f"couplings must be a Couplings, a sequence of them or a mapping of arrays, got {type(couplings).__name__}"
-        )
-    items = list(couplings)
-    for i, c in enumerate(items):
-        if not isinstance(c, Couplings):
-            raise ParameterError(f"couplings[{i}] must be a Couplings, got {type(c).__name__}")
-    return {k: np.array([getattr(c, k) for c in items], dtype=float) for k in (*COUPLING_NAMES, *MASS_NAMES)}
+_as_columns = couplings_columns  # one parser of coupling batches (parameters.couplings_columns)
 
 
 def _levels_of(basis: HOBasis, out, member: int, M: float) -> tuple[Level, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..parameters import COUPLING_NAMES, MASS_NAMES, NMP, Couplings, ParameterError, check_array_ranges
+from ..parameters import NMP, Couplings, ParameterError, couplings_columns
 from ..presets import get_preset
 from .crust import Junction, find_junction, glue_core, glue_table, load_crust
 from .matter import BetaEquilibrium, beta_equilibrium_kernel, scaled_couplings_arrays
@@ -197,26 +197,11 @@ class StarBatch:
 # Inputs
 # --------------------------------------------------------------------------------------------------
 def _columns(couplings) -> dict:
-    """Couplings, a sequence of them, or a mapping of arrays -> dict of (m,) float arrays."""
-    names = (*COUPLING_NAMES, *MASS_NAMES)
-    if isinstance(couplings, Couplings):
-        couplings = [couplings]
-    if isinstance(couplings, Mapping):
-        missing = [k for k in names if k not in couplings]
-        if missing:
-            raise ParameterError(f"couplings mapping lacks {missing}")
-        cols = {k: np.atleast_1d(np.asarray(couplings[k], dtype=float)) for k in names}
-        m = max(v.size for v in cols.values())
-        cols = {k: np.broadcast_to(v, (m,)).astype(float) for k, v in cols.items()}
-        check_array_ranges(cols, Couplings.RANGES, names)
-        return cols
-    items = list(couplings)
-    if not items:
+    """The batch as (m,) columns (:func:`~nucleiml.parameters.couplings_columns`), at least one set."""
+    cols = couplings_columns(couplings)
+    if cols["M"].size == 0:
         raise ParameterError("star_batch needs at least one parameter set")
-    for i, c in enumerate(items):
-        if not isinstance(c, Couplings):
-            raise ParameterError(f"couplings[{i}] must be a Couplings, got {type(c).__name__}")
-    return {k: np.array([getattr(c, k) for c in items], dtype=float) for k in names}
+    return cols
 
 
 def _requested_junction(cols: dict, cfg: StarConfig) -> np.ndarray:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -83,18 +84,10 @@ _POINT_MESSAGES = {
 
 def scaled_couplings_arrays(columns: dict) -> ScaledCouplings:
     """:class:`~nucleiml.eos.ScaledCouplings` of a batch: ``columns`` maps the eleven
-    :class:`~nucleiml.parameters.Couplings` field names to (m,) arrays (A in fm^-1, masses in MeV)."""
-    h = HBARC_MEV_FM
-    g = {k: np.asarray(columns[k], dtype=float) for k in columns}
-    return ScaledCouplings(
-        a=(g["m_sigma"] / h) ** 2 / g["g_sigma"] ** 2,
-        b=g["A"] / g["g_sigma"] ** 3,
-        c=g["B"] / g["g_sigma"] ** 4,
-        alpha=(g["m_omega"] / h) ** 2 / g["g_omega"] ** 2,
-        C=g["C"],
-        beta=(g["m_rho"] / h) ** 2 / g["g_rho"] ** 2,
-        Lambda_v=g["Lambda_v"],
-        M=g["M"] / h,
+    :class:`~nucleiml.parameters.Couplings` field names to (m,) arrays (A in fm^-1, masses in MeV); the
+    formulas of :meth:`ScaledCouplings.from_couplings`, which reads the fields as attributes."""
+    return ScaledCouplings.from_couplings(
+        SimpleNamespace(**{k: np.asarray(v, dtype=float) for k, v in columns.items()})
     )
 
 

@@ -125,17 +125,15 @@ class Context:
         return out
 
     def symmetry_energy(self, density) -> np.ndarray:
-        """Symmetry energy J(n) = (1/2) d^2(E/A)/d delta^2 at delta = 0 (MeV) at ``density`` (n,) fm^-3,
-        the definition of :func:`nucleiml.nuclear_matter.symmetry_energy`; NaN without couplings."""
+        """Symmetry energy J(n) = (1/2) d^2(E/A)/d delta^2 at delta = 0 (MeV) at ``density`` (n,) fm^-3
+        (:func:`nucleiml.nuclear_matter.symmetry_energy_kernel`); NaN without couplings."""
+        from ...nuclear_matter import symmetry_energy_kernel
+        from ...stars.matter import scaled_couplings_arrays
+
         out = np.full(len(self), np.nan)
-        idx, sc, st = self._matter(density, 0.0)
-        rho = np.asarray(density, dtype=float)[idx]
-        mstar = sc.M - st.S
-        kf = np.cbrt(1.5 * np.pi**2 * rho)
-        J = kf * kf / (6.0 * np.sqrt(kf * kf + mstar * mstar)) + rho / (
-            8.0 * (sc.beta + sc.Lambda_v * st.V**2)
-        )
-        out[idx] = np.where(st.ok, J * HBARC_MEV_FM, np.nan)
+        idx = np.nonzero(self.has_couplings)[0]
+        sc = scaled_couplings_arrays({k: v[idx] for k, v in self.couplings.items()})
+        out[idx] = symmetry_energy_kernel(sc, np.asarray(density, dtype=float)[idx])
         return out
 
 
