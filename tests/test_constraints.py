@@ -334,3 +334,37 @@ def test_rmf_derived_neutron_skins_are_the_solvers():
     for nucleus in ("208Pb", "48Ca"):
         ref = nucleiml.solve(c, nucleus)
         assert skins[f"skin_{nucleus}"][0] == pytest.approx(ref.neutron_radius - ref.proton_radius, abs=1e-6)
+
+
+def test_terms_and_derived_spread_over_workers_equal_in_process():
+    """The star chains of a joint run spread over worker processes (the rmf model's, or started for the
+    run) give the in-process values bit for bit, no-coupling rows included."""
+    from nucleiml._parallel import LocalExecutor
+    from nucleiml.inference.derived import derived_quantities
+    from nucleiml.inference.joint import MIN_TERMS_CHUNK, JointLikelihood
+    from nucleiml.inference.likelihood import Likelihood
+
+    rng = np.random.default_rng(11)
+    low = np.array([0.14, -17.0, 180.0, -800.0, 0.5, 24.0, 20.0])
+    high = np.array([0.17, -15.0, 320.0, 800.0, 0.8, 40.0, 120.0])
+    nmp = low + (high - low) * rng.random((3 * MIN_TERMS_CHUNK, 7))
+    like = Likelihood(("40Ca",), ("binding_energy",), np.array([[342.05]]), "gaussian", 0.02, low, high)
+    names = ["PSR_J0740_mass", "NICER_J0030", "GW170817", "HIC_Snp_Morfouace2019", "HIC_flow_DLL2002"]
+    serial = JointLikelihood(like, get_constraints(names), MASSES)
+    total, valid, each = serial.terms_loglike(nmp)
+    cols, status = derived_quantities(nmp, MASSES)
+    assert 0 < np.count_nonzero(valid) < len(nmp)  # both kinds of rows are in the batch
+    executor = LocalExecutor(2)
+    try:
+        spread = JointLikelihood(like, get_constraints(names), MASSES, executor=executor)
+        total2, valid2, each2 = spread.terms_loglike(nmp)
+        cols2, status2 = derived_quantities(nmp, MASSES, executor=executor)
+    finally:
+        executor.close(abort=False)
+    np.testing.assert_array_equal(total2, total)
+    np.testing.assert_array_equal(valid2, valid)
+    for name in names:
+        np.testing.assert_array_equal(each2[name], each[name])
+    np.testing.assert_array_equal(status2, status)
+    for key, col in cols.items():
+        np.testing.assert_array_equal(cols2[key], col)

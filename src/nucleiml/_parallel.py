@@ -15,7 +15,15 @@ import os
 import signal
 import time
 
-__all__ = ["BLAS_ENV", "DaskExecutor", "LocalExecutor", "default_workers"]
+__all__ = [
+    "BLAS_ENV",
+    "DaskExecutor",
+    "LocalExecutor",
+    "default_workers",
+    "make_executor",
+    "map_row_chunks",
+    "slots",
+]
 
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 """Environment variables set to 1 for local workers (inherited by the spawned processes)."""
@@ -27,6 +35,39 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not on every platform
         return os.cpu_count() or 1
+
+
+def slots(executor) -> int:
+    """Tasks an executor runs at once (1 for None: in process)."""
+    return 1 if executor is None else max(1, executor.capacity // 2)
+
+
+def map_row_chunks(executor, fn, make_task, rows, min_chunk: int) -> list:
+    """``fn`` over consecutive row blocks of the array ``rows``, spread over ``executor``.
+
+    The rows are split into at most :func:`slots` blocks of at least ``min_chunk`` rows (one block, run in
+    this process, when ``executor`` is None or the batch is small); ``make_task(block)`` builds the
+    picklable argument of ``fn`` for each block. Returns the results in row order. Callers use it for
+    row-independent work only, so that results do not depend on the split.
+    """
+    import math
+
+    import numpy as np
+
+    n = len(rows)
+    parts = max(1, min(slots(executor), math.ceil(n / max(1, min_chunk))))
+    if executor is None or parts == 1:
+        return [fn(make_task(rows))]
+    return executor.map(fn, [make_task(block) for block in np.array_split(rows, parts)])
+
+
+def make_executor(workers: int | None, scheduler=None, error: type[Exception] = ValueError):
+    """A :class:`DaskExecutor` for ``scheduler``, else a :class:`LocalExecutor` of ``workers`` processes
+    (None: all cores), else None when that is a single process (work runs in the caller's process)."""
+    if scheduler is not None:
+        return DaskExecutor(scheduler, error)
+    workers = workers or default_workers()
+    return LocalExecutor(workers) if workers > 1 else None
 
 
 def _init_worker(parent: int) -> None:

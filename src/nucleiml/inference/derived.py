@@ -8,14 +8,20 @@ solver. NaN where a sample has no couplings or its sequence was cut (the status 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .._parallel import map_row_chunks
 from .constraints import Context
 
 __all__ = ["DERIVED_UNITS", "derived_quantities"]
 
 SKIN_NUCLEI = ("208Pb", "48Ca")
 """Nuclei whose neutron skin the ``rmf`` model adds to the derived quantities (PREX-II and CREX targets)."""
+
+MIN_BLOCK = 32
+"""Fewest samples per worker task."""
 
 DERIVED_UNITS = {
     "M_max": "Msun",
@@ -54,10 +60,16 @@ def _ksym(ctx: Context) -> np.ndarray:
     return out
 
 
-def derived_quantities(nmp, masses: dict, star_config=None) -> tuple[dict, np.ndarray]:
-    """Columns of :data:`DERIVED_UNITS` (each (n,)) and the star status codes (n,) of the samples ``nmp``
-    (n, 7), inverted with ``masses`` (MeV)."""
-    ctx = Context.from_nmp(nmp, masses, star_config)
+@dataclass(frozen=True)
+class _DerivedTask:
+    nmp: np.ndarray
+    masses: dict
+    star_config: object
+
+
+def _derived_block(task: _DerivedTask) -> tuple[dict, np.ndarray]:
+    """:func:`derived_quantities` of one block of samples (run in a worker or in process)."""
+    ctx = Context.from_nmp(task.nmp, task.masses, task.star_config)
     s = ctx.stars().summary
     out = {
         k: np.asarray(s[k], dtype=float)
@@ -67,6 +79,18 @@ def derived_quantities(nmp, masses: dict, star_config=None) -> tuple[dict, np.nd
     out["P_SNM_2n0"] = ctx.symmetric_pressure(2.0 * ctx.rho0)
     out["Ksym"] = _ksym(ctx)
     return out, np.asarray(s["status"])
+
+
+def derived_quantities(nmp, masses: dict, star_config=None, executor=None) -> tuple[dict, np.ndarray]:
+    """Columns of :data:`DERIVED_UNITS` (each (n,)) and the star status codes (n,) of the samples ``nmp``
+    (n, 7), inverted with ``masses`` (MeV); spread over ``executor`` (an executor of
+    :mod:`nucleiml._parallel`; None: in process) in blocks, with results that do not depend on it."""
+    nmp = np.atleast_2d(np.asarray(nmp, dtype=float))
+    parts = map_row_chunks(
+        executor, _derived_block, lambda block: _DerivedTask(block, dict(masses), star_config), nmp, MIN_BLOCK
+    )
+    columns = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    return columns, np.concatenate([p[1] for p in parts])
 
 
 def neutron_skins(config, nmp) -> dict:

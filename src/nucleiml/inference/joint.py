@@ -14,14 +14,45 @@ below the masses a term needs) gets the likelihood's floor, never NaN.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .._parallel import map_row_chunks
 from .constraints import Context
 from .likelihood import LOGL_MIN_VALID, Likelihood, floor_loglike
 
-__all__ = ["SKIP_BELOW", "JointLikelihood"]
+__all__ = ["MIN_TERMS_CHUNK", "SKIP_BELOW", "JointLikelihood", "TermsTask", "evaluate_terms"]
 
 SKIP_BELOW = -1000.0
+
+MIN_TERMS_CHUNK = 32
+"""Fewest parameter sets per worker task of the terms (a smaller batch runs in one task)."""
+
+
+@dataclass(frozen=True)
+class TermsTask:
+    """The constraint terms of a block of parameter sets, as sent to a worker (picklable)."""
+
+    terms: tuple
+    masses: dict
+    star_config: object
+    nmp: np.ndarray
+
+
+def evaluate_terms(task: TermsTask) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Sum of the terms at ``task.nmp`` (n, 7), whether all were valid, and each term's values (NaN where
+    invalid). Row-independent: a block gives the rows of the whole batch bit for bit."""
+    ctx = Context.from_nmp(task.nmp, task.masses, task.star_config)
+    total = np.zeros(len(ctx))
+    valid = ctx.has_couplings.copy()
+    each = {}
+    for term in task.terms:
+        logl, ok = term.loglike(ctx)
+        each[term.name] = np.where(ok, logl, np.nan)
+        total += np.where(ok, logl, 0.0)
+        valid &= ok
+    return total, valid, each
 
 
 class JointLikelihood:
@@ -37,13 +68,17 @@ class JointLikelihood:
     masses : dict
         Meson and nucleon masses (MeV) of the NMP -> couplings map (the prior's).
     star_config : StarConfig, optional
+    executor : executor of :mod:`nucleiml._parallel`, optional
+        Where the terms run (blocks of :data:`MIN_TERMS_CHUNK` or more sets per worker): for an ``rmf``
+        run, the model's workers. None: in process. Results do not depend on it.
     """
 
-    def __init__(self, finite_nuclei: Likelihood, terms, masses: dict, star_config=None):
+    def __init__(self, finite_nuclei: Likelihood, terms, masses: dict, star_config=None, executor=None):
         self.finite_nuclei = finite_nuclei
         self.terms = tuple(terms)
         self.masses = dict(masses)
         self.star_config = star_config
+        self.executor = executor
         self.evaluated = 0
         self.failed = 0
 
@@ -61,16 +96,19 @@ class JointLikelihood:
         return tuple(t.name for t in self.terms)
 
     def terms_loglike(self, nmp: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
-        """Sum of the terms at ``nmp`` (n, 7), whether all were valid, and each term's values."""
-        ctx = Context.from_nmp(nmp, self.masses, self.star_config)
-        total = np.zeros(len(ctx))
-        valid = ctx.has_couplings.copy()
-        each = {}
-        for term in self.terms:
-            logl, ok = term.loglike(ctx)
-            each[term.name] = np.where(ok, logl, np.nan)
-            total += np.where(ok, logl, 0.0)
-            valid &= ok
+        """Sum of the terms at ``nmp`` (n, 7), whether all were valid, and each term's values (see
+        :func:`evaluate_terms`), spread over :attr:`executor`."""
+        nmp = np.atleast_2d(np.asarray(nmp, dtype=float))
+        parts = map_row_chunks(
+            self.executor,
+            evaluate_terms,
+            lambda block: TermsTask(self.terms, self.masses, self.star_config, block),
+            nmp,
+            MIN_TERMS_CHUNK,
+        )
+        total = np.concatenate([p[0] for p in parts])
+        valid = np.concatenate([p[1] for p in parts])
+        each = {t.name: np.concatenate([p[2][t.name] for p in parts]) for t in self.terms}
         return total, valid, each
 
     def __call__(self, values, valid, badness, nmp) -> np.ndarray:

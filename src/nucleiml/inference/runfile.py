@@ -236,9 +236,10 @@ class ModelConfig:
     emulator : str or None
         nml: path of a saved emulator (None: the shipped default).
     workers : int or None
-        rmf: local worker processes (None: all cores).
+        Local worker processes (None: all cores): rmf solves the nuclei on them; a joint run (any model)
+        also evaluates its constraint terms and derived quantities (the star chains) there.
     scheduler : str or None
-        rmf: address of an existing Dask scheduler (e.g. ``"tcp://host:8786"``) used instead of local workers.
+        Address of an existing Dask scheduler (e.g. ``"tcp://host:8786"``) used instead of local workers.
     max_iterations : int or None
         rmf: iteration budget of the solver (None: the solver's default).
     """

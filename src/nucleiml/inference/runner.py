@@ -253,11 +253,14 @@ def infer(
         with contextlib.ExitStack() as stack:
             if own_model:
                 stack.enter_context(model)
+            executor = _joint_executor(config, model, stack)
+            if hasattr(likelihood, "executor"):
+                likelihood.executor = executor
             result, reweighted = _sample(config, counting, likelihood, out, resume, progress)
             predicted, predictive, ref = _posterior_check(model, result, likelihood, predictive_draws, config)
+            derived = _derived(config, result, executor)
     finally:
         log.save()
-    derived = _derived(config, result)
     log.save()  # the summary's wall_seconds include the derived quantities
     summary = _summary(config, run, result, model, counting, log, t0, predictive)
     if derived is not None:
@@ -317,14 +320,32 @@ def _likelihood(config: RunConfig):
     return Likelihood.from_config(config)
 
 
-def _derived(config: RunConfig, result):
+def _joint_executor(config: RunConfig, model, stack: contextlib.ExitStack):
+    """Where a joint run evaluates its constraint terms and derived quantities (the star chains): the
+    ``rmf`` model's own workers; for other models, workers started here as ``[model] workers`` and
+    ``scheduler`` say (closed with ``stack``); None (in process) for a run without constraints or derived
+    quantities, or with one worker."""
+    from .._parallel import make_executor
+    from .models import ModelError
+
+    if not (config.constraints.use or config.constraints.wants_derived):
+        return None
+    if hasattr(model, "executor"):
+        return model.executor
+    executor = make_executor(config.model.workers, config.model.scheduler, ModelError)
+    if executor is not None:
+        stack.push(lambda exc_type, *_: executor.close(abort=exc_type is not None))
+    return executor
+
+
+def _derived(config: RunConfig, result, executor=None):
     """Derived quantities at the equally weighted samples (None unless the run asks for them)."""
     if not config.constraints.wants_derived:
         return None
     from .derived import derived_quantities
 
     t0 = time.perf_counter()
-    columns, status = derived_quantities(result.samples, config.prior.masses)
+    columns, status = derived_quantities(result.samples, config.prior.masses, executor=executor)
     if config.model.name == "rmf":
         from .derived import neutron_skins
 

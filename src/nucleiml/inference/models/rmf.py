@@ -15,14 +15,13 @@ valid here: its likelihood is already negligible (>= 10 widths away at the defau
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..._parallel import DaskExecutor, LocalExecutor, default_workers
+from ..._parallel import default_workers, make_executor, map_row_chunks
 from ..._provenance import code_fingerprint
 from ...nuclei import Nucleus, parse_nucleus
 from ...parameters import MASS_NAMES, NMP_NAMES
@@ -155,12 +154,15 @@ class RMFModel:
         return getattr(self._executor, "capacity", 2) // 2
 
     def _start(self):
-        if self._executor is None and (self.scheduler is not None or self.workers > 1):
-            if self.scheduler is not None:
-                self._executor = DaskExecutor(self.scheduler, ModelError)
-            else:
-                self._executor = LocalExecutor(self.workers)
+        if self._executor is None:
+            self._executor = make_executor(self.workers, self.scheduler, ModelError)
         return self._executor
+
+    @property
+    def executor(self):
+        """The model's workers (started on first use; None when it runs in process): a joint run spreads
+        its constraint terms and derived quantities over them too."""
+        return self._start()
 
     def evaluate(self, nmp: np.ndarray) -> Evaluation:
         """Solve every nucleus for the parameter sets ``nmp`` (n, 7); see :meth:`Model.evaluate`."""
@@ -178,15 +180,13 @@ class RMFModel:
                 "status": np.empty((0, k), dtype=np.int8),
             }
         else:
-            executor = self._start()
-            if executor is None:
-                parts = [evaluate_chunk(RMFTask(nmp, self.masses, self._zn, self.solver))]
-            else:
-                n_chunks = max(1, min(self.parallel, math.ceil(n / MIN_CHUNK)))
-                tasks = [
-                    RMFTask(c, self.masses, self._zn, self.solver) for c in np.array_split(nmp, n_chunks)
-                ]
-                parts = executor.map(evaluate_chunk, tasks)
+            parts = map_row_chunks(
+                self._start(),
+                evaluate_chunk,
+                lambda c: RMFTask(c, self.masses, self._zn, self.solver),
+                nmp,
+                MIN_CHUNK,
+            )
             out = {
                 key: np.concatenate([p[key] for p in parts])
                 for key in ("binding_energy", "charge_radius", "neutron_skin", "code", "status")
