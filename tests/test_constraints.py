@@ -368,3 +368,33 @@ def test_terms_and_derived_spread_over_workers_equal_in_process():
     np.testing.assert_array_equal(status2, status)
     for key, col in cols.items():
         np.testing.assert_array_equal(cols2[key], col)
+
+
+def test_symmetry_slope_at_saturation_is_the_nmp_l0_and_the_term_a_gaussian():
+    """L(n) = 3 n dS/dn of the constraint context at each set's own rho0 is the NMP L0 (FSUGold2, NL3 and
+    prior draws); the SpiRIT term is the Gaussian of the interval's centre and half-width; a reversed
+    interval is a one-line error."""
+    from nucleiml.inference.constraints.symmetry_slope import symmetry_slope
+
+    rows = []
+    for name in ("FSUGold2", "NL3"):
+        nmp = nucleiml.nmp_from_couplings(nucleiml.get_preset(name))
+        rows.append([getattr(nmp, k) for k in NMP_NAMES])
+    rng = np.random.default_rng(5)
+    low = np.array([0.14, -17.0, 180.0, -800.0, 0.5, 24.0, 20.0])
+    high = np.array([0.17, -15.0, 320.0, 800.0, 0.8, 40.0, 120.0])
+    rows = np.vstack([rows, low + (high - low) * rng.random((40, 7))])
+    ctx = Context.from_nmp(rows, MASSES)
+    ok = ctx.has_couplings
+    assert ok[:2].all() and np.count_nonzero(ok) >= 10
+    slope = symmetry_slope(ctx, ctx.rho0)
+    np.testing.assert_allclose(slope[ok], rows[ok, 6], rtol=1e-6)
+    assert np.all(np.isnan(slope[~ok]))
+    (term,) = get_constraints(["HIC_L_SpiRIT2021"])
+    assert (term.low, term.high, term.density_n0) == (42.0, 117.0, 1.0)
+    logl, valid = term.loglike(ctx)
+    np.testing.assert_array_equal(valid, ok)
+    np.testing.assert_allclose(logl[ok], -0.5 * ((rows[ok, 6] - 79.5) / 37.5) ** 2, rtol=1e-6)
+    bad = {"kind": "symmetry_slope", "density_n0": 1.0, "low": 90.0, "high": 40.0}
+    with pytest.raises(ConstraintError, match=r"^constraint X: high must exceed low"):
+        parse_constraints({"X": bad}, "run file")

@@ -69,6 +69,7 @@ def test_constraint_tables_with_hostile_values_are_named(seed):
         "n": {"kind": "nicer", "mass": 1.4, "mass_minus": 0.1, "mass_plus": 0.1, "radius": 12.0,
               "radius_minus": 1.0, "radius_plus": 1.0},
         "s": {"kind": "symmetry_energy", "density_n0": 0.5, "value": 20.0, "sigma": 2.0},
+        "l": {"kind": "symmetry_slope", "density_n0": 1.0, "low": 40.0, "high": 120.0},
         "g": {"kind": "gw_tidal", "lambda_tilde": 300.0, "minus": 200.0, "plus": 400.0, "level": 0.9,
               "chirp_mass": 1.186, "q_min": 0.7},
     }  # fmt: skip

@@ -21,6 +21,7 @@ from .pressure_band import PressureBand
 from .pulsar_mass import PulsarMass
 from .samples import MassRadiusSamples, TidalSamples
 from .symmetry_energy import SymmetryEnergy
+from .symmetry_slope import SymmetrySlope
 
 __all__ = [
     "KINDS",
@@ -37,6 +38,7 @@ KINDS = MappingProxyType(
         "nicer": Nicer,
         "gw_tidal": GwTidal,
         "symmetry_energy": SymmetryEnergy,
+        "symmetry_slope": SymmetrySlope,
         "pressure_band": PressureBand,
         "mass_radius_samples": MassRadiusSamples,
         "tidal_samples": TidalSamples,
