@@ -1,6 +1,6 @@
 """The documentation site: its worked examples run, and its generated references cover the code.
 
-Worked examples: a fenced code block in ``docs/**/*.md`` preceded by the line ``<!-- runnable -->`` is run
+Worked examples: a fenced code block in README.md or ``docs/**/*.md`` preceded by the line ``<!-- runnable -->`` is run
 here, ``<!-- runnable slow -->`` only with ``-m slow``. The blocks of a page run in order in one temporary
 directory (a page is a session: later blocks may use files and names made by earlier ones); ``python``
 blocks share one namespace, ``sh`` blocks run under ``bash -euo pipefail`` with ``nucleiml`` and ``python``
@@ -67,7 +67,7 @@ def collect(page: Path) -> list[Block]:
     return blocks
 
 
-PAGES = sorted(DOCS.rglob("*.md"))
+PAGES = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 RUNNABLE = {p: collect(p) for p in PAGES if collect(p)}
 
 
@@ -111,7 +111,7 @@ def _cases(slow: bool):
         chosen = blocks if slow else [b for b in blocks if not b.slow]
         if chosen and (not slow or any(b.slow for b in blocks)):
             marks = [pytest.mark.slow] if slow else []
-            yield pytest.param(chosen, id=str(page.relative_to(DOCS)), marks=marks)
+            yield pytest.param(chosen, id=str(page.relative_to(ROOT)), marks=marks)
 
 
 @pytest.mark.parametrize("blocks", list(_cases(slow=False)))
