@@ -86,7 +86,13 @@ def _shims(directory: Path) -> dict[str, str]:
     return env
 
 
+EXAMPLE_NEEDS = ("ultranest", "matplotlib", "pyarrow", "distributed", "tqdm")
+"""The guide's examples use the infer and data extras (training examples, which need torch, are slow)."""
+
+
 def _run(blocks: list[Block], directory: Path, monkeypatch) -> None:
+    for module in EXAMPLE_NEEDS:
+        pytest.importorskip(module, reason=f"the docs' examples need {module} (infer and data extras)")
     env = _shims(directory)
     monkeypatch.chdir(directory)
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -194,3 +200,12 @@ def test_numpydoc_attributes_parser():
         "b": ("int", "Two of them, on two lines."),
         "c": ('{"x", "y"}', ""),
     }
+
+
+def test_data_page_is_sources_and_constraints_table():
+    from nucleiml.inference.constraints import constraints_table
+
+    page = _reference().data_reference()
+    sources = (ROOT / "src" / "nucleiml" / "data" / "SOURCES.md").read_text(encoding="utf-8")
+    assert sources.split("\n", 1)[1].strip() in page
+    assert constraints_table().strip() in page
