@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,15 @@ def _anchors(page: Path) -> set[str]:
     return {_anchor(line) for line in page.read_text().splitlines() if line.startswith("#")}
 
 
+@cache
+def _generated() -> dict[Path, str]:
+    """Pages the site build generates (scripts/docs_reference.py), by their path under docs/."""
+    spec = importlib.util.spec_from_file_location("docs_reference", ROOT / "scripts" / "docs_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {(ROOT / "docs" / uri).resolve(): make() for uri, make in module.PAGES.items()}
+
+
 def _relative_links(page: Path) -> list[str]:
     return [t for t in LINK.findall(page.read_text()) if not re.match(r"[a-z]+:", t)]
 
@@ -41,7 +52,13 @@ def test_relative_links_resolve(page):
     for target in links:
         path, _, anchor = target.partition("#")
         dest = (page.parent / path).resolve() if path else page
-        if not dest.exists():
+        generated = _generated().get(dest) if "docs" in dest.parts else None
+        if generated is not None:
+            if anchor and anchor not in {
+                _anchor(line) for line in generated.splitlines() if line.startswith("#")
+            }:
+                broken.append(target)
+        elif not dest.exists():
             broken.append(target)
         elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
             broken.append(target)

@@ -212,6 +212,8 @@ class LikelihoodConfig:
     Attributes
     ----------
     shape : {"gaussian", "box"}
+        "gaussian": exp(-z^2 / 2) per observable, z = (model - experiment) / (tolerance * experiment);
+        "box": 1 if every abs(z) <= 1, else 0.
     tolerance : float
         Gaussian width, or box half-width, as a fraction of each experimental value (0.02 = 2 %).
     """
@@ -233,6 +235,7 @@ class ModelConfig:
     Attributes
     ----------
     name : {"nml", "rmf"}
+        "nml" (the emulator) or "rmf" (couplings inversion + the spherical RMF solver).
     emulator : str or None
         nml: path of a saved emulator (None: the shipped default).
     workers : int or None
@@ -274,15 +277,23 @@ class SamplerConfig:
     Attributes
     ----------
     backend : {"ultranest", "dynesty"}
+        "ultranest" (ReactiveNestedSampler, resumable) or "dynesty" (static nested sampling, a cross-check).
     live_points : int in [10, 100000]
+        Minimum number of live points.
     dlogz : float in (0, 100]
+        Stop when the remaining evidence uncertainty (log units) is below ``dlogz`` ...
     frac_remain : float in (0, 1)
+        ... and (ultranest) the live points hold less than this fraction of the evidence; 0.5 suits the
+        broad, flat-topped default posterior, lower it for sharply peaked ones.
     min_ess : int in [0, 10**7]
+        Minimum effective number of posterior samples (ultranest).
     max_ncalls : int or None
-        None: no limit.
+        Stop after this many likelihood calls (None, 0 in a run file: no limit); a stopped ultranest run
+        can be resumed.
     batch_min, batch_max : int
         Points per vectorised likelihood call, 1 <= batch_min <= batch_max <= 10**6.
     seed : int in [0, 2**32 - 1]
+        Seed of the sampler's random numbers.
     """
 
     backend: str = "ultranest"
@@ -331,6 +342,10 @@ class ConstraintsConfig:
         "reweight": sample the finite-nucleus posterior and reweight it by the constraint terms
         (:mod:`nucleiml.inference.reweight`; seconds with nml); "nested": nested sampling of the joint
         likelihood (every likelihood call runs the star chain: exact, but minutes to hours).
+    extra : mapping of str to table
+        A run file's own constraint tables, ``[constraints.extra.<name>]`` in the layout of
+        ``data/constraints.toml`` (a ``kind`` and its values; a relative ``file`` is read beside the run
+        file); their names may then be listed in ``use``.
     """
 
     use: tuple[str, ...] = ()
