@@ -158,6 +158,7 @@ def _rows_near_experiment(nuclei, offsets, not_convergent=()):
         label=np.array(lab),
         binding_energy=np.array(b),
         charge_radius=np.array(r),
+        neutron_skin=np.full(n_rows, np.nan),
     )
 
 

@@ -412,12 +412,6 @@ class RunConfig:
                 raise RunConfigError(
                     f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}"
                 )
-        if self.data.neutron_skin and self.model.name != "rmf":
-            raise _fail(
-                "[data] neutron_skin",
-                f"needs [model] name = 'rmf' (the emulator, 'nml', does not predict neutron skins); got "
-                f"{list(self.data.neutron_skin)!r} with name = {self.model.name!r}",
-            )
 
     def replace(self, **sections: Mapping[str, Any]) -> RunConfig:
         """A copy with some fields of some sections replaced, e.g. ``replace(model={"name": "rmf"})``.
