@@ -159,6 +159,7 @@ def _rows_near_experiment(nuclei, offsets, not_convergent=()):
         binding_energy=np.array(b),
         charge_radius=np.array(r),
         neutron_skin=np.full(n_rows, np.nan),
+        neutron_radius=np.full(n_rows, np.nan),
     )
 
 

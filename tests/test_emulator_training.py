@@ -166,7 +166,7 @@ def test_regressor_trained_on_solver_output_reproduces_the_solver(narrow, tmp_pa
         "classifier",
         "binding_energy",
         "charge_radius",
-        "neutron_skin",
+        "neutron_radius",
     }
     assert back.observables == ("binding_energy", "charge_radius", "neutron_skin")
     assert meta["validation"]["regression"]["neutron_skin"]["16O"]["n"] > 0
@@ -380,12 +380,12 @@ def test_report_without_matplotlib_is_a_one_line_error(monkeypatch, tmp_path, ca
 def test_extend_adds_the_skin_regressor_and_keeps_every_other_weight(narrow, tmp_path, capsys):
     """``nucleiml train --extend``: a model without the skin regressor gains it; its other networks stay bit
     for bit, so every validation figure it had is unchanged; a dataset other than its own is refused."""
-    base = quick("default", 0.3).replace(neutron_skin=None)
+    base = quick("default", 0.3).replace(neutron_radius=None)
     train_emulator(narrow, tmp_path / "old", base, seed=2, progress=False)
     old = Emulator.load(tmp_path / "old")
     assert (
         old.observables == ("binding_energy", "charge_radius")
-        and "neutron_skin" not in old.metadata["preset"]
+        and "neutron_radius" not in old.metadata["preset"]
     )
     assert (
         main(
@@ -412,7 +412,7 @@ def test_extend_adds_the_skin_regressor_and_keeps_every_other_weight(narrow, tmp
     for key in ("binding_energy", "charge_radius"):
         assert v_new["regression"][key] == v_old["regression"][key]
     assert v_new["regression"]["neutron_skin"]["all"]["n"] > 0
-    assert new.metadata["extended"]["networks"] == ["neutron_skin"]
+    assert new.metadata["extended"]["networks"] == ["neutron_radius"]
     assert new.metadata["extended"]["base_weights_sha256"] == old.metadata["weights_sha256"]
     # predictions of B and Rch are those of the old model
     x = np.array([[0.150, -16.2, 240.0, -400.0, 0.60, 35.0, 90.0]] * 3)

@@ -20,9 +20,12 @@ or pyarrow. What is computed exactly and what is learned:
 - In a ``paper``-preset model (``mode = "softmax4"``), one softmax network gives all four classes as in
   the seed; the exact ``nc_a`` replaces its nc_a output (the other three are renormalised).
 
-Binding energy and charge radius come from two regressors, and in models that have it (the shipped one)
-the neutron skin Rn - Rp from a third (:attr:`Emulator.observables`); they are NaN where the label is not
-``convergent`` (unless ``mask_nonconvergent=False``).
+Binding energy and charge radius come from two regressors, and in models that have a third (the shipped
+one) so does the neutron skin Rn - Rp (:attr:`Emulator.observables`): either a regressor of the skin itself
+(network ``neutron_skin``) or one of the point-neutron radius Rn (network ``neutron_radius``, the shipped
+model's: it predicts the skin better), with Rp = sqrt(Rch^2 - 0.64 fm^2) from the charge radius, the
+solver's own convention. They are NaN where the label is not ``convergent`` (unless
+``mask_nonconvergent=False``).
 """
 
 from __future__ import annotations
@@ -67,7 +70,12 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 _OUT_OF_DOMAIN = ("flag", "raise")
 _NETWORKS = ("classifier", "binding_energy", "charge_radius")
 SKIN = "neutron_skin"
-"""The optional regressor (and prediction) of the neutron skin Rn - Rp (fm)."""
+"""The neutron skin Rn - Rp (fm): a prediction of models with one of :data:`SKIN_NETWORKS`."""
+RN = "neutron_radius"
+SKIN_NETWORKS = (SKIN, RN)
+"""The optional skin regressor: of the skin itself, or of Rn (the skin is then Rn - Rp, Rp from Rch)."""
+PROTON_FORM_FACTOR_FM2 = 0.64
+"""Rch^2 = Rp^2 + 0.64 fm^2, the solver's convention (``nucleiml.solver.api``)."""
 
 
 class Inversion(NamedTuple):
@@ -165,10 +173,15 @@ class Emulator:
             self.nc_b_threshold = None if t is None else float(t)
             if self.nc_b_threshold is not None and not 0 < self.nc_b_threshold <= 1:
                 raise ModelFormatError(f"nc_b_threshold must lie in (0, 1], got {t!r}")
-            self.observables = ("binding_energy", "charge_radius") + ((SKIN,) if SKIN in networks else ())
+            skin_nets = [k for k in SKIN_NETWORKS if k in networks]
+            if len(skin_nets) > 1:
+                raise ModelFormatError(f"an emulator has at most one of the networks {list(SKIN_NETWORKS)}")
+            self._skin_net = skin_nets[0] if skin_nets else None
+            self._regressors = ("binding_energy", "charge_radius", *skin_nets)
+            self.observables = ("binding_energy", "charge_radius") + ((SKIN,) if skin_nets else ())
             self._targets = {
                 k: TargetTransform.from_dict(meta["networks"][k]["target_transform"])
-                for k in self.observables
+                for k in self._regressors
             }
             refs = np.asarray(meta.get("reference_nmp", []), dtype=np.float64)
             refs = refs.reshape(0, len(NMP_NAMES)) if refs.size == 0 else refs
@@ -186,9 +199,10 @@ class Emulator:
         except (TypeError, AttributeError) as exc:
             raise ModelFormatError(f"{where}invalid emulator metadata: {exc}") from None
         need = set(_NETWORKS)
-        if set(networks) - {SKIN} != need:
+        if set(networks) - set(SKIN_NETWORKS) != need:
             raise ModelFormatError(
-                f"an emulator needs the networks {sorted(need)} (and may have {SKIN!r}), got {sorted(networks)}"
+                f"an emulator needs the networks {sorted(need)} (and may have one of {list(SKIN_NETWORKS)}), "
+                f"got {sorted(networks)}"
             )
         for name, net in networks.items():
             if net.n_inputs != len(self.features):
@@ -196,14 +210,14 @@ class Emulator:
                     f"network {name!r} takes {net.n_inputs} inputs, not {len(self.features)}"
                 )
         expected = {"classifier": (1, "sigmoid") if self.mode == "hybrid" else (4, "softmax")}
-        expected.update({k: (1, "linear") for k in self.observables})
+        expected.update({k: (1, "linear") for k in self._regressors})
         for name, (width, output) in expected.items():
             if (networks[name].n_outputs, networks[name].output) != (width, output):
                 raise ModelFormatError(
                     f"network {name!r} must have {width} {output} output(s) in mode {self.mode}"
                 )
         self._networks = dict(networks)
-        self._net_names = _NETWORKS + self.observables[2:]  # classifier, B, Rch (and the skin)
+        self._net_names = ("classifier", *self._regressors)  # classifier, B, Rch (and the skin's)
         self._nucleus_cols = nucleus_columns(self.features)
         self._row_cols = np.setdiff1d(np.arange(len(self.features)), self._nucleus_cols)
         self._row_mean = self._x_scaler.mean[self._row_cols]
@@ -571,7 +585,11 @@ class Emulator:
         "network" method), with the class logic in floats (the same numbers to round-off)."""
         z = self._scaled_rows(x, cpl)
         raw = self._network_outputs(z, nuc)
-        values = {k: self._observable_one(k, nuc, float(raw[k][0, 0])) for k in self.observables}
+        values = {k: self._observable_one(k, nuc, float(raw[k][0, 0])) for k in self._regressors}
+        if self._skin_net == RN:
+            values[SKIN] = values.pop(RN) - math.sqrt(
+                max(values["charge_radius"] ** 2 - PROTON_FORM_FACTOR_FM2, 0.0)
+            )
         b = values["binding_energy"]
         args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
         p_conv, p_b, p_c = _hybrid_probabilities(
@@ -618,12 +636,15 @@ class Emulator:
         computed already."""
         nets = self._nets_for(nuc)
         out = {}
-        for k in self.observables:
+        for k in self._regressors:
             g = self._factors.get((k, nuc))
             if g is None:
                 g = self._factors[(k, nuc)] = self._targets[k].factor(nuc.Z, nuc.N)
             y = raw[k] if raw is not None else nets[k](z)
             out[k] = self._targets[k].scaler.inverse(y.reshape(-1)) * g
+        if self._skin_net == RN:  # Rn - Rp, with Rp from the predicted charge radius
+            rp2 = np.maximum(out["charge_radius"] ** 2 - PROTON_FORM_FACTOR_FM2, 0.0)
+            out[SKIN] = out.pop(RN) - np.sqrt(rp2)
         return out
 
     def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> dict[str, np.ndarray]:

@@ -42,8 +42,13 @@ __all__ = [
 NETWORK_NAMES = ("classifier", "binding_energy", "charge_radius")
 """The networks every preset has."""
 SKIN = "neutron_skin"
-"""The optional neutron-skin regressor (Rn - Rp in fm, on convergent rows; the ``default`` preset has it)."""
-OPTIONAL_NETWORKS = (SKIN,)
+"""The optional regressor of the neutron skin Rn - Rp itself (fm, on convergent rows)."""
+RN = "neutron_radius"
+"""The optional regressor of the point-neutron radius Rn (fm, on convergent rows), from which the emulator
+predicts the skin Rn - Rp with Rp from its charge radius; the ``default`` preset's (it predicts the skin
+better than the skin regressor: docs/emulator.md, 'Neutron skins')."""
+OPTIONAL_NETWORKS = (SKIN, RN)
+"""At most one of them per preset."""
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mape", "mse")
 SCHEDULES = ("constant", "cosine")
 REGRESSOR_ROWS = ("convergent", "converged")
@@ -165,6 +170,7 @@ class Preset:
     binding_energy_clip: float | None = None
     nc_b_recall: float | None = None
     neutron_skin: NetworkSpec | None = None
+    neutron_radius: NetworkSpec | None = None
 
     def __post_init__(self) -> None:
         from .model import MODES
@@ -200,11 +206,19 @@ class Preset:
                 raise ParameterError(
                     f"{name}: a regressor needs loss 'mape' or 'mse', got {getattr(self, name).loss!r}"
                 )
-        skin = self.neutron_skin
+        skin, rn = self.neutron_skin, self.neutron_radius
+        if skin is not None and rn is not None:
+            raise ParameterError(
+                "a preset has at most one of neutron_skin and neutron_radius (the skin's regressor)"
+            )
         if skin is not None and (not isinstance(skin, NetworkSpec) or skin.loss != "mse"):
             raise ParameterError(
                 "neutron_skin: the skin regressor needs loss 'mse' (skins cross zero, so a relative error is "
                 f"undefined), got {getattr(skin, 'loss', skin)!r}"
+            )
+        if rn is not None and (not isinstance(rn, NetworkSpec) or rn.loss not in ("mape", "mse")):
+            raise ParameterError(
+                f"neutron_radius: a regressor needs loss 'mape' or 'mse', got {getattr(rn, 'loss', rn)!r}"
             )
 
     @property
@@ -294,15 +308,15 @@ DEFAULT = Preset(
         restore_best=True,
         target_transform="per_a13",
     ),
-    neutron_skin=NetworkSpec(
+    neutron_radius=NetworkSpec(
         hidden=(64, 64, 64),
         epochs=300,
-        loss="mse",
+        loss="mape",
         activation="silu",
         batch_size=128,
         schedule="cosine",
         restore_best=True,
-        target_transform="identity",
+        target_transform="per_a13",
     ),
 )
 

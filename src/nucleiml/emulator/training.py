@@ -31,7 +31,7 @@ from .extrapolation import can_extrapolate
 from .features import Scaler, TargetTransform, assemble, couplings_of, uses_couplings
 from .forward import MLP
 from .metrics import finite_json
-from .presets import SKIN, NetworkSpec, Preset, get_preset
+from .presets import OPTIONAL_NETWORKS, NetworkSpec, Preset, get_preset
 from .references import select_references
 
 __all__ = [
@@ -319,13 +319,14 @@ def regressor_mask(rows_label: np.ndarray, which: str) -> np.ndarray:
 
 def regressor_data(rows, name: str, preset: Preset) -> tuple[np.ndarray, np.ndarray]:
     """(row mask, target values in MeV or fm) of regressor ``name`` on ``rows`` under ``preset``: the rows
-    of ``preset.<name>_rows`` (the neutron skin Rn - Rp: convergent rows); binding energies clipped to
-    B_exp (1 +- binding_energy_clip) if set."""
+    of ``preset.<name>_rows`` (the neutron skin Rn - Rp and the neutron radius Rn: convergent rows);
+    binding energies clipped to B_exp (1 +- binding_energy_clip) if set."""
     from ..experiment import experiment
 
-    if name == SKIN:
-        mask = regressor_mask(rows.label, "convergent") & np.isfinite(rows.neutron_skin)
-        return mask, rows.neutron_skin[mask].copy()
+    if name in OPTIONAL_NETWORKS:
+        values = getattr(rows, name)
+        mask = regressor_mask(rows.label, "convergent") & np.isfinite(values)
+        return mask, values[mask].copy()
     mask = regressor_mask(rows.label, getattr(preset, f"{name}_rows"))
     values = getattr(rows, name)[mask].copy()
     if name == "binding_energy" and preset.binding_energy_clip is not None:
@@ -476,7 +477,7 @@ def _train_network(name: str, preset: Preset, data: _TrainingData, seed: int, pr
         y_tr = tt.forward(values_tr, train.Z[m_tr], train.N[m_tr])
         y_va = tt.forward(values_va, val.Z[m_va], val.N[m_va])
         scaler = tt.scaler
-        rows = "convergent" if name == SKIN else getattr(preset, f"{name}_rows")
+        rows = "convergent" if name in OPTIONAL_NETWORKS else getattr(preset, f"{name}_rows")
         meta = {"target_transform": tt.to_dict(), "rows": rows}
     if not m_tr.any():
         raise ValueError(f"no training rows for the {name} network in {data.info['dataset']}")
@@ -640,8 +641,8 @@ def extend_emulator(
     out : str, Path or None
         Directory to write the extended model to.
     preset : str or Preset
-        Where the new networks' specs come from (``default``: the skin regressor, 3 x 64 SiLU, MSE on Rn - Rp
-        in fm, 300 epochs).
+        Where the new networks' specs come from (``default``: the skin's regressor, of Rn: 3 x 64 SiLU, MAPE
+        of Rn / A^(1/3), 300 epochs).
     seed : int or None
         Training seed (None: the base model's), combined with the network name as in :func:`train_emulator`.
     progress, log
@@ -665,7 +666,12 @@ def extend_emulator(
     em = Emulator.load(base)
     meta = {k: v for k, v in dict(em.metadata).items() if k not in ("weights_sha256", "metadata_sha256")}
     meta = {**meta, "networks": {k: dict(v) for k, v in meta["networks"].items()}}
-    new = [n for n in preset.network_names if n not in em.networks]
+    has = set(em.networks)
+    new = [
+        n
+        for n in preset.network_names
+        if n not in has and not (n in OPTIONAL_NETWORKS and has & set(OPTIONAL_NETWORKS))
+    ]
     if not new:
         raise ValueError(f"the model {em.path} has every network of preset {preset.name!r} already")
     seed = int(meta.get("seed", 0)) if seed is None else seed
