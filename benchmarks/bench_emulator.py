@@ -225,7 +225,9 @@ def bench_skin_cost(em: Emulator, batch: int, repeat: int, latency_rows: int) ->
     out = {"full": {"with_skin": per_second(batch, t_skin), "without_skin": per_second(batch, t_plain)}}
     rows = prior_rows(latency_rows, 3)
     for name, (fn, nuclei) in LATENCY_CALLS.items():
-        if name not in ("predict 208Pb", "predict_nuclei 40Ca,48Ca,208Pb"):
+        if name not in ("predict 208Pb", "predict_nuclei 40Ca,48Ca,208Pb") or any(
+            n not in em.nuclei for n in np.atleast_1d(nuclei)
+        ):
             continue
         loops = []
         for m in (em, plain):
