@@ -596,26 +596,46 @@ def _calibrated(meta: dict, networks: dict, data: _TrainingData, preset: Preset,
 # ---------------------------------------------------------------------------------------------- extension
 
 
-def _same_training_data(base_meta: dict, data: _TrainingData, x_scaler: Scaler) -> None:
+COUNT_SLACK = 1e-3
+"""Largest change of a split's class count, as a fraction of its rows, that :func:`extend_emulator` accepts
+in regenerated training data: labels next to the nc_b boundary flip under round-off (a regeneration of
+set2 with a later solver changed 20 of 500,000 labels, docs/emulator.md, 'Neutron skins')."""
+
+
+def _same_training_data(base_meta: dict, data: _TrainingData, x_scaler: Scaler) -> dict:
     """Raise ValueError unless ``data`` are the rows a model with metadata ``base_meta`` was trained on: the
-    same split (samples and rows per split and class, as recorded in ``dataset.split``) and the same input
-    statistics of the training rows (``feature_scaler``, to 1e-9 relative)."""
+    same samples and rows per split (``dataset.split`` of the model), the same input statistics of the
+    training rows (its ``feature_scaler``, to 1e-9 relative: the same NMP samples) and class counts per split
+    within :data:`COUNT_SLACK` of the split's rows. Returns the class-count changes (split -> class -> new
+    minus recorded) for the model's record."""
     recorded = (base_meta.get("dataset") or {}).get("split") or {}
     split = data.info.get("split_card") or {}
-    for key in ("samples", "rows", "counts"):
+    where = f"dataset {data.info['dataset']}"
+    for key in ("samples", "rows"):
         if recorded.get(key) != split.get(key):
             raise ValueError(
-                f"dataset {data.info['dataset']}: split {key} {split.get(key)} differ from those the model was "
-                f"trained on ({recorded.get(key)}): not the model's training data"
+                f"{where}: split {key} {split.get(key)} differ from those the model was trained on "
+                f"({recorded.get(key)}): not the model's training data"
             )
     base = Scaler.from_dict(base_meta["feature_scaler"])
     for what in ("mean", "scale"):
         a, b = getattr(base, what), getattr(x_scaler, what)
         if a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=0.0):
             raise ValueError(
-                f"dataset {data.info['dataset']}: the training rows' feature {what}s differ from the model's "
-                "feature_scaler: not the model's training data"
+                f"{where}: the training rows' feature {what}s differ from the model's feature_scaler: not the "
+                "model's training data"
             )
+    changes = {}
+    for name, counts in (split.get("counts") or {}).items():
+        old = (recorded.get("counts") or {}).get(name, {})
+        diff = {c: int(counts.get(c, 0)) - int(old.get(c, 0)) for c in sorted(set(counts) | set(old))}
+        if any(abs(v) > COUNT_SLACK * recorded["rows"][name] for v in diff.values()):
+            raise ValueError(
+                f"{where}: {name} class counts {counts} differ from the model's {old} by more than "
+                f"{COUNT_SLACK:g} of the rows: not the model's training data"
+            )
+        changes[name] = {c: v for c, v in diff.items() if v}
+    return changes
 
 
 def extend_emulator(
@@ -636,8 +656,9 @@ def extend_emulator(
     base : str, Path or None
         Model directory (None: the shipped default model).
     dataset : str or Path
-        The dataset the base model was trained on, with its splits; checked by the split counts recorded in
-        the model and by the statistics of the training inputs (its ``feature_scaler``).
+        The dataset the base model was trained on, with its splits; checked by the samples and rows per
+        split recorded in the model, the statistics of the training inputs (its ``feature_scaler``) and the
+        class counts per split (within :data:`COUNT_SLACK`; the changes are recorded).
     out : str, Path or None
         Directory to write the extended model to.
     preset : str or Preset
@@ -676,7 +697,7 @@ def extend_emulator(
         raise ValueError(f"the model {em.path} has every network of preset {preset.name!r} already")
     seed = int(meta.get("seed", 0)) if seed is None else seed
     data = _training_data(dataset, list(em.nuclei), preset.replace(features=tuple(em.features)))
-    _same_training_data(meta, data, data.x_scaler)
+    changes = _same_training_data(meta, data, data.x_scaler)
     base_scaler = Scaler.from_dict(meta["feature_scaler"])  # the base's inputs, exactly
     x_tr = features_of(data.train, em.features, em.masses)
     x_va = features_of(data.val, em.features, em.masses)
@@ -695,7 +716,11 @@ def extend_emulator(
         "seed": seed,
         "package_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "dataset": {"path": data.info["dataset"], "card_sha256": data.info["card_sha256"]},
+        "dataset": {
+            "path": data.info["dataset"],
+            "card_sha256": data.info["card_sha256"],
+            "class_count_changes": changes,
+        },
         "base_weights_sha256": em.metadata.get("weights_sha256"),
     }
     return _finish_extension(meta, networks, data, out, em)
