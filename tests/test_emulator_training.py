@@ -426,3 +426,34 @@ def test_extend_adds_the_skin_regressor_and_keeps_every_other_weight(narrow, tmp
     split(other, (0.7, 0.15, 0.15), seed=0)
     with pytest.raises(ValueError, match="not the model's training data"):
         extend_emulator(tmp_path / "old", other, None, progress=False)
+
+
+def test_regenerated_data_may_differ_by_a_few_labels_only():
+    """``--extend``'s check of the training data: the same samples and rows per split and input statistics;
+    class counts within COUNT_SLACK of a split's rows (labels next to nc_b flip under round-off), recorded."""
+    from types import SimpleNamespace
+
+    from nucleiml.emulator.features import Scaler
+    from nucleiml.emulator.training import COUNT_SLACK, _same_training_data
+
+    scaler = Scaler(mean=np.array([1.0, 2.0]), scale=np.array([0.5, 0.25]))
+    counts = {"train": {"convergent": 3000, "nc_a": 6000, "nc_b": 50, "nc_c": 950}}
+    split = {"samples": {"train": 1000}, "rows": {"train": 10000}, "counts": counts}
+    meta = {"dataset": {"split": split}, "feature_scaler": scaler.to_dict()}
+
+    def data(**changes):
+        card = {**split, **changes}
+        return SimpleNamespace(info={"dataset": "ds", "split_card": card})
+
+    assert _same_training_data(meta, data(), scaler) == {"train": {}}
+    moved = {"train": {**counts["train"], "nc_b": 46, "nc_c": 954}}
+    assert _same_training_data(meta, data(counts=moved), scaler) == {"train": {"nc_b": -4, "nc_c": 4}}
+    k = int(COUNT_SLACK * 10000) + 1
+    far = {"train": {**counts["train"], "nc_b": 50 - k, "nc_c": 950 + k}}
+    with pytest.raises(ValueError, match=r"class counts .* differ .* by more than 0.001 of the rows"):
+        _same_training_data(meta, data(counts=far), scaler)
+    with pytest.raises(ValueError, match=r"split samples .* not the model's training data"):
+        _same_training_data(meta, data(samples={"train": 999}), scaler)
+    other = Scaler(mean=np.array([1.0, 2.0 + 1e-6]), scale=np.array([0.5, 0.25]))
+    with pytest.raises(ValueError, match="feature means differ"):
+        _same_training_data(meta, data(), other)
