@@ -120,7 +120,8 @@ class DataConfig:
         Subset of ``OBSERVABLES``, in that order, taken for every nucleus.
     neutron_skin : tuple of str
         Nuclei of ``nuclei`` whose measured neutron skin (``nucleiml.experiment``: 208Pb PREX-II, 48Ca CREX)
-        is also in the likelihood (default none); needs the ``rmf`` model.
+        is also in the likelihood (default none); needs the ``rmf`` model or an ``nml`` emulator with the
+        skin regressor (the shipped one).
     """
 
     nuclei: tuple[str, ...] = ("40Ca", "208Pb")
