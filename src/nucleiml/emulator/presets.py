@@ -310,7 +310,7 @@ DEFAULT = Preset(
     ),
     neutron_radius=NetworkSpec(
         hidden=(64, 64, 64),
-        epochs=300,
+        epochs=600,
         loss="mape",
         activation="silu",
         batch_size=128,
