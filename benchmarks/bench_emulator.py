@@ -17,7 +17,10 @@ is timed on a batch of NMP rows drawn from the default prior:
 - ``inversion``: the couplings inversion alone, quartic and scan;
 - ``latency``: one row per call, as a user's own MCMC calls it: ``predict`` for 40Ca and for 208Pb, and
   ``predict_nuclei`` for (40Ca, 208Pb) and for (40Ca, 48Ca, 208Pb), in microseconds per call and per
-  nucleus, with the quartic inversion (one row in Python floats) and with the scan.
+  nucleus, with the quartic inversion (one row in Python floats) and with the scan;
+- ``skin_cost`` (models with the neutron-skin regressor, as the shipped one): the full batch and the one-row
+  calls of the model beside the same model without its skin network, taking turns in the same run: what
+  predicting Rn - Rp costs.
 
 ``--baseline-src DIR`` also times the full batch and the latency with the package source in DIR (e.g. a
 checkout of an earlier commit's ``src``) in a subprocess of the same run, before and after this code's
@@ -73,7 +76,7 @@ def untrained(preset_name: str) -> Emulator:
     )
     nets = {}
     outputs = {"classifier": ("sigmoid", 1) if preset.mode == "hybrid" else ("softmax", 4)}
-    for name in ("classifier", "binding_energy", "charge_radius"):
+    for name in preset.network_names:
         spec = preset.network(name)
         out_act, width = outputs.get(name, ("linear", 1))
         sizes = [len(preset.features), *spec.hidden, width]
@@ -100,6 +103,8 @@ def untrained(preset_name: str) -> Emulator:
         "networks": {
             "binding_energy": {"target_transform": {"name": "per_nucleon", "mean": [8.0], "scale": [0.3]}},
             "charge_radius": {"target_transform": {"name": "per_a13", "mean": [0.9], "scale": [0.02]}},
+            "neutron_skin": {"target_transform": {"name": "identity", "mean": [0.15], "scale": [0.08]}},
+            "neutron_radius": {"target_transform": {"name": "per_a13", "mean": [0.95], "scale": [0.02]}},
         },
         "preset": preset.to_dict(),
     }
@@ -202,6 +207,52 @@ def bench_latency(em: Emulator, rows: int, repeat: int, methods=(None,)) -> dict
     return out if methods != (None,) else out[None]
 
 
+def without_skin(em: Emulator) -> Emulator:
+    """The same model without its neutron-skin network (the other networks and metadata as they are)."""
+    meta = {k: v for k, v in em.metadata.items() if k != "networks"}
+    skin = ("neutron_skin", "neutron_radius")  # the skin's regressor, of the skin or of Rn
+    meta["networks"] = {k: v for k, v in em.metadata["networks"].items() if k not in skin}
+    return Emulator(meta, {k: v for k, v in em.networks.items() if k not in skin})
+
+
+def bench_skin_cost(em: Emulator, batch: int, repeat: int, latency_rows: int) -> dict:
+    """Full predictions per second (batch of prior draws) and one-row latencies (us per call) of ``em`` and of
+    ``em`` without its skin network, taking turns."""
+    plain = without_skin(em)
+    x = prior_rows(batch, 1)
+    nucleus = em.nuclei[-1]
+    t_skin, t_plain = best_times([lambda m=m: m.predict(x, nucleus) for m in (em, plain)], repeat)
+    out = {"full": {"with_skin": per_second(batch, t_skin), "without_skin": per_second(batch, t_plain)}}
+    rows = prior_rows(latency_rows, 3)
+    for name, (fn, nuclei) in LATENCY_CALLS.items():
+        if name not in ("predict 208Pb", "predict_nuclei 40Ca,48Ca,208Pb") or any(
+            n not in em.nuclei for n in np.atleast_1d(nuclei)
+        ):
+            continue
+        loops = []
+        for m in (em, plain):
+            call = getattr(m, fn)
+            call(rows[:1], nuclei)  # warm the caches
+
+            def loop(call=call, nuclei=nuclei):
+                for i in range(latency_rows):
+                    call(rows[i : i + 1], nuclei)
+
+            loops.append(loop)
+        t_skin, t_plain = best_times(loops, repeat)
+        out[name] = {
+            "us_per_call_with_skin": {
+                "wall": 1e6 * t_skin[0] / latency_rows,
+                "cpu": 1e6 * t_skin[1] / latency_rows,
+            },
+            "us_per_call_without_skin": {
+                "wall": 1e6 * t_plain[0] / latency_rows,
+                "cpu": 1e6 * t_plain[1] / latency_rows,
+            },
+        }
+    return out
+
+
 def bench(em: Emulator, label: str, batch: int, repeat: int, latency_rows: int) -> dict:
     size = sum(p.stat().st_size for p in Path(em.path).iterdir() if p.is_file()) if em.path else None
     meta = em.metadata
@@ -223,6 +274,8 @@ def bench(em: Emulator, label: str, batch: int, repeat: int, latency_rows: int) 
     }
     result["per_second"] = bench_batch(em, batch, repeat)
     result["latency"] = bench_latency(em, latency_rows, repeat, methods=("quartic", "scan"))
+    if "neutron_skin" in em.observables:
+        result["skin_cost"] = bench_skin_cost(em, batch, repeat, latency_rows)
     # the figures of earlier versions of this file, under their names
     ps = result["per_second"]
     result["predictions_per_second_full"] = ps["full"]["wall"]
@@ -342,6 +395,22 @@ def print_result(label: str, r: dict) -> None:
             f"(CPU {v['us_per_nucleus']['cpu']:.0f}); scan inversion {old['us_per_nucleus']['wall']:.0f} per nucleus",
             flush=True,
         )
+    cost = r.get("skin_cost")
+    if cost:
+        full = cost["full"]
+        print(
+            f"  skin regressor: {full['with_skin']['wall']:.3g} full predictions/s with it, "
+            f"{full['without_skin']['wall']:.3g} without (CPU {full['with_skin']['cpu']:.3g} / "
+            f"{full['without_skin']['cpu']:.3g})",
+            flush=True,
+        )
+        for name, v in cost.items():
+            if name != "full":
+                print(
+                    f"    {name}: {v['us_per_call_with_skin']['wall']:.0f} us per call with the skin, "
+                    f"{v['us_per_call_without_skin']['wall']:.0f} without",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ def prior_samples(n: int, seed: int = 0) -> np.ndarray:
     return np.stack([s[k] for k in NMP_NAMES], axis=1)
 
 
-def random_emulator(mode: str = "hybrid", seed: int = 0, nuclei=PAPER, features=None) -> Emulator:
-    """An untrained emulator with random weights but consistent metadata: tests the plumbing, not physics."""
+def random_emulator(mode: str = "hybrid", seed: int = 0, nuclei=PAPER, features=None, skin=None) -> Emulator:
+    """An untrained emulator with random weights but consistent metadata: tests the plumbing, not physics.
+    ``skin``: None, or the skin's regressor to add, ``"neutron_skin"`` or ``"neutron_radius"``."""
     rng = np.random.default_rng(seed)
     if features is None:
         features = (*BASE_FEATURES, "A13") if mode == "hybrid" else BASE_FEATURES
@@ -113,6 +114,14 @@ def random_emulator(mode: str = "hybrid", seed: int = 0, nuclei=PAPER, features=
         "package_version": "test",
         "preset": {"name": "random"},
     }
+    if skin is not None:
+        nets[skin] = random_mlp(rng, [d, 8, 1], "silu")
+        target = (
+            {"name": "identity", "mean": [0.15], "scale": [0.05]}
+            if skin == "neutron_skin"
+            else {"name": "per_a13", "mean": [0.98], "scale": [0.02]}
+        )
+        meta["networks"][skin] = {"target_transform": target}
     return Emulator(meta, nets)
 
 

@@ -527,3 +527,31 @@ print(out["label"][0], out["probabilities"].shape)
     )
     assert r.returncode == 0, r.stderr
     assert "(3, 4)" in r.stdout
+
+
+def test_skin_from_either_regressor_one_row_as_a_batch_and_masked_where_not_convergent():
+    """The neutron skin Rn - Rp of a model with a skin regressor, or with an Rn regressor (then Rp =
+    sqrt(Rch^2 - 0.64 fm^2), the solver's convention); one row gives the batch's number."""
+    x = prior_samples(400, 3)
+    for kind in ("neutron_skin", "neutron_radius"):
+        em = random_emulator(skin=kind)
+        assert em.observables == ("binding_energy", "charge_radius", "neutron_skin")
+        out = em.predict(x, "208Pb", mask_nonconvergent=False)
+        ok = out["couplings_ok"]
+        assert ok.sum() > 50 and np.all(np.isfinite(out["neutron_skin"][ok]))
+        assert np.all(np.isnan(out["neutron_skin"][~ok]))
+        if kind == "neutron_radius":  # Rn from its network, Rp from the charge radius
+            nets = em._nets_for(em._nucleus("208Pb", False))
+            z = em._scaled_rows(x[ok], em.invert(x[ok]).couplings)
+            rn = em._targets["neutron_radius"].inverse(nets["neutron_radius"](z)[:, 0], 82, 126)
+            rp = np.sqrt(out["charge_radius"][ok] ** 2 - 0.64)
+            np.testing.assert_allclose(out["neutron_skin"][ok], rn - rp, rtol=0, atol=1e-9)
+        i = int(np.flatnonzero(ok)[0])
+        one = em.predict(x[i : i + 1], "208Pb", mask_nonconvergent=False)
+        assert one["neutron_skin"][0] == pytest.approx(out["neutron_skin"][i], abs=1e-6)
+        masked = em.predict(x, "208Pb")
+        conv = masked["label"] == "convergent"
+        assert np.all(np.isnan(masked["neutron_skin"][~conv]))
+        np.testing.assert_array_equal(masked["neutron_skin"][conv], out["neutron_skin"][conv])
+    plain = random_emulator()
+    assert "neutron_skin" not in plain.predict(x[:5], "208Pb") and plain.observables[-1] == "charge_radius"

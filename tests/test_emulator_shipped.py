@@ -72,6 +72,15 @@ def test_shipped_model_meets_the_figures_on_fresh_rmf_rows(fresh_scores):
         for nuc in SHIPPED.nuclei:
             s = fresh_scores["regression"][key][nuc]
             assert s["abs95"] <= TARGETS[key], (key, nuc, s)
+    # the skin (fm): 95 % within 0.005 fm in seven nuclei; 58Ca, 68Ni and 90Zr have tails of 5-6 % of the rows
+    # beyond it (test split 94.9, 95.2, 94.8 % within; these 400 samples 94.0, 94.4, 96.5 %: docs/emulator.md,
+    # 'Neutron skins'), checked here as at least 92 % within
+    for nuc in SHIPPED.nuclei:
+        s = fresh_scores["regression"]["neutron_skin"][nuc]
+        if nuc in ("58Ca", "68Ni", "90Zr"):
+            assert s["within"] >= 0.92, ("neutron_skin", nuc, s)
+        else:
+            assert s["abs95"] <= TARGETS["neutron_skin"], ("neutron_skin", nuc, s)
 
 
 @pytest.mark.slow
@@ -105,6 +114,18 @@ def test_shipped_model_on_unseen_nuclei(tmp_path):
     for key in ("binding_energy", "charge_radius"):
         s = ev["regression"][key]["all"]
         assert s["abs95"] <= TARGETS[f"{key}_unseen"], (key, s)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="skins of unseen nuclei are not predicted to 0.02 fm (docs/emulator.md, 'Neutron skins': 95 % "
+    "bands 0.02-0.12 fm, wider than the skins' own spread in 52Ca and 54Ca)",
+)
+def test_shipped_model_skins_of_unseen_nuclei(tmp_path):
+    rows = _fresh(tmp_path, 150, UNSEEN)
+    s = evaluate_rows(SHIPPED, rows, unseen=True, summary_only=True)["regression"]["neutron_skin"]["all"]
+    assert s["abs95"] <= TARGETS["neutron_skin_unseen"], s
 
 
 def test_unseen_method_changes_only_unseen_nuclei():
@@ -175,3 +196,30 @@ def test_cli_predict_unseen_method(capsys):
         got = json.loads(capsys.readouterr().out)["predictions"][0]["binding_energy"]
         want = SHIPPED.predict(x, "56Ni", allow_unseen=True, unseen_method=method)["binding_energy"][0]
         assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_shipped_skin_against_fresh_rmf_solves():
+    """The skin regressor (Rn - Rp) against the solver on fresh prior draws (a seed no training used), in
+    the PREX-II and CREX nuclei and 40Ca: the test split's target is 95 % within 0.005 fm per nucleus."""
+    from nucleiml.datasets import Prior
+    from nucleiml.nuclear_matter import couplings_from_nmp_array
+    from nucleiml.solver import solve_batch
+
+    if "neutron_skin" not in SHIPPED.observables:
+        pytest.skip("the shipped model has no skin regressor")
+    prior = Prior.from_dict(read_dataset_card(SHIPPED.path)["prior"])
+    nmp = prior.sample(120, np.random.default_rng(FRESH_SEED + 1))
+    inv = couplings_from_nmp_array(nmp, **prior.masses)
+    x = np.column_stack([nmp[k] for k in NMP_NAMES])[inv.ok]
+    solver_input = {**{k: v[inv.ok] for k, v in inv.couplings.items()}, **inv.masses}
+    spread = {}
+    for nuc in ("40Ca", "48Ca", "208Pb"):
+        res = solve_batch(solver_input, nuc)
+        out = SHIPPED.predict(x, nuc)
+        ok = res.converged & (out["label"] == "convergent")
+        assert ok.sum() >= 25, (nuc, int(ok.sum()))
+        skin = res.neutron_radius[ok] - res.proton_radius[ok]
+        err = np.abs(out["neutron_skin"][ok] - skin)
+        assert np.quantile(err, 0.9) < 0.005 and err.max() < 0.02, (nuc, np.quantile(err, 0.9), err.max())
+        spread[nuc] = np.std(skin)
+    assert spread["208Pb"] > 0.02  # the skin varies with L0 and J0 over the prior: the test can fail

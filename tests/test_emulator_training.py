@@ -17,6 +17,7 @@ import nucleiml  # noqa: E402
 from nucleiml.cli import main  # noqa: E402
 from nucleiml.datasets import generate, read_table, split  # noqa: E402
 from nucleiml.emulator import PRESETS, Emulator, NetworkSpec, fit_network, get_preset, train_emulator  # noqa: E402
+from nucleiml.emulator.training import extend_emulator  # noqa: E402
 from nucleiml.emulator.tune import load_grid  # noqa: E402
 from nucleiml.parameters import NMP_NAMES, ParameterError  # noqa: E402
 from nucleiml.solver import solve_batch  # noqa: E402
@@ -37,7 +38,7 @@ def quick(preset, factor=1.0, **kw):
     return p.replace(
         **{
             n: p.network(n).replace(epochs=max(1, int(p.network(n).epochs * factor)), **kw)
-            for n in ("classifier", "binding_energy", "charge_radius")
+            for n in p.network_names
         }
     )
 
@@ -135,6 +136,7 @@ def test_regressor_trained_on_solver_output_reproduces_the_solver(narrow, tmp_pa
     nucleus = np.array(t.column("nucleus").to_pylist())
     b = t.column("binding_energy").to_numpy()
     r = t.column("charge_radius").to_numpy()
+    skin = t.column("neutron_radius").to_numpy() - t.column("proton_radius").to_numpy()
     label = np.array(t.column("label").to_pylist())
     assert (label == "convergent").mean() > 0.9
     for nuc in ("16O", "40Ca"):
@@ -145,6 +147,10 @@ def test_regressor_trained_on_solver_output_reproduces_the_solver(narrow, tmp_pa
         # B varies by ~10 % and Rch by ~2 % over this prior; 40 samples pin both far better than that
         assert np.median(db) < 0.01 and np.median(dr) < 0.003, (nuc, np.median(db), np.median(dr))
         assert np.all(out["label"] == "convergent")
+        # the skin (-0.03 fm in 16O, -0.05 fm in 40Ca: N = Z, the Coulomb push of the protons) varies by
+        # 0.001-0.002 fm (standard deviation) here; measured median misses 1.5e-4 and 1.9e-4 fm
+        ds = np.abs(out["neutron_skin"] - skin[m])
+        assert np.median(ds) < 0.5 * np.std(skin[m]) + 1e-4, (nuc, np.median(ds), np.std(skin[m]))
     # a fresh solve of an unseen parameter set inside the prior box (physics check, not a table lookup)
     x = np.array([[0.150, -16.2, 240.0, -400.0, 0.60, 35.0, 90.0]])
     inv = nucleiml.couplings_from_nmp_array(x)
@@ -156,7 +162,14 @@ def test_regressor_trained_on_solver_output_reproduces_the_solver(narrow, tmp_pa
     meta = back.metadata
     assert meta["dataset"]["card_sha256"] and meta["package_version"] == nucleiml.__version__
     assert (tmp_path / "m" / "dataset_card.json").is_file()
-    assert set(meta["training"]["history"]) == {"classifier", "binding_energy", "charge_radius"}
+    assert set(meta["training"]["history"]) == {
+        "classifier",
+        "binding_energy",
+        "charge_radius",
+        "neutron_radius",
+    }
+    assert back.observables == ("binding_energy", "charge_radius", "neutron_skin")
+    assert meta["validation"]["regression"]["neutron_skin"]["16O"]["n"] > 0
     assert meta["validation"]["classification"]["n"] > 0
 
 
@@ -250,6 +263,10 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     }
     assert seen["checks"]["accept_reject_recall"]["target"].startswith(">= 0.99")
     assert "Accept (convergent) versus reject" in text and "| reject (nc_a, nc_b, nc_c) |" in text
+    # the skin regressor of the default preset: its table in fm, its check, its panel
+    assert "### Neutron skin" in text and "95 % within +- (fm)" in text
+    assert seen["checks"]["neutron_skin"]["target"] == "95 % within +-0.005 fm for every nucleus"
+    assert "neutron_skin" not in summary["models"]["paper"]["seen"]["regression"]  # the paper preset has none
     # a dataset without any training nucleus of the model: only the unseen-nuclei study
     generate(tmp_path / "ca", 6, "40Ca", seed=9, workers=1)
     assert (
@@ -265,6 +282,7 @@ def test_cli_train_evaluate_predict_tune(wide, tmp_path, capsys):
     )
     out = json.loads(capsys.readouterr().out)
     assert [p["nucleus"] for p in out["predictions"]] == ["16O", "40Ca"]
+    assert out["units"]["neutron_skin"] == "fm" and "neutron_skin" in out["predictions"][0]
     assert out["predictions"][0]["label"] in ("convergent", "nc_a", "nc_b", "nc_c")
     # from a CSV file, to a CSV file
     csv_in = tmp_path / "nmp.csv"
@@ -357,3 +375,85 @@ def test_report_without_matplotlib_is_a_one_line_error(monkeypatch, tmp_path, ca
     assert main(["evaluate", str(tmp_path / "m"), str(tmp_path / "d"), "--report", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: matplotlib is needed for the evaluation report") and "Traceback" not in err
+
+
+def test_extend_adds_the_skin_regressor_and_keeps_every_other_weight(narrow, tmp_path, capsys):
+    """``nucleiml train --extend``: a model without the skin regressor gains it; its other networks stay bit
+    for bit, so every validation figure it had is unchanged; a dataset other than its own is refused."""
+    base = quick("default", 0.3).replace(neutron_radius=None)
+    train_emulator(narrow, tmp_path / "old", base, seed=2, progress=False)
+    old = Emulator.load(tmp_path / "old")
+    assert (
+        old.observables == ("binding_energy", "charge_radius")
+        and "neutron_radius" not in old.metadata["preset"]
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(narrow),
+                "--out",
+                str(tmp_path / "new"),
+                "--extend",
+                str(tmp_path / "old"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert "Rn - Rp: 95 % of convergent rows within" in capsys.readouterr().out
+    new = Emulator.load(tmp_path / "new")
+    assert new.observables == ("binding_energy", "charge_radius", "neutron_skin")
+    for name, net in old.networks.items():
+        for a, b in zip(net.weights + net.biases, new.networks[name].weights + new.networks[name].biases):
+            assert np.array_equal(a, b)
+    v_old, v_new = old.metadata["validation"], new.metadata["validation"]
+    assert v_new["classification"] == v_old["classification"]
+    for key in ("binding_energy", "charge_radius"):
+        assert v_new["regression"][key] == v_old["regression"][key]
+    assert v_new["regression"]["neutron_skin"]["all"]["n"] > 0
+    assert new.metadata["extended"]["networks"] == ["neutron_radius"]
+    assert new.metadata["extended"]["base_weights_sha256"] == old.metadata["weights_sha256"]
+    # predictions of B and Rch are those of the old model
+    x = np.array([[0.150, -16.2, 240.0, -400.0, 0.60, 35.0, 90.0]] * 3)
+    for k in ("label", "binding_energy", "charge_radius"):
+        assert np.array_equal(old.predict(x, "40Ca")[k], new.predict(x, "40Ca")[k])
+    with pytest.raises(ValueError, match="has every network of preset 'default' already"):
+        extend_emulator(tmp_path / "new", narrow, None, progress=False)
+    other = tmp_path / "other"
+    (tmp_path / "prior.toml").write_text(NARROW_PRIOR)
+    generate(other, 20, "16O,40Ca", prior=tmp_path / "prior.toml", seed=4, workers=1, chunk_size=20)
+    split(other, (0.7, 0.15, 0.15), seed=0)
+    with pytest.raises(ValueError, match="not the model's training data"):
+        extend_emulator(tmp_path / "old", other, None, progress=False)
+
+
+def test_regenerated_data_may_differ_by_a_few_labels_only():
+    """``--extend``'s check of the training data: the same samples and rows per split and input statistics;
+    class counts within COUNT_SLACK of a split's rows (labels next to nc_b flip under round-off), recorded."""
+    from types import SimpleNamespace
+
+    from nucleiml.emulator.features import Scaler
+    from nucleiml.emulator.training import COUNT_SLACK, _same_training_data
+
+    scaler = Scaler(mean=np.array([1.0, 2.0]), scale=np.array([0.5, 0.25]))
+    counts = {"train": {"convergent": 3000, "nc_a": 6000, "nc_b": 50, "nc_c": 950}}
+    split = {"samples": {"train": 1000}, "rows": {"train": 10000}, "counts": counts}
+    meta = {"dataset": {"split": split}, "feature_scaler": scaler.to_dict()}
+
+    def data(**changes):
+        card = {**split, **changes}
+        return SimpleNamespace(info={"dataset": "ds", "split_card": card})
+
+    assert _same_training_data(meta, data(), scaler) == {"train": {}}
+    moved = {"train": {**counts["train"], "nc_b": 46, "nc_c": 954}}
+    assert _same_training_data(meta, data(counts=moved), scaler) == {"train": {"nc_b": -4, "nc_c": 4}}
+    k = int(COUNT_SLACK * 10000) + 1
+    far = {"train": {**counts["train"], "nc_b": 50 - k, "nc_c": 950 + k}}
+    with pytest.raises(ValueError, match=r"class counts .* differ .* by more than 0.001 of the rows"):
+        _same_training_data(meta, data(counts=far), scaler)
+    with pytest.raises(ValueError, match=r"split samples .* not the model's training data"):
+        _same_training_data(meta, data(samples={"train": 999}), scaler)
+    other = Scaler(mean=np.array([1.0, 2.0 + 1e-6]), scale=np.array([0.5, 0.25]))
+    with pytest.raises(ValueError, match="feature means differ"):
+        _same_training_data(meta, data(), other)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import nucleiml
+from _emulator_helpers import random_emulator
 from nucleiml.experiment import experiment
 from nucleiml.inference import Evaluation, Likelihood, RunConfigError, default_run_config, infer
 from nucleiml.inference.models import ModelError
@@ -33,16 +34,16 @@ def test_the_package_ships_the_prex2_and_crex_skins():
     assert data.joinpath("neutron_skin.csv").is_file() and "172502" in sources and "042501" in sources
 
 
-def test_run_file_takes_skins_of_listed_measured_nuclei_for_the_solver_only():
+def test_run_file_takes_skins_of_listed_measured_nuclei_for_either_model():
     cfg = RunConfig.from_dict(SKIN_RUN)
     assert cfg.data.neutron_skin == ("208Pb",)
     assert cfg.data.likelihood_observables == ("binding_energy", "charge_radius", "neutron_skin")
     assert RunConfig.from_record(cfg.to_dict()).data == cfg.data
     assert default_run_config().data.neutron_skin == ()
     assert default_run_config().data.likelihood_observables == ("binding_energy", "charge_radius")
+    assert cfg.replace(model={"name": "nml"}).data.neutron_skin == ("208Pb",)  # the emulator has skins too
     bad = [
-        ({"neutron_skin": ["208Pb"]}, "nml", r"needs \[model\] name = 'rmf'"),
-        ({"neutron_skin": ["40Ca"]}, "rmf", "40Ca has no measured neutron skin; measured: 48Ca, 208Pb"),
+        ({"neutron_skin": ["40Ca"]}, "nml", "40Ca has no measured neutron skin; measured: 48Ca, 208Pb"),
         ({"neutron_skin": ["48Ca"]}, "rmf", r"lists 48Ca, which is not in \[data\] nuclei"),
         ({"neutron_skin": ["208Pb", "Pb208"]}, "rmf", "lists 208Pb twice"),
         ({"neutron_skin": "208Pb"}, "rmf", "must be a list of strings"),
@@ -52,8 +53,6 @@ def test_run_file_takes_skins_of_listed_measured_nuclei_for_the_solver_only():
         with pytest.raises(RunConfigError, match=message) as info:
             RunConfig.from_dict({"data": data, "model": {"name": model}})
         assert "[data] neutron_skin" in str(info.value)
-    with pytest.raises(RunConfigError, match=r"\[data\] neutron_skin needs"):  # --model nml on such a run
-        cfg.replace(model={"name": "nml"})
 
 
 def test_skin_term_uses_the_measured_uncertainty_and_unconstrained_skins_do_not_count():
@@ -163,9 +162,12 @@ def test_cli_neutron_skin_option_is_checked_like_the_run_file(tmp_path, capsys):
     from nucleiml.cli import main
 
     out = str(tmp_path / "r")
-    assert main(["infer", "--neutron-skin", "208Pb", "--out", out, "--quiet"]) == 2
+    plain = tmp_path / "no-skin"  # an emulator without the skin regressor
+    random_emulator(nuclei=("40Ca", "208Pb")).save(plain)
+    assert main(["infer", "--neutron-skin", "208Pb", "--emulator", str(plain), "--out", out, "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: [data] neutron_skin needs [model] name = 'rmf'") and "\n" not in err
+    assert err.startswith("error: [data] neutron_skin needs an emulator with the neutron-skin regressor")
+    assert "--model rmf" in err and "\n" not in err
     assert main(["infer", "--model", "rmf", "--neutron-skin", "208Pb,40Ca", "--out", out, "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert "40Ca has no measured neutron skin; measured: 48Ca, 208Pb" in err and "\n" not in err
@@ -185,3 +187,45 @@ def test_posterior_predictive_of_a_skin_likelihood_sets_the_skin_beside_its_meas
     assert row["experiment"] == PREX2[0] and row["width"] == PREX2[1] and row["pull"] == pytest.approx(1.0)
     assert list(out["nuclei"]["208Pb"]) == ["binding_energy", "charge_radius", "neutron_skin"]
     assert np.isnan(out["nuclei"]["40Ca"]["neutron_skin"]["pull"])  # 40Ca's skin is not in this likelihood
+
+
+class _LinearSkinEmulator:
+    """An emulator stand-in with :class:`_LinearSkin`'s analytic skin (B and Rch at experiment, the 208Pb
+    skin linear in L0), behind the real ``nml`` model (:class:`EmulatorModel`): the emulator's interface
+    (``observables`` with ``neutron_skin``, ``predict``) carried into the likelihood."""
+
+    nuclei = ("40Ca", "208Pb")
+    class_names = ("convergent", "nc_a", "nc_b", "nc_c")
+    observables = ("binding_energy", "charge_radius", "neutron_skin")
+
+    def predict(self, nmp, nucleus, **kwargs):
+        n = len(nmp)
+        exp = experiment(nucleus)
+        skin = PREX2[0] + PREX2[1] * (nmp[:, NMP_NAMES.index("L0")] - 85.0) / 8.0
+        return {
+            "label": np.full(n, "convergent"),
+            "probabilities": np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)),
+            "binding_energy": np.full(n, exp.binding_energy),
+            "charge_radius": np.full(n, exp.charge_radius),
+            "neutron_skin": skin if nucleus == "208Pb" else np.zeros(n),
+            "in_domain": np.ones(n, dtype=bool),
+        }
+
+
+def test_the_skin_constraint_gives_the_analytic_posterior_of_l0_through_the_nml_model(tmp_path):
+    """The analytic L0 posterior (mean 85 MeV, width 8 MeV) of the rmf stand-in, through the nml model."""
+    from nucleiml.inference.models.nml import EmulatorModel
+
+    run = {**SKIN_RUN, "model": {"name": "nml"}, "sampler": {"live_points": 200, "min_ess": 400, "seed": 3}}
+    cfg = RunConfig.from_dict(run)
+    model = EmulatorModel(_LinearSkinEmulator(), cfg.data.nuclei, needs_skin=True)
+    summary = infer(cfg, tmp_path / "run", model=model, progress=False, plot=False, predictive_draws=100)
+    l0 = np.asarray(nucleiml.inference.read_posterior(tmp_path / "run").samples)[:, NMP_NAMES.index("L0")]
+    assert np.mean(l0) == pytest.approx(85.0, abs=1.5) and np.std(l0) == pytest.approx(8.0, rel=0.12)
+    row = summary["posterior_predictive"]["nuclei"]["208Pb"]["neutron_skin"]
+    assert row["experiment"] == PREX2[0] and abs(row["pull"]) < 0.3
+    # an emulator without the skin regressor is refused by a skin likelihood, naming the way out
+    plain = random_emulator(nuclei=("40Ca", "208Pb"))
+    with pytest.raises(ModelError, match=r"needs an emulator with the neutron-skin regressor.*--model rmf"):
+        EmulatorModel(plain, cfg.data.nuclei, needs_skin=True)
+    assert EmulatorModel(plain, cfg.data.nuclei).evaluate(np.zeros((0, 7))).neutron_skin is None

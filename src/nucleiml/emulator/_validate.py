@@ -144,7 +144,9 @@ def check_metadata(meta: Mapping) -> None:
     if meta.get("nc_b_threshold") is not None:
         _real("nc_b_threshold", meta["nc_b_threshold"], 0.0, 1.0, lo_open=True)
     networks = _typed("networks", meta.get("networks"), dict, "an object of network settings")
-    for k in ("binding_energy", "charge_radius"):
+    for k in ("binding_energy", "charge_radius", "neutron_skin", "neutron_radius"):
+        if k in ("neutron_skin", "neutron_radius") and k not in networks:  # the optional skin regressor
+            continue
         net = _typed(f"networks.{k}", networks.get(k), dict, "an object with a target_transform")
         transform = net.get("target_transform")
         _scaler(f"networks.{k}.target_transform", transform, None)

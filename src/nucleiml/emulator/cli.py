@@ -16,6 +16,9 @@ from ..parameters import NMP, NMP_INFO, NMP_NAMES, ParameterError, described
 from .extrapolation import UNSEEN_METHODS
 from .metrics import finite_json
 
+UNITS = {"binding_energy": "MeV", "charge_radius": "fm", "neutron_skin": "fm"}
+"""Units of the predicted observables (the neutron skin is Rn - Rp)."""
+
 __all__ = [
     "add_evaluate_arguments",
     "add_predict_arguments",
@@ -57,24 +60,40 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="random seed (default 0): same seed, same weights",
     )
+    parser.add_argument(
+        "--extend",
+        metavar="MODEL",
+        help="keep the networks of this model bit for bit and train only those of the preset it lacks (the "
+        "neutron-skin regressor) on DATASET, which must be the data it was trained on (checked); 'default': "
+        "the model shipped with NucleiML",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the validation scores as JSON")
 
 
 def run_train(args: argparse.Namespace) -> int:
     from .presets import get_preset
-    from .training import train_emulator
+    from .training import extend_emulator, train_emulator
 
     preset = get_preset(args.preset)
-    em = train_emulator(
-        args.dataset,
-        args.out,
-        preset,
-        nuclei=args.nuclei,
-        seed=args.seed,
-        progress=not args.quiet,
-        log=None if args.json else (lambda line: print(line, flush=True)),
-    )
+    log = None if args.json else (lambda line: print(line, flush=True))
+    if args.extend is not None:
+        if args.nuclei is not None:
+            raise ParameterError("--extend keeps the model's nuclei: give --nuclei without --extend")
+        base = None if args.extend == "default" else args.extend
+        em = extend_emulator(
+            base, args.dataset, args.out, preset, seed=args.seed, progress=not args.quiet, log=log
+        )
+    else:
+        em = train_emulator(
+            args.dataset,
+            args.out,
+            preset,
+            nuclei=args.nuclei,
+            seed=args.seed,
+            progress=not args.quiet,
+            log=log,
+        )
     val = em.metadata.get("validation", {})
     if args.json:
         print(json.dumps(finite_json({"model": str(args.out), "validation": val}), indent=2, allow_nan=False))
@@ -91,11 +110,14 @@ def _checks_text(result: dict, what: str) -> str:
         f"{what}: {result['rows']} rows; accuracy {cls['accuracy']:.4f}; recall "
         + ", ".join(f"{c} {v['recall']:.3f}" for c, v in cls["per_class"].items() if v["support"]),
     ]
-    for k, unit in (("binding_energy", "BE"), ("charge_radius", "Rch")):
-        per = result["regression"][k]
+    for k, unit in (("binding_energy", "BE"), ("charge_radius", "Rch"), ("neutron_skin", "Rn - Rp")):
+        per = result["regression"].get(k)
+        if per is None:  # a model without the skin regressor
+            continue
+        show = (lambda v: f"{v:.2g} fm") if k == "neutron_skin" else (lambda v: f"{100 * v:.3g} %")
         lines.append(
             f"  {unit}: 95 % of convergent rows within +- "
-            + ", ".join(f"{n} {100 * s['abs95']:.3g} %" for n, s in per.items() if n != "all" and s["n"])
+            + ", ".join(f"{n} {show(s['abs95'])}" for n, s in per.items() if n != "all" and s["n"])
         )
     fails = [k for k, c in result.get("checks", {}).items() if not c["pass"]]
     lines.append("  targets: " + ("all met" if not fails else "not met: " + ", ".join(fails)))
@@ -218,7 +240,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Predict class probabilities, binding energy (MeV) and charge radius (fm) with an emulator: NMPs given "
+        "Predict class probabilities, binding energy (MeV), charge radius (fm) and, with a model that has the skin "
+        "regressor (the shipped one), the neutron skin Rn - Rp (fm) with an emulator: NMPs given "
         "on the command line (one parameter set) or in a file (CSV with a header naming rho0,E0,K0,Q0,mstar,J0,L0, "
         "or an .npy array of shape (n, 7) in that order). No torch needed."
     )
@@ -349,8 +372,7 @@ def run_predict(args: argparse.Namespace) -> int:
                     "nucleus": name,
                     "label": str(out["label"][i]),
                     **{f"p_{c}": float(out["probabilities"][i, j]) for j, c in enumerate(em.class_names)},
-                    "binding_energy": float(out["binding_energy"][i]),
-                    "charge_radius": float(out["charge_radius"][i]),
+                    **{k: float(out[k][i]) for k in em.observables},
                     "in_domain": bool(out["in_domain"][i]),
                 }
             )
@@ -369,7 +391,7 @@ def run_predict(args: argparse.Namespace) -> int:
                 finite_json(
                     {
                         "model": str(em.path),
-                        "units": {"binding_energy": "MeV", "charge_radius": "fm"},
+                        "units": {k: UNITS[k] for k in em.observables},
                         "predictions": records,
                     }
                 ),
@@ -378,14 +400,20 @@ def run_predict(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"emulator {em.path} ({em.mode}); B in MeV, Rch in fm; in_domain: inside the training prior box")
+    skin = "neutron_skin" in em.observables
+    print(
+        f"emulator {em.path} ({em.mode}); B in MeV, Rch{', Rn - Rp' if skin else ''} in fm; in_domain: inside "
+        "the training prior box"
+    )
     head = f"{'row':>5} {'nucleus':>8} {'label':>10} " + " ".join(f"{'p_' + c:>12}" for c in em.class_names)
-    print(head + f" {'B':>10} {'Rch':>8} {'in_domain':>9}")
+    print(head + f" {'B':>10} {'Rch':>8}" + (f" {'Rn - Rp':>8}" if skin else "") + f" {'in_domain':>9}")
     for r in records:
         print(
             f"{r['row']:>5} {r['nucleus']:>8} {r['label']:>10} "
             + " ".join(f"{r['p_' + c]:>12.4f}" for c in em.class_names)
-            + f" {r['binding_energy']:>10.3f} {r['charge_radius']:>8.4f} {r['in_domain']!s:>9}"
+            + f" {r['binding_energy']:>10.3f} {r['charge_radius']:>8.4f}"
+            + (f" {r['neutron_skin']:>8.4f}" if skin else "")
+            + f" {r['in_domain']!s:>9}"
         )
     if not all(r["in_domain"] for r in records):
         print("warning: some NMPs lie outside the training prior box (extrapolation)", file=sys.stderr)

@@ -3,14 +3,16 @@
 Classification is scored on what :meth:`Emulator.predict` returns (exact nc_a included). Regression is
 scored where the *solver* says convergent, with the regressors' raw output (``mask_nonconvergent=False``),
 so that regressor accuracy is measured independently of the classifier, per nucleus, as the seed's
-deviation (X_true - X_pred) / X_true (Figs. 5-7).
+deviation (X_true - X_pred) / X_true (Figs. 5-7); the neutron skin Rn - Rp (models with that regressor), which
+crosses zero, by its absolute deviation X_true - X_pred in fm.
 
 Targets of the issue, checked in ``checks``: accuracy >= 0.97 and every class recall >= 0.90; the recalls
 of accept (convergent) versus reject (any other class) >= 0.99 each, the split a likelihood uses (nc_b's
 own recall is not a property of the emulator: labels near that boundary flip under 1e-4 relative changes of
 the NMPs, docs/emulator.md#nc_b-recall); 95 % of the convergent cases within +-0.5 % (binding energy) and
-+-0.2 % (charge radius) for every training nucleus; for nuclei the model was not trained on, 95 % within
-+-2 % and +-1 %.
++-0.2 % (charge radius) and +-0.005 fm (neutron skin) for every training nucleus; for nuclei the model was
+not trained on, 95 % within +-2 %, +-1 % and +-0.02 fm (the last NucleiML's own choice, four times the
+training nuclei's, as for B).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from .metrics import accept_reject_scores, classification_scores, deviation, deviation_summary
 
-__all__ = ["TARGETS", "evaluate_rows"]
+__all__ = ["ABSOLUTE", "TARGETS", "evaluate_rows", "observable_deviation"]
 
 TARGETS = {
     "accuracy": 0.97,
@@ -27,13 +29,24 @@ TARGETS = {
     "accept_reject_recall": 0.99,
     "binding_energy": 0.005,
     "charge_radius": 0.002,
+    "neutron_skin": 0.005,
     "binding_energy_unseen": 0.02,
     "charge_radius_unseen": 0.01,
+    "neutron_skin_unseen": 0.02,
 }
 """Acceptance figures (fractions): classifier accuracy and recall, accept / reject recall; 95 % bands of
-|dX/X|."""
+|dX/X|; for the neutron skin, of |dX| in fm."""
 
-_OBS = ("binding_energy", "charge_radius")
+ABSOLUTE = ("neutron_skin",)
+"""Observables scored by their absolute deviation X_true - X_pred (fm), not the relative one."""
+
+
+def observable_deviation(key: str, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """The deviation the evaluation scores for observable ``key``: X_true - X_pred (fm) for the neutron skin,
+    (X_true - X_pred) / X_true otherwise."""
+    if key in ABSOLUTE:
+        return np.asarray(true, dtype=np.float64) - np.asarray(pred, dtype=np.float64)
+    return deviation(true, pred)
 
 
 def _predict_all(em, rows, nuclei, allow_unseen):
@@ -44,7 +57,7 @@ def _predict_all(em, rows, nuclei, allow_unseen):
     inv = em.invert(sub.nmp)
     label = np.empty(n, dtype=object)
     probs = np.zeros((n, 4))
-    raw = {k: np.full(n, np.nan) for k in _OBS}
+    raw = {k: np.full(n, np.nan) for k in em.observables}
     net_label = np.empty(n, dtype=object) if em.mode == "softmax4" else None
     for nuc in nuclei:
         m = sub.nucleus == nuc
@@ -55,7 +68,7 @@ def _predict_all(em, rows, nuclei, allow_unseen):
         )
         label[m] = out["label"]
         probs[m] = out["probabilities"]
-        for k in _OBS:
+        for k in em.observables:
             raw[k][m] = out[k]
         if net_label is not None:
             p = em.network_probabilities(sub.nmp[m], nuc, allow_unseen=allow_unseen)
@@ -75,7 +88,7 @@ def evaluate_rows(em, rows, *, unseen: bool = False, summary_only: bool = False)
     sub, label, probs, raw, net_label = _predict_all(em, rows, nuclei, allow_unseen=unseen)
     true = sub.label
     conv = true == "convergent"
-    tol = {k: TARGETS[f"{k}_unseen" if unseen else k] for k in _OBS}
+    tol = {k: TARGETS[f"{k}_unseen" if unseen else k] for k in em.observables}
     result: dict = {"rows": len(sub), "nuclei": nuclei, "unseen": unseen}
     result.update(_classification(em.class_names, sub.nucleus, true, label, net_label, nuclei))
     result["regression"] = _regression(sub, raw, conv, nuclei, tol)
@@ -88,8 +101,8 @@ def evaluate_rows(em, rows, *, unseen: bool = False, summary_only: bool = False)
             "label": label,
             "probabilities": probs,
             "convergent": conv,
-            **{f"{k}_true": getattr(sub, k) for k in _OBS},
-            **{f"{k}_pred": raw[k] for k in _OBS},
+            **{f"{k}_true": getattr(sub, k) for k in em.observables},
+            **{f"{k}_pred": raw[k] for k in em.observables},
         }
     return result
 
@@ -116,11 +129,12 @@ def _classification(class_names, nucleus, true, label, net_label, nuclei) -> dic
 
 
 def _regression(sub, raw, conv, nuclei, tol) -> dict:
-    """Deviation summaries of the regressors on the convergent rows, per nucleus and over all."""
+    """Deviation summaries of the regressors on the convergent rows, per nucleus and over all (relative;
+    the neutron skin's in fm)."""
     reg: dict = {}
-    for k in _OBS:
+    for k in raw:
         reg[k] = {}
-        devs = deviation(getattr(sub, k)[conv], raw[k][conv])
+        devs = observable_deviation(k, getattr(sub, k)[conv], raw[k][conv])
         for nuc in nuclei:
             reg[k][nuc] = deviation_summary(devs[sub.nucleus[conv] == nuc], tol[k])
         reg[k]["all"] = deviation_summary(devs, tol[k])
@@ -151,11 +165,12 @@ def _checks(result: dict, nuclei, tol, unseen: bool) -> dict:
             "target": f">= {TARGETS['accept_reject_recall']} for accept (convergent) and for reject (any other class)",
             "pass": bool(split) and all(r >= TARGETS["accept_reject_recall"] for r in split.values()),
         }
-    for k in _OBS:
+    for k in reg:
         per = {nuc: reg[k][nuc]["abs95"] for nuc in nuclei if reg[k][nuc]["n"]}
+        band = f"{tol[k]:g} fm" if k in ABSOLUTE else f"{100 * tol[k]:g} %"
         checks[k] = {
             "value": per,
-            "target": f"95 % within +-{100 * tol[k]:g} % for every nucleus",
+            "target": f"95 % within +-{band} for every nucleus",
             "pass": bool(per) and all(v <= tol[k] for v in per.values()),
         }
     return checks

@@ -113,9 +113,19 @@ def _kernel(Z1, N1, Z2, N2, length: float) -> np.ndarray:
     return np.exp(-d2 / (2.0 * length * length))
 
 
+def _skin_terms(Z: np.ndarray, N: np.ndarray) -> np.ndarray:
+    """(k, 4) neutron-skin terms (fm per unit coefficient): the droplet model's skin is linear in the
+    isospin asymmetry I = (N - Z)/A less a Coulomb term in Z / A^(1/3), divided by 1 + c A^(-1/3):
+    ``a + b I + c I A^(-1/3) + d Z A^(-1/3)``."""
+    A = Z + N
+    iso = (N - Z) / A
+    return np.stack([np.ones_like(A), iso, iso / np.cbrt(A), Z / np.cbrt(A)], axis=-1)
+
+
 class Extrapolated(NamedTuple):
     binding_energy: np.ndarray  # (n,) MeV
     charge_radius: np.ndarray  # (n,) fm
+    neutron_skin: np.ndarray | None = None  # (n,) fm, Rn - Rp, if skins were given
 
 
 def extrapolate(
@@ -124,6 +134,8 @@ def extrapolate(
     training: np.ndarray,
     nucleus: tuple[int, int],
     references: ReferenceValues | None = None,
+    *,
+    neutron_skin: np.ndarray | None = None,
 ) -> Extrapolated:
     """Binding energy and charge radius of ``nucleus`` (Z, N) for n rows, from the same rows' predictions
     ``binding_energy`` (n, k) MeV and ``charge_radius`` (n, k) fm at the k training nuclei ``training``
@@ -154,10 +166,28 @@ def extrapolate(
     qb, qr = _binding_terms(Z, N)[0], _radius_terms(Z, N)[0]
     b, _ = _fit(np.asarray(binding_energy, np.float64), tb, qb)
     r, res = _fit(np.asarray(charge_radius, np.float64), tr, qr)
+    skin = None if neutron_skin is None else _skin(neutron_skin, training, (Z, N), references)
     if references is not None:
         b = b + _shell_correction(references.binding_training, references.binding, tb, qb)
         r = r + _shell_correction(references.radius_training, references.radius, tr, qr)
-        return Extrapolated(b, r)
+        return Extrapolated(b, r, skin)
     gram = _kernel(Zt, Nt, Zt, Nt, RADIUS_KERNEL_LENGTH) + KERNEL_JITTER * np.eye(k)
     weights = np.linalg.solve(gram, _kernel(Z, N, Zt, Nt, RADIUS_KERNEL_LENGTH)[0])
-    return Extrapolated(b, r * (1.0 + res @ weights))
+    return Extrapolated(b, r * (1.0 + res @ weights), skin)
+
+
+def _skin(skins: np.ndarray, training: np.ndarray, target, references: ReferenceValues | None) -> np.ndarray:
+    """Neutron skins (n,) fm at ``target`` ((1,) arrays Z, N) from the rows' skins (n, k) at the k
+    ``training`` nuclei: the per-row fit of :func:`_skin_terms`, plus the references' shell correction
+    where they have skins (the fit is linear, so fitting the difference to a reference and adding back the
+    reference's RMF skin is this)."""
+    skins = np.asarray(skins, np.float64)
+    k = training.shape[0]
+    if np.shape(skins)[1:] != (k,):
+        raise ParameterError(f"neutron_skin must be an (n, {k}) array for the {k} training nuclei")
+    terms, query = _skin_terms(training[:, 0], training[:, 1]), _skin_terms(*target)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):  # relative residuals of skins near 0: unused
+        out, _ = _fit(skins, terms, query)
+    if references is not None and references.skin_training is not None:
+        out = out + _shell_correction(references.skin_training, references.skin, terms, query)
+    return out

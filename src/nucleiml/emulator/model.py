@@ -20,8 +20,12 @@ or pyarrow. What is computed exactly and what is learned:
 - In a ``paper``-preset model (``mode = "softmax4"``), one softmax network gives all four classes as in
   the seed; the exact ``nc_a`` replaces its nc_a output (the other three are renormalised).
 
-Binding energy and charge radius come from two regressors; they are NaN where the label is not
-``convergent`` (unless ``mask_nonconvergent=False``).
+Binding energy and charge radius come from two regressors, and in models that have a third (the shipped
+one) so does the neutron skin Rn - Rp (:attr:`Emulator.observables`): either a regressor of the skin itself
+(network ``neutron_skin``) or one of the point-neutron radius Rn (network ``neutron_radius``, the shipped
+model's: it predicts the skin better), with Rp = sqrt(Rch^2 - 0.64 fm^2) from the charge radius, the
+solver's own convention. They are NaN where the label is not ``convergent`` (unless
+``mask_nonconvergent=False``).
 """
 
 from __future__ import annotations
@@ -65,6 +69,13 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 
 _OUT_OF_DOMAIN = ("flag", "raise")
 _NETWORKS = ("classifier", "binding_energy", "charge_radius")
+SKIN = "neutron_skin"
+"""The neutron skin Rn - Rp (fm): a prediction of models with one of :data:`SKIN_NETWORKS`."""
+RN = "neutron_radius"
+SKIN_NETWORKS = (SKIN, RN)
+"""The optional skin regressor: of the skin itself, or of Rn (the skin is then Rn - Rp, Rp from Rch)."""
+PROTON_FORM_FACTOR_FM2 = 0.64
+"""Rch^2 = Rp^2 + 0.64 fm^2, the solver's convention (``nucleiml.solver.api``)."""
 
 
 class Inversion(NamedTuple):
@@ -124,7 +135,9 @@ class Emulator:
     """A trained NucleiML emulator (seed paper, section III): classifier + two regressors.
 
     Load with :meth:`Emulator.load` (``path=None``: the default model shipped in the package) and call
-    :meth:`predict`. Attributes: ``class_names`` (``("convergent", "nc_a", "nc_b", "nc_c")``), ``nuclei``
+    :meth:`predict`. Attributes: ``observables`` (what the regressors predict: ``binding_energy`` in MeV,
+    ``charge_radius`` in fm and, if the model has that regressor, ``neutron_skin`` Rn - Rp in fm),
+    ``class_names`` (``("convergent", "nc_a", "nc_b", "nc_c")``), ``nuclei``
     (names of the training nuclei), ``prior_box`` (NMP name -> (low, high) of the training prior, fm^-3 /
     MeV), ``masses`` (MeV, used for the exact nc_a inversion), ``mode``, ``threshold`` (the nc_c fraction),
     ``nc_b_threshold`` (None or the P(nc_b) above which a row is labelled nc_b), ``metadata`` (everything
@@ -160,9 +173,15 @@ class Emulator:
             self.nc_b_threshold = None if t is None else float(t)
             if self.nc_b_threshold is not None and not 0 < self.nc_b_threshold <= 1:
                 raise ModelFormatError(f"nc_b_threshold must lie in (0, 1], got {t!r}")
+            skin_nets = [k for k in SKIN_NETWORKS if k in networks]
+            if len(skin_nets) > 1:
+                raise ModelFormatError(f"an emulator has at most one of the networks {list(SKIN_NETWORKS)}")
+            self._skin_net = skin_nets[0] if skin_nets else None
+            self._regressors = ("binding_energy", "charge_radius", *skin_nets)
+            self.observables = ("binding_energy", "charge_radius") + ((SKIN,) if skin_nets else ())
             self._targets = {
                 k: TargetTransform.from_dict(meta["networks"][k]["target_transform"])
-                for k in ("binding_energy", "charge_radius")
+                for k in self._regressors
             }
             refs = np.asarray(meta.get("reference_nmp", []), dtype=np.float64)
             refs = refs.reshape(0, len(NMP_NAMES)) if refs.size == 0 else refs
@@ -179,22 +198,26 @@ class Emulator:
             raise ModelFormatError(f"{where}{exc}") from None
         except (TypeError, AttributeError) as exc:
             raise ModelFormatError(f"{where}invalid emulator metadata: {exc}") from None
-        need = {"classifier", "binding_energy", "charge_radius"}
-        if set(networks) != need:
-            raise ModelFormatError(f"an emulator needs the networks {sorted(need)}, got {sorted(networks)}")
+        need = set(_NETWORKS)
+        if set(networks) - set(SKIN_NETWORKS) != need:
+            raise ModelFormatError(
+                f"an emulator needs the networks {sorted(need)} (and may have one of {list(SKIN_NETWORKS)}), "
+                f"got {sorted(networks)}"
+            )
         for name, net in networks.items():
             if net.n_inputs != len(self.features):
                 raise ModelFormatError(
                     f"network {name!r} takes {net.n_inputs} inputs, not {len(self.features)}"
                 )
         expected = {"classifier": (1, "sigmoid") if self.mode == "hybrid" else (4, "softmax")}
-        expected.update(binding_energy=(1, "linear"), charge_radius=(1, "linear"))
+        expected.update({k: (1, "linear") for k in self._regressors})
         for name, (width, output) in expected.items():
             if (networks[name].n_outputs, networks[name].output) != (width, output):
                 raise ModelFormatError(
                     f"network {name!r} must have {width} {output} output(s) in mode {self.mode}"
                 )
         self._networks = dict(networks)
+        self._net_names = ("classifier", *self._regressors)  # classifier, B, Rch (and the skin's)
         self._nucleus_cols = nucleus_columns(self.features)
         self._row_cols = np.setdiff1d(np.arange(len(self.features)), self._nucleus_cols)
         self._row_mean = self._x_scaler.mean[self._row_cols]
@@ -366,7 +389,7 @@ class Emulator:
         mask_nonconvergent: bool = True,
         nc_b_threshold: float | None = None,
     ) -> dict[str, np.ndarray]:
-        """Class probabilities, binding energy and charge radius of one nucleus for n NMP rows.
+        """Class probabilities, binding energy, charge radius (and neutron skin) of one nucleus for n NMP rows.
 
         Parameters
         ----------
@@ -408,7 +431,9 @@ class Emulator:
         dict with ``label`` (n,) str from ``class_names``: the most probable class, except that rows with
         P(nc_b) >= ``nc_b_threshold`` (the argument, or the model's: chosen on the validation split at
         training time to reach a target nc_b recall) are labelled nc_b; ``probabilities`` (n, 4) in the order of
-        ``class_names`` (calibrated: the threshold changes labels, not probabilities); ``binding_energy`` (n,) MeV and ``charge_radius`` (n,) fm; ``in_domain`` (n,) bool
+        ``class_names`` (calibrated: the threshold changes labels, not probabilities); ``binding_energy`` (n,) MeV and ``charge_radius`` (n,) fm;
+        ``neutron_skin`` (n,) fm, Rn - Rp, for a model with the skin regressor (``"neutron_skin" in
+        observables``; the shipped model has it); ``in_domain`` (n,) bool
         (inside the training prior box); ``couplings_ok`` (n,) bool.
 
         Raises ParameterError (wrong shape, NaN, values outside the physical NMP ranges, or outside the
@@ -519,8 +544,7 @@ class Emulator:
             return self._predict_one(x, nuc, in_domain, mask, cpl, nc_b_threshold)
         probs = np.zeros((n, 4))
         probs[~ok, 1] = 1.0  # nc_a: exact
-        b = np.full(n, np.nan)
-        r = np.full(n, np.nan)
+        values = {k: np.full(n, np.nan) for k in self.observables}
         idx = np.flatnonzero(ok)
         if idx.size:
             sub = idx.size < n
@@ -529,8 +553,9 @@ class Emulator:
                 None if cpl is None else ({k: v[idx] for k, v in cpl.items()} if sub else cpl),
             )
             raw = self._network_outputs(z, nuc, regressors=not fit)
-            b_idx, r[idx] = self._extrapolated(z, nuc) if fit else self._regressed(z, nuc, raw)
-            b[idx] = b_idx
+            for k, v in (self._extrapolated(z, nuc) if fit else self._regressed(z, nuc, raw)).items():
+                values[k][idx] = v
+            b_idx = values["binding_energy"][idx]
             cls_out = raw["classifier"].astype(np.float64)
             if self.mode == "hybrid":  # cls_out: P(solver converges | couplings exist)
                 args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
@@ -550,16 +575,8 @@ class Emulator:
         label = self._class_array[k]
         if mask:
             conv = k == self._convergent
-            b = np.where(conv, b, np.nan)
-            r = np.where(conv, r, np.nan)
-        return {
-            "label": label,
-            "probabilities": probs,
-            "binding_energy": b,
-            "charge_radius": r,
-            "in_domain": in_domain,
-            "couplings_ok": ok,
-        }
+            values = {key: np.where(conv, v, np.nan) for key, v in values.items()}
+        return {"label": label, "probabilities": probs, **values, "in_domain": in_domain, "couplings_ok": ok}
 
     def _predict_one(
         self, x, nuc: Nucleus, in_domain, mask: bool, cpl, nc_b_threshold
@@ -568,9 +585,12 @@ class Emulator:
         "network" method), with the class logic in floats (the same numbers to round-off)."""
         z = self._scaled_rows(x, cpl)
         raw = self._network_outputs(z, nuc)
-        b, r = (
-            self._observable_one(k, nuc, float(raw[k][0, 0])) for k in ("binding_energy", "charge_radius")
-        )
+        values = {k: self._observable_one(k, nuc, float(raw[k][0, 0])) for k in self._regressors}
+        if self._skin_net == RN:
+            values[SKIN] = values.pop(RN) - math.sqrt(
+                max(values["charge_radius"] ** 2 - PROTON_FORM_FACTOR_FM2, 0.0)
+            )
+        b = values["binding_energy"]
         args = (self._b_exp_of(nuc), self._sigma_b_of(nuc), self.threshold)
         p_conv, p_b, p_c = _hybrid_probabilities(
             float(raw["classifier"][0, 0]), b, *args, sf=_normal_sf_float
@@ -579,13 +599,11 @@ class Emulator:
         k = max(range(4), key=probs.__getitem__)  # the first of equal maxima, as np.argmax
         if nc_b_threshold is not None and p_b >= nc_b_threshold:
             k = 2
-        if mask and k != self._convergent:
-            b = r = np.nan
+        masked = mask and k != self._convergent
         return {
             "label": self._class_array[[k]],
             "probabilities": np.array([probs]),
-            "binding_energy": np.array([b]),
-            "charge_radius": np.array([r]),
+            **{key: np.array([np.nan if masked else v]) for key, v in values.items()},
             "in_domain": in_domain,
             "couplings_ok": np.array([True]),
         }
@@ -600,47 +618,52 @@ class Emulator:
 
     def _network_outputs(self, z: np.ndarray, nuc: Nucleus, regressors: bool = True) -> dict[str, np.ndarray]:
         """The raw float32 outputs of the classifier (and the regressors) at ``nuc`` for scaled rows ``z``:
-        for a few rows the three networks run stacked (:class:`~.forward.StackedMLP`)."""
+        for a few rows the networks run stacked (:class:`~.forward.StackedMLP`)."""
         nets = self._nets_for(nuc)
+        names = self._net_names
         if regressors and z.shape[0] <= SMALL_ROWS:
             stacked = self._stacked.get(nuc)
             if stacked is None:
-                same = len({nets[k].activation for k in _NETWORKS}) == 1
-                stacked = self._stacked[nuc] = StackedMLP([nets[k] for k in _NETWORKS]) if same else False
+                same = len({nets[k].activation for k in names}) == 1
+                stacked = self._stacked[nuc] = StackedMLP([nets[k] for k in names]) if same else False
             if stacked:
-                return dict(zip(_NETWORKS, stacked(z)))
-        names = _NETWORKS if regressors else ("classifier",)
-        return {k: nets[k](z) for k in names}
+                return dict(zip(names, stacked(z)))
+        return {k: nets[k](z) for k in (names if regressors else ("classifier",))}
 
-    def _regressed(
-        self, z: np.ndarray, nuc: Nucleus, raw: Mapping | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Binding energy (MeV) and charge radius (fm) of the regressors at ``nuc`` for scaled rows ``z``
-        (``raw``: their network outputs, if computed already)."""
+    def _regressed(self, z: np.ndarray, nuc: Nucleus, raw: Mapping | None = None) -> dict[str, np.ndarray]:
+        """{observable: (n,) array} of the regressors at ``nuc`` for scaled rows ``z``: binding energy (MeV),
+        charge radius (fm) and, if the model has it, neutron skin (fm); ``raw``: their network outputs, if
+        computed already."""
         nets = self._nets_for(nuc)
-        out = []
-        for k in ("binding_energy", "charge_radius"):
+        out = {}
+        for k in self._regressors:
             g = self._factors.get((k, nuc))
             if g is None:
                 g = self._factors[(k, nuc)] = self._targets[k].factor(nuc.Z, nuc.N)
             y = raw[k] if raw is not None else nets[k](z)
-            out.append(self._targets[k].scaler.inverse(y.reshape(-1)) * g)
-        return out[0], out[1]
+            out[k] = self._targets[k].scaler.inverse(y.reshape(-1)) * g
+        if self._skin_net == RN:  # Rn - Rp, with Rp from the predicted charge radius
+            rp2 = np.maximum(out["charge_radius"] ** 2 - PROTON_FORM_FACTOR_FM2, 0.0)
+            out[SKIN] = out.pop(RN) - np.sqrt(rp2)
+        return out
 
-    def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> tuple[np.ndarray, np.ndarray]:
-        """B and Rch at an unseen ``nuc`` through the regressors at every training nucleus (``fit``)."""
+    def _extrapolated(self, z: np.ndarray, nuc: Nucleus) -> dict[str, np.ndarray]:
+        """:meth:`_regressed`'s observables at an unseen ``nuc`` through the regressors at every training
+        nucleus (``fit``)."""
         pred = [self._regressed(z, t) for t in self._b_exp]
         refs = None
         if len(self.reference_nmp):
             refs = reference_values(self._reference_input(), tuple(self._b_exp), nuc, self._reference_cache)
+        stacked = {k: np.stack([p[k] for p in pred], 1) for k in self.observables}
         out = extrapolate(
-            np.stack([p[0] for p in pred], 1),
-            np.stack([p[1] for p in pred], 1),
+            stacked["binding_energy"],
+            stacked["charge_radius"],
             np.array([(t.Z, t.N) for t in self._b_exp]),
             (nuc.Z, nuc.N),
             refs,
+            neutron_skin=stacked.get(SKIN),
         )
-        return out.binding_energy, out.charge_radius
+        return {k: getattr(out, k) for k in self.observables}
 
     def _reference_input(self) -> dict[str, np.ndarray]:
         """Couplings and masses of the reference sets (:mod:`.references`), inverted once."""

@@ -27,9 +27,28 @@ from ..parameters import ParameterError
 from .features import BASE_FEATURES, COUPLING_FEATURES, TARGET_TRANSFORMS, check_feature_names
 from .forward import ACTIVATIONS
 
-__all__ = ["LOSSES", "NETWORK_NAMES", "PRESETS", "SCHEDULES", "NetworkSpec", "Preset", "get_preset"]
+__all__ = [
+    "LOSSES",
+    "NETWORK_NAMES",
+    "OPTIONAL_NETWORKS",
+    "PRESETS",
+    "SCHEDULES",
+    "SKIN",
+    "NetworkSpec",
+    "Preset",
+    "get_preset",
+]
 
 NETWORK_NAMES = ("classifier", "binding_energy", "charge_radius")
+"""The networks every preset has."""
+SKIN = "neutron_skin"
+"""The optional regressor of the neutron skin Rn - Rp itself (fm, on convergent rows)."""
+RN = "neutron_radius"
+"""The optional regressor of the point-neutron radius Rn (fm, on convergent rows), from which the emulator
+predicts the skin Rn - Rp with Rp from its charge radius; the ``default`` preset's (it predicts the skin
+better than the skin regressor: docs/emulator.md, 'Neutron skins')."""
+OPTIONAL_NETWORKS = (SKIN, RN)
+"""At most one of them per preset."""
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mape", "mse")
 SCHEDULES = ("constant", "cosine")
 REGRESSOR_ROWS = ("convergent", "converged")
@@ -150,6 +169,8 @@ class Preset:
     charge_radius: NetworkSpec
     binding_energy_clip: float | None = None
     nc_b_recall: float | None = None
+    neutron_skin: NetworkSpec | None = None
+    neutron_radius: NetworkSpec | None = None
 
     def __post_init__(self) -> None:
         from .model import MODES
@@ -185,10 +206,29 @@ class Preset:
                 raise ParameterError(
                     f"{name}: a regressor needs loss 'mape' or 'mse', got {getattr(self, name).loss!r}"
                 )
+        skin, rn = self.neutron_skin, self.neutron_radius
+        if skin is not None and rn is not None:
+            raise ParameterError(
+                "a preset has at most one of neutron_skin and neutron_radius (the skin's regressor)"
+            )
+        if skin is not None and (not isinstance(skin, NetworkSpec) or skin.loss != "mse"):
+            raise ParameterError(
+                "neutron_skin: the skin regressor needs loss 'mse' (skins cross zero, so a relative error is "
+                f"undefined), got {getattr(skin, 'loss', skin)!r}"
+            )
+        if rn is not None and (not isinstance(rn, NetworkSpec) or rn.loss not in ("mape", "mse")):
+            raise ParameterError(
+                f"neutron_radius: a regressor needs loss 'mape' or 'mse', got {getattr(rn, 'loss', rn)!r}"
+            )
+
+    @property
+    def network_names(self) -> tuple[str, ...]:
+        """The networks this preset trains: :data:`NETWORK_NAMES` and the optional ones it has."""
+        return NETWORK_NAMES + tuple(n for n in OPTIONAL_NETWORKS if getattr(self, n) is not None)
 
     def network(self, name: str) -> NetworkSpec:
-        if name not in NETWORK_NAMES:
-            raise ParameterError(f"unknown network {name!r}; known: {', '.join(NETWORK_NAMES)}")
+        if name not in self.network_names:
+            raise ParameterError(f"unknown network {name!r}; known: {', '.join(self.network_names)}")
         return getattr(self, name)
 
     def replace(self, **changes) -> Preset:
@@ -203,7 +243,7 @@ class Preset:
             "charge_radius_rows": self.charge_radius_rows,
             "binding_energy_clip": self.binding_energy_clip,
             "nc_b_recall": self.nc_b_recall,
-            **{n: self.network(n).to_dict() for n in NETWORK_NAMES},
+            **{n: self.network(n).to_dict() for n in self.network_names},
         }
 
     @classmethod
@@ -217,6 +257,7 @@ class Preset:
             binding_energy_clip=data.get("binding_energy_clip"),
             nc_b_recall=data.get("nc_b_recall"),
             **{n: NetworkSpec.from_dict(data[n], n) for n in NETWORK_NAMES},
+            **{n: NetworkSpec.from_dict(data[n], n) for n in OPTIONAL_NETWORKS if data.get(n) is not None},
         )
 
 
@@ -260,6 +301,16 @@ DEFAULT = Preset(
     charge_radius=NetworkSpec(
         hidden=(64, 64, 64),
         epochs=300,
+        loss="mape",
+        activation="silu",
+        batch_size=128,
+        schedule="cosine",
+        restore_best=True,
+        target_transform="per_a13",
+    ),
+    neutron_radius=NetworkSpec(
+        hidden=(64, 64, 64),
+        epochs=600,
         loss="mape",
         activation="silu",
         batch_size=128,

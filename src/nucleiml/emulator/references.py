@@ -31,12 +31,15 @@ best one alone and 2.57 % / 1.11 % with no reference)."""
 
 
 class ReferenceValues(NamedTuple):
-    """RMF values of m reference sets at the k training nuclei and at one target nucleus."""
+    """RMF values of m reference sets at the k training nuclei and at one target nucleus (the neutron skins
+    Rn - Rp optional)."""
 
     binding_training: np.ndarray  # (m, k) MeV
     radius_training: np.ndarray  # (m, k) fm
     binding: np.ndarray  # (m,) MeV at the target
     radius: np.ndarray  # (m,) fm at the target
+    skin_training: np.ndarray | None = None  # (m, k) fm
+    skin: np.ndarray | None = None  # (m,) fm at the target
 
 
 def select_references(rows, nuclei, count: int = REFERENCE_COUNT) -> np.ndarray:
@@ -67,19 +70,18 @@ def select_references(rows, nuclei, count: int = REFERENCE_COUNT) -> np.ndarray:
     return rows.nmp[np.flatnonzero(keep)[first[order]]]
 
 
-def _solve(solver_input: Mapping, nucleus) -> tuple[np.ndarray, np.ndarray]:
-    """(B MeV, Rch fm) of the sets in ``solver_input`` (couplings and masses) in ``nucleus`` (NaN where not
-    converged)."""
+def _solve(solver_input: Mapping, nucleus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(B MeV, Rch fm, Rn - Rp fm) of the sets in ``solver_input`` (couplings and masses) in ``nucleus``
+    (NaN where not converged)."""
     from ..solver import solve_batch
 
     res = solve_batch(solver_input, nucleus)
-    return np.where(res.converged, res.binding_energy, np.nan), np.where(
-        res.converged, res.charge_radius, np.nan
-    )
+    skin = res.neutron_radius - res.proton_radius
+    return tuple(np.where(res.converged, v, np.nan) for v in (res.binding_energy, res.charge_radius, skin))
 
 
 def reference_values(solver_input: Mapping, training, nucleus, cache: dict) -> ReferenceValues:
-    """RMF values of the reference sets at the ``training`` nuclei and at ``nucleus``; ``solver_input``
+    """RMF values (B, Rch, Rn - Rp) of the reference sets at the ``training`` nuclei and at ``nucleus``; ``solver_input``
     holds their couplings and masses (a mapping :func:`nucleiml.solve_batch` takes). Each nucleus is solved
     once and kept in ``cache`` (a dict owned by the caller). References that do not converge in the target
     nucleus are left out.
@@ -92,12 +94,11 @@ def reference_values(solver_input: Mapping, training, nucleus, cache: dict) -> R
     for nuc in (*training, nucleus):
         if nuc not in cache:
             cache[nuc] = _solve(solver_input, nuc)
-    bt = np.stack([cache[n][0] for n in training], axis=1)
-    rt = np.stack([cache[n][1] for n in training], axis=1)
-    b, r = cache[nucleus]
+    bt, rt, st = (np.stack([cache[n][i] for n in training], axis=1) for i in range(3))
+    b, r, s = cache[nucleus]
     use = np.all(np.isfinite(bt) & np.isfinite(rt), axis=1) & np.isfinite(b) & np.isfinite(r)
     if not np.any(use):
         raise ParameterError(
             f"no reference set of the model converges in {nucleus} and every training nucleus"
         )
-    return ReferenceValues(bt[use], rt[use], b[use], r[use])
+    return ReferenceValues(bt[use], rt[use], b[use], r[use], st[use], s[use])

@@ -16,9 +16,9 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes, atomic_write_json
 from .._extras import require
-from .evaluation import TARGETS, evaluate_rows
+from .evaluation import ABSOLUTE, TARGETS, evaluate_rows, observable_deviation
 from .extrapolation import can_extrapolate
-from .metrics import deviation, finite_json
+from .metrics import finite_json
 
 require("matplotlib", "infer", "the evaluation report")  # a clear error for API users too, not only the CLI's
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
@@ -30,7 +30,40 @@ _NICE = {"convergent": "Convergent", "nc_a": "NC A", "nc_b": "NC B", "nc_c": "NC
 _OBS = {  # name, symbol (mathtext), unit
     "binding_energy": ("binding energy", "B", "MeV"),
     "charge_radius": ("charge radius", r"R_\mathrm{ch}", "fm"),
+    "neutron_skin": ("neutron skin", r"R_\mathrm{skin}", "fm"),
 }
+
+
+def _shown(key: str, true: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """The deviation as the figures show it: per cent of X_true, or fm for the neutron skin."""
+    d = observable_deviation(key, true, pred)
+    return d if key in ABSOLUTE else 100 * d
+
+
+def _unit(key: str) -> str:
+    """Unit of :func:`_shown` (``%`` or ``fm``)."""
+    return "fm" if key in ABSOLUTE else "%"
+
+
+def _target(key: str, unseen: bool = False) -> float:
+    """The 95 % target of ``key`` in the unit of :func:`_shown`."""
+    t = TARGETS[f"{key}_unseen" if unseen else key]
+    return t if key in ABSOLUTE else 100 * t
+
+
+def _dev_label(key: str) -> str:
+    """Axis label of the deviation of ``key``."""
+    sym = _OBS[key][1]
+    if key in ABSOLUTE:
+        return rf"$\Delta {sym} = {sym}^\mathrm{{RMF}} - {sym}^\mathrm{{NML}}$ (fm)"
+    return rf"$\Delta {sym}/{sym} = ({sym}^\mathrm{{RMF}} - {sym}^\mathrm{{NML}}) / {sym}^\mathrm{{RMF}}$ (%)"
+
+
+def _observables(ev: dict) -> list[str]:
+    """The observables an evaluation scored, in the order of :data:`_OBS`."""
+    return [k for k in _OBS if k in ev["regression"]]
+
+
 _COLORS = [
     "tab:blue",
     "tab:orange",
@@ -100,9 +133,10 @@ def _fig_classifier_curves(hist: dict, path: Path) -> str:
 
 
 def _fig_regressor_curves(histories: dict, path: Path) -> str:
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, (key, tag) in zip(axes, (("binding_energy", "(a)"), ("charge_radius", "(b)"))):
+    keys = [k for k in _OBS if k in histories]
+    fig = Figure(figsize=(4.5 * len(keys), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(keys))
+    for ax, key, tag in zip(axes, keys, ("(a)", "(b)", "(c)")):
         hist = histories[key]
         ep = np.arange(1, len(hist["train_loss"]) + 1)
         ax.plot(ep, hist["train_loss"], label="training")
@@ -154,13 +188,14 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
     arr = ev["arrays"]
     conv = arr["convergent"]
     nuclei = [n for n in ev["nuclei"] if np.any(arr["nucleus"][conv] == n)]
-    fig = Figure(figsize=(10, 8.5), layout="constrained")
-    axes = fig.subplots(2, 2)
-    for col, key in enumerate(("binding_energy", "charge_radius")):
+    keys = _observables(ev)
+    fig = Figure(figsize=(5 * len(keys), 8.5), layout="constrained")
+    axes = fig.subplots(2, len(keys))
+    for col, key in enumerate(keys):
         name, sym, _ = _OBS[key]
-        dev = 100 * deviation(arr[f"{key}_true"][conv], arr[f"{key}_pred"][conv])
+        dev = _shown(key, arr[f"{key}_true"][conv], arr[f"{key}_pred"][conv])
         nuc = arr["nucleus"][conv]
-        tol = 100 * TARGETS[f"{key}_unseen" if unseen else key]
+        tol, unit = _target(key, unseen), _unit(key)
         ax = axes[0, col]
         lo, hi = np.quantile(dev, [0.01, 0.99]) if dev.size else (-1, 1)
         # the axis follows the data (98 % of the rows), so that narrow distributions stay readable; a target
@@ -183,13 +218,11 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
             for v in q:
                 ax.axvline(v, color="k", ls="--", lw=1)
         beyond_axis = " (beyond the axis)" if tol > span else ""
-        ax.axvspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} %{beyond_axis}")
+        ax.axvspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} {unit}{beyond_axis}")
         ax.set_xlim(-span, span)
-        ax.set_xlabel(
-            rf"$\Delta {sym}/{sym} = ({sym}^\mathrm{{RMF}} - {sym}^\mathrm{{NML}}) / {sym}^\mathrm{{RMF}}$ (%)"
-        )
-        ax.set_ylabel("probability density (1/%)")
-        ax.set_title(f"({'ab'[col]}) {name}", fontsize=10)
+        ax.set_xlabel(_dev_label(key))
+        ax.set_ylabel(f"probability density (1/{unit})")
+        ax.set_title(f"({'abc'[col]}) {name}", fontsize=10)
         note = "dashed: 95 % interval, all nuclei" + (
             f"\n{_rows(outside)} beyond the axis" if outside else ""
         )
@@ -212,10 +245,11 @@ def _fig_deviations(ev: dict, path: Path, title: str, unseen: bool = False) -> s
             ax.errorbar(
                 k, med, yerr=[[med - q[0]], [q[1] - med]], fmt="o", color=_COLORS[k % len(_COLORS)], capsize=4
             )
-        ax.axhspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} %")
+        ax.axhspan(-tol, tol, color="0.85", zorder=0, label=f"target +-{tol:g} {unit}")
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xticks(range(len(nuclei)), [_nucleus_tex(n) for n in nuclei])
-        ax.set_ylabel(rf"$\Delta {sym}/{sym}$ (%): median, 95 % interval")
+        shown = rf"$\Delta {sym}$" if key in ABSOLUTE else rf"$\Delta {sym}/{sym}$"
+        ax.set_ylabel(f"{shown} ({unit}): median, 95 % interval")
         ax.set_xlabel("nucleus")
         ax.legend(fontsize=8)
     fig.suptitle(title)
@@ -228,12 +262,13 @@ def _fig_rmf_vs_nml(ev: dict, nucleus: str, path: Path) -> str:
     arr = ev["arrays"]
     m = arr["convergent"] & (arr["nucleus"] == nucleus)
     exp = experiment(nucleus)
-    fig = Figure(figsize=(11, 5), layout="constrained")
-    outer = fig.subfigures(1, 2)
-    for sf, key in zip(outer, ("binding_energy", "charge_radius")):
+    keys = _observables(ev)
+    fig = Figure(figsize=(5.5 * len(keys), 5), layout="constrained")
+    outer = fig.subfigures(1, len(keys))
+    for sf, key in zip(outer, keys):
         name, sym, unit = _OBS[key]
         x, y = arr[f"{key}_true"][m], arr[f"{key}_pred"][m]
-        dev = 100 * deviation(x, y)
+        dev = _shown(key, x, y)
         gs = sf.add_gridspec(2, 2, height_ratios=(1, 3.2), width_ratios=(3.2, 0.18), hspace=0.05, wspace=0.05)
         ax = sf.add_subplot(gs[1, 0])
         top = sf.add_subplot(gs[0, 0], sharex=ax)
@@ -246,20 +281,21 @@ def _fig_rmf_vs_nml(ev: dict, nucleus: str, path: Path) -> str:
         tot, _, _ = np.histogram2d(x, y, bins=[edges, edges], weights=dev)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(cnt > 0, tot / cnt, np.nan)
-        lim = max(float(np.quantile(np.abs(dev), 0.99)) if dev.size else 1.0, 1e-3)  # a few outliers saturate
+        lim = max(float(np.quantile(np.abs(dev), 0.99)) if dev.size else 1.0, 1e-5)  # a few outliers saturate
         im = ax.pcolormesh(edges, edges, mean.T, cmap="coolwarm", vmin=-lim, vmax=lim)
         ax.plot(edges, edges, "b--", lw=1, label="ideal: NML = RMF")
         if key == "binding_energy":
             ax.axvline(exp.binding_energy, color="k", ls=":", lw=1.2, label="experiment")
             ax.axhline(exp.binding_energy, color="k", ls=":", lw=1.2)
-        elif exp.charge_radius is not None:
-            ax.axvline(exp.charge_radius, color="k", ls=":", lw=1.2, label="experiment")
-            ax.axhline(exp.charge_radius, color="k", ls=":", lw=1.2)
+        elif getattr(exp, key) is not None:
+            ax.axvline(getattr(exp, key), color="k", ls=":", lw=1.2, label="experiment")
+            ax.axhline(getattr(exp, key), color="k", ls=":", lw=1.2)
         ax.set_xlabel(f"${sym}$ from the RMF solver ({unit})")
         ax.set_ylabel(f"${sym}$ from NML ({unit})")
         ax.legend(fontsize=8, loc="upper left")
         cb = sf.colorbar(im, cax=cax, extend="both")
-        cb.set_label(rf"mean $\Delta {sym}/{sym}$ in the bin (%)" "\n" "dashed: median and 95 % interval")
+        shown = rf"$\Delta {sym}$" if key in ABSOLUTE else rf"$\Delta {sym}/{sym}$"
+        cb.set_label(f"mean {shown} in the bin ({_unit(key)})\ndashed: median and 95 % interval")
         if dev.size:
             for v in np.quantile(dev, [0.025, 0.5, 0.975]):
                 if -lim <= v <= lim:
@@ -280,16 +316,17 @@ others; rows beyond the axis are counted per model in the legend."""
 
 
 def _fig_unseen(studies: dict, path: Path) -> str:
-    fig = Figure(figsize=(10, 5.6), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, key, tag in zip(axes, ("binding_energy", "charge_radius"), "ab"):
+    keys = [k for k in _OBS if all(k in ev["regression"] for ev in studies.values())]
+    fig = Figure(figsize=(5 * len(keys), 5.6), layout="constrained")
+    axes = fig.subplots(1, len(keys))
+    for ax, key, tag in zip(axes, keys, "abc"):
         name, sym, _ = _OBS[key]
         devs = {}
         for label, ev in studies.items():
             arr = ev["arrays"]
             c = arr["convergent"]
-            devs[label] = 100 * deviation(arr[f"{key}_true"][c], arr[f"{key}_pred"][c])
-        tol = 100 * TARGETS[f"{key}_unseen"]
+            devs[label] = _shown(key, arr[f"{key}_true"][c], arr[f"{key}_pred"][c])
+        tol, unit = _target(key, True), _unit(key)
         allv = np.abs(np.concatenate(list(devs.values()))) if devs else np.zeros(0)
         q99 = np.quantile(allv, 0.99) if allv.size else tol
         span = float(np.clip(q99, *(m * tol for m in UNSEEN_AXIS_TARGETS)))
@@ -307,11 +344,12 @@ def _fig_unseen(studies: dict, path: Path) -> str:
                 ax.hist(shown, bins=bins, density=True, histtype="stepfilled", alpha=0.25, color=color)
                 ax.hist(shown, bins=bins, density=True, histtype="step", lw=1.2, color=color, label=entry)
             ax.axvline(np.median(d), color=color, ls="--", lw=1)
-        ax.axvline(-tol, color="k", ls=":", lw=1, label=f"target +-{tol:g} %")
+        ax.axvline(-tol, color="k", ls=":", lw=1, label=f"target +-{tol:g} {unit}")
         ax.axvline(tol, color="k", ls=":", lw=1)
         ax.set_xlim(-span, span)
-        ax.set_xlabel(rf"$\Delta {sym}/{sym}$ (%), nuclei not in training")
-        ax.set_ylabel("probability density (1/%)")
+        shown = rf"$\Delta {sym}$" if key in ABSOLUTE else rf"$\Delta {sym}/{sym}$"
+        ax.set_xlabel(f"{shown} ({unit}), nuclei not in training")
+        ax.set_ylabel(f"probability density (1/{unit})")
         ax.set_title(f"({tag}) {name}: medians dashed", fontsize=10)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     return _save(fig, path)
@@ -358,8 +396,10 @@ def _accept_reject_table(ar: dict) -> list[str]:
 
 def _reg_table(ev: dict, key: str) -> list[str]:
     tol = ev["regression"][key]["all"].get("tolerance")
+    u = _unit(key)
+    v = (lambda x: "-" if x is None else f"{x:.2g}") if key in ABSOLUTE else _pct
     lines = [
-        "| nucleus | rows | median (%) | 95 % interval (%) | 95 % within +- (%) | target (%) | within target |",
+        f"| nucleus | rows | median ({u}) | 95 % interval ({u}) | 95 % within +- ({u}) | target ({u}) | within target |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for nuc, s in ev["regression"][key].items():
@@ -367,8 +407,8 @@ def _reg_table(ev: dict, key: str) -> list[str]:
             continue
         ok = s["abs95"] <= tol
         lines.append(
-            f"| {nuc} | {s['n']} | {_pct(s['median'])} | [{_pct(s['q025'])}, {_pct(s['q975'])}] | {_pct(s['abs95'])} | "
-            f"{100 * tol:g} | {100 * s['within']:.1f} % {'(pass)' if ok else '(FAIL)'} |"
+            f"| {nuc} | {s['n']} | {v(s['median'])} | [{v(s['q025'])}, {v(s['q975'])}] | {v(s['abs95'])} | "
+            f"{tol if key in ABSOLUTE else 100 * tol:g} | {100 * s['within']:.1f} % {'(pass)' if ok else '(FAIL)'} |"
         )
     return lines
 
@@ -439,7 +479,7 @@ def _figures(st: _Study, out: Path) -> dict[str, str]:
     hist = main.metadata.get("training", {}).get("history", {})
     if "classifier" in hist:
         figs["cls_curves"] = _fig_classifier_curves(hist["classifier"], out / "fig2_classifier_training.png")
-    if "binding_energy" in hist and "charge_radius" in hist:
+    if "binding_energy" in hist and "charge_radius" in hist:  # and the skin's, if trained
         figs["reg_curves"] = _fig_regressor_curves(hist, out / "fig4_regressor_training.png")
     if st.has_seen:
         figs["confusion"] = _fig_confusion(
@@ -505,6 +545,8 @@ def _check_value(key: str, value) -> str:
         return "-"
     if key in ("recall", "accept_reject_recall"):
         return f"lowest {min(value.values()):.3f}"
+    if key in ABSOLUTE:
+        return f"worst {max(value.values()):.3g} fm"
     return f"worst {100 * max(value.values()):.3g} %"
 
 
@@ -591,8 +633,14 @@ def _md_regressors(st: _Study, figs: dict) -> list[str]:
     if "deviations" not in figs:
         return []
     md = ["## Regressors on the training nuclei (seed Figs. 5 and 6)", ""]
-    for key in ("binding_energy", "charge_radius"):
+    for key in _observables(st.ev):
         md += [f"### {_OBS[key][0].capitalize()}", "", *_reg_table(st.ev, key), ""]
+    if "neutron_skin" in st.ev["regression"]:
+        md += [
+            "The neutron skin Rn - Rp (point-neutron minus point-proton rms radius) is scored by its absolute "
+            "deviation in fm, since it crosses zero (16O, 40Ca).",
+            "",
+        ]
     md += [f"![deviations]({figs['deviations']})", ""]
     for n in _rmf_vs_nml_nuclei(st.ev):
         md += [f"![RMF vs NML, {n}]({figs[f'rmf_{n}']})", ""]
@@ -615,7 +663,8 @@ def _md_unseen(st: _Study, figs: dict) -> list[str]:
     src = f"`{st.unseen_info['dataset']}` (all rows)" if st.unseen_info is not None else "the evaluated rows"
     md += [
         f"Nuclei none of the compared models was trained on, from {src}: {', '.join(st.unseen_nuclei)}. "
-        "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch). Method: *fit* carries "
+        "Target for the model trained on set2: 95 % within +-2 % (B) and +-1 % (Rch) (and +-0.02 fm for the "
+        "neutron skin, NucleiML's own choice). Method: *fit* carries "
         "the regressors' predictions at the training nuclei to the unseen nucleus "
         "(`nucleiml.emulator.extrapolation`, models trained on at least seven nuclei), with the shell "
         "correction of the model's reference sets where it stores them; *network* evaluates the regressors "
@@ -624,17 +673,25 @@ def _md_unseen(st: _Study, figs: dict) -> list[str]:
         "| model | trained on | method | B: median (%) | B: 95 % within +- (%) | Rch: median (%) | Rch: 95 % within +- (%) |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
+    skins = any("neutron_skin" in e["regression"] for e in st.unseen.values())
+    if skins:
+        md[-2] += " skin: median (fm) | skin: 95 % within +- (fm) |"
+        md[-1] += "---:|---:|"
     for n, e in st.unseen.items():
         b, r = e["regression"]["binding_energy"]["all"], e["regression"]["charge_radius"]["all"]
         method = _unseen_method(st.models[n])
-        md.append(
-            f"| {n} | {', '.join(st.models[n].nuclei)} | {method} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
-        )
+        line = f"| {n} | {', '.join(st.models[n].nuclei)} | {method} | {_pct(b['median'])} | {_pct(b['abs95'])} | {_pct(r['median'])} | {_pct(r['abs95'])} |"
+        if skins:
+            t = e["regression"].get("neutron_skin", {}).get("all", {})
+            line += "".join(
+                f" {'-' if t.get(q) is None else format(t[q], '.2g')} |" for q in ("median", "abs95")
+            )
+        md.append(line)
     md += ["", f"![unseen nuclei]({figs['unseen']})", ""]
     if "unseen_dev" in figs:
         first = st.names[0]
         md += [f"Per nucleus, model `{first}`:", ""]
-        for key in ("binding_energy", "charge_radius"):
+        for key in _observables(st.unseen[first]):
             md += [f"### {_OBS[key][0].capitalize()} (unseen)", "", *_reg_table(st.unseen[first], key), ""]
         md += [f"![unseen per nucleus]({figs['unseen_dev']})", ""]
     return md
@@ -644,6 +701,12 @@ def _band(seen: dict, key: str, worst: bool) -> str:
     """A model's 95 % band of ``key``: the worst training nucleus' or that of all rows together."""
     per = [s["abs95"] for k, s in seen["regression"][key].items() if k != "all" and s["n"]]
     return _pct(max(per) if worst and per else seen["regression"][key]["all"]["abs95"])
+
+
+def _skin_band(seen: dict) -> str:
+    """A model's worst 95 % band of the neutron skin (fm), or - for a model without the skin."""
+    per = [s["abs95"] for k, s in seen["regression"].get("neutron_skin", {}).items() if k != "all" and s["n"]]
+    return f"{max(per):.2g}" if per else "-"
 
 
 def _side_by_side_rows(st: _Study) -> list[tuple[str, object]]:
@@ -671,6 +734,8 @@ def _side_by_side_rows(st: _Study) -> list[tuple[str, object]]:
     for key, sym in (("binding_energy", "B"), ("charge_radius", "Rch")):
         rows.append((f"{sym}: 95 % band, worst nucleus (%)", lambda n, key=key: _band(seen[n], key, True)))
         rows.append((f"{sym}: 95 % band, all nuclei (%)", lambda n, key=key: _band(seen[n], key, False)))
+    if any("neutron_skin" in seen[n]["regression"] for n in models):
+        rows.append(("Rn - Rp: 95 % band, worst nucleus (fm)", lambda n: _skin_band(seen[n])))
     rows += [
         (
             "training time (s, one core)",

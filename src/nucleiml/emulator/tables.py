@@ -20,13 +20,26 @@ from ..parameters import NMP_NAMES
 
 __all__ = ["Rows", "card_hash", "load_rows", "resolve"]
 
-_COLUMNS = ["sample_id", *NMP_NAMES, "Z", "N", "nucleus", "label", "binding_energy", "charge_radius"]
+_COLUMNS = [
+    "sample_id",
+    *NMP_NAMES,
+    "Z",
+    "N",
+    "nucleus",
+    "label",
+    "binding_energy",
+    "charge_radius",
+    "proton_radius",
+    "neutron_radius",
+]
 
 
 @dataclass(frozen=True)
 class Rows:
     """Dataset rows as numpy arrays: ``nmp`` (n, 7) [fm^-3, MeV], ``Z``, ``N``, ``nucleus`` (names),
-    ``label``, ``binding_energy`` (MeV) and ``charge_radius`` (fm; NaN where undefined), ``sample_id``."""
+    ``label``, ``binding_energy`` (MeV), ``charge_radius``, ``neutron_skin`` (fm, the point-neutron minus
+    the point-proton rms radius, Rn - Rp) and ``neutron_radius`` (Rn, fm; NaN where undefined),
+    ``sample_id``."""
 
     sample_id: np.ndarray
     nmp: np.ndarray
@@ -36,6 +49,8 @@ class Rows:
     label: np.ndarray
     binding_energy: np.ndarray
     charge_radius: np.ndarray
+    neutron_skin: np.ndarray
+    neutron_radius: np.ndarray
 
     def __len__(self) -> int:
         return int(self.sample_id.size)
@@ -100,6 +115,8 @@ def load_rows(path: str | Path, split: str | None = None) -> tuple[Rows, dict]:
         label=data["label"].astype(str),
         binding_energy=data["binding_energy"].astype(np.float64),
         charge_radius=data["charge_radius"].astype(np.float64),
+        neutron_skin=data["neutron_radius"].astype(np.float64) - data["proton_radius"].astype(np.float64),
+        neutron_radius=data["neutron_radius"].astype(np.float64),
     )
     split_card = None
     if split is not None and (root / "splits" / "split.json").is_file():

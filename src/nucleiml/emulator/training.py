@@ -31,10 +31,18 @@ from .extrapolation import can_extrapolate
 from .features import Scaler, TargetTransform, assemble, couplings_of, uses_couplings
 from .forward import MLP
 from .metrics import finite_json
-from .presets import NETWORK_NAMES, NetworkSpec, Preset, get_preset
+from .presets import OPTIONAL_NETWORKS, NetworkSpec, Preset, get_preset
 from .references import select_references
 
-__all__ = ["History", "MissingTorchError", "fit_network", "network_seed", "require_torch", "train_emulator"]
+__all__ = [
+    "History",
+    "MissingTorchError",
+    "extend_emulator",
+    "fit_network",
+    "network_seed",
+    "require_torch",
+    "train_emulator",
+]
 
 
 class MissingTorchError(MissingExtraError):
@@ -311,9 +319,14 @@ def regressor_mask(rows_label: np.ndarray, which: str) -> np.ndarray:
 
 def regressor_data(rows, name: str, preset: Preset) -> tuple[np.ndarray, np.ndarray]:
     """(row mask, target values in MeV or fm) of regressor ``name`` on ``rows`` under ``preset``: the rows
-    of ``preset.<name>_rows``; binding energies clipped to B_exp (1 +- binding_energy_clip) if set."""
+    of ``preset.<name>_rows`` (the neutron skin Rn - Rp and the neutron radius Rn: convergent rows);
+    binding energies clipped to B_exp (1 +- binding_energy_clip) if set."""
     from ..experiment import experiment
 
+    if name in OPTIONAL_NETWORKS:
+        values = getattr(rows, name)
+        mask = regressor_mask(rows.label, "convergent") & np.isfinite(values)
+        return mask, values[mask].copy()
     mask = regressor_mask(rows.label, getattr(preset, f"{name}_rows"))
     values = getattr(rows, name)[mask].copy()
     if name == "binding_energy" and preset.binding_energy_clip is not None:
@@ -391,7 +404,7 @@ def train_emulator(
         f"training preset {preset.name!r} on {len(data.train)} rows ({', '.join(data.nuclei)}), "
         f"validating on {len(data.val)}"
     )
-    trained = [_train_network(name, preset, data, seed, progress, say) for name in NETWORK_NAMES]
+    trained = [_train_network(name, preset, data, seed, progress, say) for name in preset.network_names]
     networks = {t.name: t.network for t in trained}
     meta = _metadata(preset, data, trained, seed)
     em = _calibrated(meta, networks, data, preset, say)
@@ -464,7 +477,8 @@ def _train_network(name: str, preset: Preset, data: _TrainingData, seed: int, pr
         y_tr = tt.forward(values_tr, train.Z[m_tr], train.N[m_tr])
         y_va = tt.forward(values_va, val.Z[m_va], val.N[m_va])
         scaler = tt.scaler
-        meta = {"target_transform": tt.to_dict(), "rows": getattr(preset, f"{name}_rows")}
+        rows = "convergent" if name in OPTIONAL_NETWORKS else getattr(preset, f"{name}_rows")
+        meta = {"target_transform": tt.to_dict(), "rows": rows}
     if not m_tr.any():
         raise ValueError(f"no training rows for the {name} network in {data.info['dataset']}")
     net, hist, _ = fit_network(
@@ -576,4 +590,155 @@ def _calibrated(meta: dict, networks: dict, data: _TrainingData, preset: Preset,
     if len(val):
         meta["validation"] = finite_json(evaluate_rows(em, val, summary_only=True))
         em = Emulator(meta, networks)
+    return em
+
+
+# ---------------------------------------------------------------------------------------------- extension
+
+
+COUNT_SLACK = 1e-3
+"""Largest change of a split's class count, as a fraction of its rows, that :func:`extend_emulator` accepts
+in regenerated training data: labels next to the nc_b boundary flip under round-off (a regeneration of
+set2 with a later solver changed 20 of 500,000 labels, docs/emulator.md, 'Neutron skins')."""
+
+
+def _same_training_data(base_meta: dict, data: _TrainingData, x_scaler: Scaler) -> dict:
+    """Raise ValueError unless ``data`` are the rows a model with metadata ``base_meta`` was trained on: the
+    same samples and rows per split (``dataset.split`` of the model), the same input statistics of the
+    training rows (its ``feature_scaler``, to 1e-9 relative: the same NMP samples) and class counts per split
+    within :data:`COUNT_SLACK` of the split's rows. Returns the class-count changes (split -> class -> new
+    minus recorded) for the model's record."""
+    recorded = (base_meta.get("dataset") or {}).get("split") or {}
+    split = data.info.get("split_card") or {}
+    where = f"dataset {data.info['dataset']}"
+    for key in ("samples", "rows"):
+        if recorded.get(key) != split.get(key):
+            raise ValueError(
+                f"{where}: split {key} {split.get(key)} differ from those the model was trained on "
+                f"({recorded.get(key)}): not the model's training data"
+            )
+    base = Scaler.from_dict(base_meta["feature_scaler"])
+    for what in ("mean", "scale"):
+        a, b = getattr(base, what), getattr(x_scaler, what)
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-9, atol=0.0):
+            raise ValueError(
+                f"{where}: the training rows' feature {what}s differ from the model's feature_scaler: not the "
+                "model's training data"
+            )
+    changes = {}
+    for name, counts in (split.get("counts") or {}).items():
+        old = (recorded.get("counts") or {}).get(name, {})
+        diff = {c: int(counts.get(c, 0)) - int(old.get(c, 0)) for c in sorted(set(counts) | set(old))}
+        if any(abs(v) > COUNT_SLACK * recorded["rows"][name] for v in diff.values()):
+            raise ValueError(
+                f"{where}: {name} class counts {counts} differ from the model's {old} by more than "
+                f"{COUNT_SLACK:g} of the rows: not the model's training data"
+            )
+        changes[name] = {c: v for c, v in diff.items() if v}
+    return changes
+
+
+def extend_emulator(
+    base: str | Path | None,
+    dataset: str | Path,
+    out: str | Path | None = None,
+    preset: str | Preset = "default",
+    *,
+    seed: int | None = None,
+    progress: bool = True,
+    log=None,
+):
+    """Add to a trained model the networks of ``preset`` it lacks (the neutron-skin regressor), trained on
+    the train split of ``dataset``, without touching its other weights; save to ``out`` (if given).
+
+    Parameters
+    ----------
+    base : str, Path or None
+        Model directory (None: the shipped default model).
+    dataset : str or Path
+        The dataset the base model was trained on, with its splits; checked by the samples and rows per
+        split recorded in the model, the statistics of the training inputs (its ``feature_scaler``) and the
+        class counts per split (within :data:`COUNT_SLACK`; the changes are recorded).
+    out : str, Path or None
+        Directory to write the extended model to.
+    preset : str or Preset
+        Where the new networks' specs come from (``default``: the skin's regressor, of Rn: 3 x 64 SiLU, MAPE
+        of Rn / A^(1/3), 300 epochs).
+    seed : int or None
+        Training seed (None: the base model's), combined with the network name as in :func:`train_emulator`.
+    progress, log
+        Progress bars; a callable receiving progress lines.
+
+    Returns
+    -------
+    Emulator
+        The extended model: the base's networks bit for bit, the new ones added, ``validation`` recomputed
+        (every figure the base had is unchanged, since its weights are).
+
+    Raises
+    ------
+    ValueError
+        If the model has every network of the preset already, or the dataset is not its training data.
+    """
+    from .model import Emulator
+
+    require_torch()
+    preset, say = get_preset(preset), log or (lambda *_: None)
+    em = Emulator.load(base)
+    meta = {k: v for k, v in dict(em.metadata).items() if k not in ("weights_sha256", "metadata_sha256")}
+    meta = {**meta, "networks": {k: dict(v) for k, v in meta["networks"].items()}}
+    has = set(em.networks)
+    new = [
+        n
+        for n in preset.network_names
+        if n not in has and not (n in OPTIONAL_NETWORKS and has & set(OPTIONAL_NETWORKS))
+    ]
+    if not new:
+        raise ValueError(f"the model {em.path} has every network of preset {preset.name!r} already")
+    seed = int(meta.get("seed", 0)) if seed is None else seed
+    data = _training_data(dataset, list(em.nuclei), preset.replace(features=tuple(em.features)))
+    changes = _same_training_data(meta, data, data.x_scaler)
+    base_scaler = Scaler.from_dict(meta["feature_scaler"])  # the base's inputs, exactly
+    x_tr = features_of(data.train, em.features, em.masses)
+    x_va = features_of(data.val, em.features, em.masses)
+    data = data._replace(z_train=scaled(base_scaler, x_tr), z_val=scaled(base_scaler, x_va))
+    say(f"adding {', '.join(new)} to {em.path} (seed {seed}), {len(data.train)} training rows")
+    trained = [_train_network(name, preset, data, seed, progress, say) for name in new]
+    networks = {**em.networks, **{t.name: t.network for t in trained}}
+    for t in trained:
+        meta["networks"][t.name] = t.meta
+        meta["training"]["history"][t.name] = t.history
+        meta["training"]["seconds"][t.name] = t.history["seconds"]
+        meta["dataset"]["rows_per_network"][t.name] = t.rows
+        meta["preset"][t.name] = preset.network(t.name).to_dict()
+    meta["extended"] = {
+        "networks": new,
+        "seed": seed,
+        "package_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "dataset": {
+            "path": data.info["dataset"],
+            "card_sha256": data.info["card_sha256"],
+            "class_count_changes": changes,
+        },
+        "base_weights_sha256": em.metadata.get("weights_sha256"),
+    }
+    return _finish_extension(meta, networks, data, out, em)
+
+
+def _finish_extension(meta: dict, networks: dict, data: _TrainingData, out, base):
+    """The extended model with its validation scores recomputed, saved to ``out`` with the base's dataset
+    card (if any)."""
+    from .evaluation import evaluate_rows
+    from .format import read_dataset_card, save_model
+    from .model import Emulator
+
+    em = Emulator(meta, networks)
+    if len(data.val):
+        meta["validation"] = finite_json(evaluate_rows(em, data.val, summary_only=True))
+        em = Emulator(meta, networks)
+    if out is not None:
+        card = read_dataset_card(base.path) if base.path is not None else None
+        save_model(out, meta, networks, card)
+        em.path = Path(out)
     return em

@@ -63,7 +63,7 @@ def add_infer_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--neutron-skin",
         metavar="NUCLEI",
-        help="rmf: also condition on the measured neutron skins of these run nuclei, comma-separated "
+        help="also condition on the measured neutron skins of these run nuclei, comma-separated "
         "(208Pb: PREX-II, 48Ca: CREX; overrides [data] neutron_skin)",
     )
     parser.add_argument("--backend", choices=("ultranest", "dynesty"), help="sampler (default: ultranest)")

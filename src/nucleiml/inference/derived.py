@@ -2,8 +2,8 @@
 
 Per equally weighted sample (NMPs inverted exactly with the run's masses): Mmax, its radius and central
 density, R and Lambda at 1.4 Msun, R at 2.0 Msun, the symmetry energy and the pressure of symmetric
-matter at twice the sample's own rho0, and Ksym; for the ``rmf`` model also the neutron skins of 208Pb and 48Ca from the
-solver. NaN where a sample has no couplings or its sequence was cut (the status column says why).
+matter at twice the sample's own rho0, and Ksym; also the neutron skins of 208Pb and 48Ca from the solver
+(``rmf``) or the emulator (``nml``, if it has the skin regressor). NaN where a sample has no couplings or its sequence was cut (the status column says why).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .constraints import Context
 __all__ = ["DERIVED_UNITS", "derived_quantities"]
 
 SKIN_NUCLEI = ("208Pb", "48Ca")
-"""Nuclei whose neutron skin the ``rmf`` model adds to the derived quantities (PREX-II and CREX targets)."""
+"""Nuclei whose neutron skin the model adds to the derived quantities (PREX-II and CREX targets)."""
 
 MIN_BLOCK = 32
 """Fewest samples per worker task."""
@@ -94,11 +94,14 @@ def derived_quantities(nmp, masses: dict, star_config=None, executor=None) -> tu
 
 
 def neutron_skins(config, nmp) -> dict:
-    """Rn - Rp (fm) of :data:`SKIN_NUCLEI` from the run's ``rmf`` model (the solver) at ``nmp`` (n, 7), as
-    columns ``skin_<nucleus>``; NaN where the solver fails. Runs the model's workers."""
+    """Rn - Rp (fm) of :data:`SKIN_NUCLEI` from the run's model at ``nmp`` (n, 7), as columns
+    ``skin_<nucleus>``: the solver's (``rmf``, runs the model's workers) or the emulator's (``nml`` with the
+    skin regressor, as the shipped one; none from an emulator without it); NaN where the model fails."""
     from .models import make_model
 
     with make_model(config, nuclei=SKIN_NUCLEI) as model:
         ev = model.evaluate(np.asarray(nmp, dtype=float))
     skins = ev.neutron_skin
+    if skins is None:
+        return {}
     return {f"skin_{n}": np.where(ev.valid[:, i], skins[:, i], np.nan) for i, n in enumerate(SKIN_NUCLEI)}

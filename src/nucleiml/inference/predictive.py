@@ -74,7 +74,8 @@ def sample_predictive(
 ) -> PredictiveSample:
     """Evaluate ``model`` at ``draws`` posterior samples drawn without replacement by ``rng``.
 
-    Quantities are ``observables`` and, from models that give it (``rmf``), ``neutron_skin`` for every
+    Quantities are ``observables`` and, from models that give it (``rmf``; ``nml`` with an emulator that has
+    the skin regressor, as the shipped one), ``neutron_skin`` for every
     nucleus, whether ``observables`` names it or not. ``nuclei`` must be among ``model.nuclei``.
 
     Raises

@@ -120,7 +120,8 @@ class DataConfig:
         Subset of ``OBSERVABLES``, in that order, taken for every nucleus.
     neutron_skin : tuple of str
         Nuclei of ``nuclei`` whose measured neutron skin (``nucleiml.experiment``: 208Pb PREX-II, 48Ca CREX)
-        is also in the likelihood (default none); needs the ``rmf`` model.
+        is also in the likelihood (default none); needs the ``rmf`` model or an ``nml`` emulator with the
+        skin regressor (the shipped one).
     """
 
     nuclei: tuple[str, ...] = ("40Ca", "208Pb")
@@ -428,12 +429,6 @@ class RunConfig:
                 raise RunConfigError(
                     f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}"
                 )
-        if self.data.neutron_skin and self.model.name != "rmf":
-            raise _fail(
-                "[data] neutron_skin",
-                f"needs [model] name = 'rmf' (the emulator, 'nml', does not predict neutron skins); got "
-                f"{list(self.data.neutron_skin)!r} with name = {self.model.name!r}",
-            )
 
     def replace(self, **sections: Mapping[str, Any]) -> RunConfig:
         """A copy with some fields of some sections replaced, e.g. ``replace(model={"name": "rmf"})``.

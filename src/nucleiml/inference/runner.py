@@ -346,10 +346,9 @@ def _derived(config: RunConfig, result, executor=None):
 
     t0 = time.perf_counter()
     columns, status = derived_quantities(result.samples, config.prior.masses, executor=executor)
-    if config.model.name == "rmf":
-        from .derived import neutron_skins
+    from .derived import neutron_skins  # the solver's (rmf) or the emulator's, if it has the skin regressor
 
-        columns.update(neutron_skins(config, result.samples))
+    columns.update(neutron_skins(config, result.samples))
     return {"columns": columns, "status": status, "seconds": round(time.perf_counter() - t0, 3)}
 
 
@@ -669,6 +668,7 @@ def _rerun_config(post, run, model, workers: int | None, emulator: str | None) -
     if emulator is not None:
         overrides["emulator"] = emulator
     if overrides.get("name", config.model.name) != "rmf":  # predictions need no likelihood: no skin data
+        # (an nml model gives skins wherever its emulator has the skin regressor, needed or not)
         return config.replace(data={"neutron_skin": ()}, model=overrides)
     return config.replace(model=overrides)
 

@@ -43,7 +43,8 @@ class Evaluation:
     label : ndarray of str, shape (n, k)
         ``convergent``, ``nc_a``, ``nc_b``, ``nc_c`` or ``out_of_domain`` (emulator).
     neutron_skin : ndarray, shape (n, k), or None
-        Rn - Rp in fm (NaN where not valid), from models that compute it (``rmf``): used by the
+        Rn - Rp in fm (NaN where not valid), from models that compute it (``rmf``; ``nml`` with an
+        emulator that has the skin regressor): used by the
         likelihood of runs with ``[data] neutron_skin``, and reported by the posterior predictive check.
     """
 

@@ -3,7 +3,8 @@
 The emulator lives in :mod:`nucleiml.emulator` and is imported only when a model is built from a run file.
 Its interface, as used here: ``Emulator.load(path=None)``; ``em.predict(nmp, nucleus)`` with ``nmp`` (n, 7)
 returning a mapping with ``label`` (n,) among ``em.class_names`` = (convergent, nc_a, nc_b, nc_c),
-``probabilities`` (n, 4), ``binding_energy`` (MeV) and ``charge_radius`` (fm) (NaN unless convergent) and
+``probabilities`` (n, 4), ``binding_energy`` (MeV) and ``charge_radius`` (fm) (NaN unless convergent),
+``neutron_skin`` (fm, Rn - Rp) for an emulator whose ``observables`` name it (the shipped one), and
 ``in_domain`` (n,) bool; ``em.nuclei`` the nuclei trained on; ``em.prior_box`` NMP name -> (low, high).
 
 A point is valid for a nucleus when the classifier says *convergent* and the point lies in the training
@@ -25,6 +26,7 @@ from . import Evaluation, ModelError
 __all__ = ["EmulatorModel"]
 
 CONVERGENT = "convergent"
+SKIN = "neutron_skin"
 _DOMAIN_SLACK = 1e-9
 """Relative slack when checking that the prior lies inside the emulator's training box."""
 
@@ -44,19 +46,36 @@ class EmulatorModel:
         The prior's meson and nucleon masses (MeV); checked against ``emulator.masses`` if it has them.
     source : str, optional
         Where the emulator came from (recorded by :meth:`describe`).
+    needs_skin : bool, optional
+        The run's likelihood uses neutron skins (``[data] neutron_skin``): the emulator must predict them.
 
     Raises
     ------
     ModelError
-        If a nucleus is not covered by the emulator, the prior leaves its training domain, or the masses
-        differ from the emulator's.
+        If a nucleus is not covered by the emulator, the prior leaves its training domain, the masses
+        differ from the emulator's, or skins are needed and the emulator has no skin regressor.
     """
 
     name = "nml"
 
-    def __init__(self, emulator, nuclei, *, prior_box=None, masses=None, source: str | None = None):
+    def __init__(
+        self,
+        emulator,
+        nuclei,
+        *,
+        prior_box=None,
+        masses=None,
+        source: str | None = None,
+        needs_skin: bool = False,
+    ):
         self.emulator = emulator
         self.source = source or "default"
+        self.has_skin = SKIN in tuple(getattr(emulator, "observables", ()))
+        if needs_skin and not self.has_skin:
+            raise ModelError(
+                f"[data] neutron_skin needs an emulator with the neutron-skin regressor; {self.source} has none "
+                "(add it with `nucleiml train DATASET --extend MODEL`) or use --model rmf"
+            )
         covered = {}
         for n in getattr(emulator, "nuclei", ()):
             try:
@@ -137,6 +156,7 @@ class EmulatorModel:
             prior_box=box,
             masses=dict(config.prior.masses),
             source=path or "default",
+            needs_skin=bool(config.data.neutron_skin),
         )
 
     def evaluate(self, nmp: np.ndarray) -> Evaluation:
@@ -148,8 +168,9 @@ class EmulatorModel:
         valid = np.zeros((n, k), dtype=bool)
         bad = np.ones((n, k))
         label = np.full((n, k), "", dtype=object)
+        skin = np.full((n, k), np.nan) if self.has_skin else None
         if n == 0:
-            return Evaluation(self.nuclei, be, rc, valid, bad, label)
+            return Evaluation(self.nuclei, be, rc, valid, bad, label, neutron_skin=skin)
         extra = {}
         if self._invert is not None:
             extra["inversion"] = self._invert(nmp)
@@ -166,10 +187,12 @@ class EmulatorModel:
             valid[:, j] = ok
             be[:, j] = np.where(ok, b, np.nan)
             rc[:, j] = np.where(ok, r, np.nan)
+            if skin is not None:
+                skin[:, j] = np.where(ok, np.asarray(out[SKIN], dtype=float), np.nan)
             p = np.where(np.isfinite(p_conv), np.clip(p_conv, 0.0, 1.0), 0.0)
             bad[:, j] = np.where(ok, 0.0, np.where(dom, 1.0 - p, 1.0))
             label[:, j] = np.where(dom, lab, "out_of_domain")
-        return Evaluation(self.nuclei, be, rc, valid, bad, label)
+        return Evaluation(self.nuclei, be, rc, valid, bad, label, neutron_skin=skin)
 
     def describe(self) -> dict[str, Any]:
         """Which emulator: its source, class and version, and for a saved NucleiML emulator the package
