@@ -279,6 +279,14 @@ def compare_corner_plot(
 _QUANTITY_SYMBOLS = {"binding_energy": "B", "charge_radius": r"$R_{ch}$", "neutron_skin": r"$R_n - R_p$"}
 
 
+def _width_label(quantities) -> str:
+    """Legend of the grey band: the likelihood width, and for skins (shown for every run, conditioned on
+    or not) the measurement's uncertainty."""
+    if "neutron_skin" in quantities:
+        return "± likelihood width (skins: ± measurement uncertainty)"
+    return "± likelihood width"
+
+
 def _quantity_label(quantity: str) -> str:
     """Axis label of a predicted quantity: its symbol and its unit (:data:`OBSERVABLE_UNITS`)."""
     return f"{_QUANTITY_SYMBOLS.get(quantity, quantity)} ({OBSERVABLE_UNITS[quantity]})"
@@ -330,7 +338,7 @@ def predictive_plot(sample, reference, path, *, title: str = "") -> Path:
     handles = [
         plt.Line2D([], [], color=COLORS[0], lw=1.2, label="median, 68 % interval"),
         plt.Line2D([], [], color="k", lw=1.2, label="experiment"),
-        plt.Rectangle((0, 0), 1, 1, color="0.85", label="± likelihood width"),
+        plt.Rectangle((0, 0), 1, 1, color="0.85", label=_width_label(quantities)),
     ]
     height = fig.get_figheight()  # inches: title and legend take the top 0.75 inch
     fig.subplots_adjust(top=1 - 0.95 / height, bottom=0.55 / height, hspace=0.6, wspace=0.12)
