@@ -398,3 +398,28 @@ def test_symmetry_slope_at_saturation_is_the_nmp_l0_and_the_term_a_gaussian():
     bad = {"kind": "symmetry_slope", "density_n0": 1.0, "low": 90.0, "high": 40.0}
     with pytest.raises(ConstraintError, match=r"^constraint X: high must exceed low"):
         parse_constraints({"X": bad}, "run file")
+
+
+def test_rmf_skins_on_the_runs_workers_equal_in_process_and_leave_them_running():
+    """An rmf run's derived skins use the run's workers (no second pool): the values equal the in-process
+    ones to round-off and the shared executor is still usable after the skins' model is closed."""
+    from nucleiml._parallel import LocalExecutor
+    from nucleiml.inference import default_run_config
+    from nucleiml.inference.derived import neutron_skins
+    from nucleiml.inference.models.rmf import MIN_CHUNK
+
+    cfg = default_run_config().replace(model={"name": "rmf", "workers": 1})
+    rows = []
+    for name in ("FSUGold2", "NL3"):
+        nmp = nucleiml.nmp_from_couplings(nucleiml.get_preset(name))
+        rows.append([getattr(nmp, k) for k in NMP_NAMES])
+    rows = np.repeat(np.array(rows), MIN_CHUNK, axis=0)  # two blocks: the workers do run
+    alone = neutron_skins(cfg, rows)
+    executor = LocalExecutor(2)
+    try:
+        shared = neutron_skins(cfg, rows, executor)
+        assert executor.map(abs, [-1, -2]) == [1, 2]  # not closed by the skins' model
+    finally:
+        executor.close(abort=False)
+    for key, col in alone.items():  # workers run single-threaded BLAS: equal to round-off, not bit for bit
+        np.testing.assert_allclose(shared[key], col, rtol=1e-12, atol=0)

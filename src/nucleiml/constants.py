@@ -14,6 +14,9 @@ DEFAULT_NUCLEON_MASS_MEV = 939.0
 ELECTRON_MASS_MEV = 0.51099895000
 """Electron mass in MeV (CODATA 2018)."""
 
+PROTON_FORM_FACTOR_FM2 = 0.64
+"""Charge radius convention (as in NL3): Rch^2 = Rp^2 + 0.64 fm^2 (the proton's own size)."""
+
 MUON_MASS_MEV = 105.6583755
 """Muon mass in MeV (CODATA 2018)."""
 

@@ -36,12 +36,24 @@ __all__ = [
     "BASE_FEATURES",
     "COUPLING_FEATURES",
     "DERIVED_FEATURES",
+    "OPTIONAL_NETWORKS",
+    "RN",
+    "SKIN",
     "TARGET_TRANSFORMS",
     "Scaler",
     "TargetTransform",
     "assemble",
     "check_feature_names",
 ]
+
+SKIN = "neutron_skin"
+"""The optional regressor of the neutron skin Rn - Rp itself (fm, on convergent rows)."""
+RN = "neutron_radius"
+"""The optional regressor of the point-neutron radius Rn (fm, on convergent rows), from which the emulator
+predicts the skin Rn - Rp with Rp from its charge radius; the ``default`` preset's (it predicts the skin
+better than the skin regressor: docs/emulator.md, 'Neutron skins')."""
+OPTIONAL_NETWORKS = (SKIN, RN)
+"""At most one of them per preset."""
 
 BASE_FEATURES = (*NMP_NAMES, "Z", "N")
 """The seven NMPs and the nucleus: every model takes at least these inputs, in this order."""

@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..constants import PROTON_FORM_FACTOR_FM2
 from ..datasets.labels import CONVERGENT, LABELS
 from ..nuclear_matter import _couplings_from_one_nmp, couplings_from_nmp_array
 from ..nuclei import Nucleus, NucleusError, parse_nucleus
@@ -48,6 +49,9 @@ from .extrapolation import UNSEEN_METHODS, can_extrapolate, extrapolate
 from .features import (
     COUPLING_FEATURES,
     COUPLING_FEATURES_FLOAT,
+    OPTIONAL_NETWORKS,
+    RN,
+    SKIN,
     Scaler,
     TargetTransform,
     check_feature_names,
@@ -69,13 +73,9 @@ DEFAULT_MODEL_DIR = ("data", "emulator")
 
 _OUT_OF_DOMAIN = ("flag", "raise")
 _NETWORKS = ("classifier", "binding_energy", "charge_radius")
-SKIN = "neutron_skin"
-"""The neutron skin Rn - Rp (fm): a prediction of models with one of :data:`SKIN_NETWORKS`."""
-RN = "neutron_radius"
-SKIN_NETWORKS = (SKIN, RN)
-"""The optional skin regressor: of the skin itself, or of Rn (the skin is then Rn - Rp, Rp from Rch)."""
-PROTON_FORM_FACTOR_FM2 = 0.64
-"""Rch^2 = Rp^2 + 0.64 fm^2, the solver's convention (``nucleiml.solver.api``)."""
+SKIN_NETWORKS = OPTIONAL_NETWORKS
+"""The optional skin regressor: of the skin itself (:data:`SKIN`), or of Rn (:data:`RN`; the skin is then
+Rn - Rp, Rp from Rch with the solver's convention :data:`~nucleiml.constants.PROTON_FORM_FACTOR_FM2`)."""
 
 
 class Inversion(NamedTuple):

@@ -24,7 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..parameters import ParameterError
-from .features import BASE_FEATURES, COUPLING_FEATURES, TARGET_TRANSFORMS, check_feature_names
+from .features import (
+    BASE_FEATURES,
+    COUPLING_FEATURES,
+    OPTIONAL_NETWORKS,
+    SKIN,
+    TARGET_TRANSFORMS,
+    check_feature_names,
+)
 from .forward import ACTIVATIONS
 
 __all__ = [
@@ -41,14 +48,6 @@ __all__ = [
 
 NETWORK_NAMES = ("classifier", "binding_energy", "charge_radius")
 """The networks every preset has."""
-SKIN = "neutron_skin"
-"""The optional regressor of the neutron skin Rn - Rp itself (fm, on convergent rows)."""
-RN = "neutron_radius"
-"""The optional regressor of the point-neutron radius Rn (fm, on convergent rows), from which the emulator
-predicts the skin Rn - Rp with Rp from its charge radius; the ``default`` preset's (it predicts the skin
-better than the skin regressor: docs/emulator.md, 'Neutron skins')."""
-OPTIONAL_NETWORKS = (SKIN, RN)
-"""At most one of them per preset."""
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mape", "mse")
 SCHEDULES = ("constant", "cosine")
 REGRESSOR_ROWS = ("convergent", "converged")
@@ -272,6 +271,18 @@ PAPER = Preset(
     charge_radius=NetworkSpec(hidden=(64,), epochs=200, loss="mape"),
 )
 
+_DEFAULT_RADIUS = NetworkSpec(
+    hidden=(64, 64, 64),
+    epochs=300,
+    loss="mape",
+    activation="silu",
+    batch_size=128,
+    schedule="cosine",
+    restore_best=True,
+    target_transform="per_a13",
+)
+"""The default preset's radius regressor: of Rch, and (trained for 600 epochs) of Rn."""
+
 DEFAULT = Preset(
     name="default",
     mode="hybrid",
@@ -298,26 +309,8 @@ DEFAULT = Preset(
         restore_best=True,
         target_transform="per_liquid_drop",
     ),
-    charge_radius=NetworkSpec(
-        hidden=(64, 64, 64),
-        epochs=300,
-        loss="mape",
-        activation="silu",
-        batch_size=128,
-        schedule="cosine",
-        restore_best=True,
-        target_transform="per_a13",
-    ),
-    neutron_radius=NetworkSpec(
-        hidden=(64, 64, 64),
-        epochs=600,
-        loss="mape",
-        activation="silu",
-        batch_size=128,
-        schedule="cosine",
-        restore_best=True,
-        target_transform="per_a13",
-    ),
+    charge_radius=_DEFAULT_RADIUS,
+    neutron_radius=_DEFAULT_RADIUS.replace(epochs=600),  # Rn: the charge radius's network, trained longer
 )
 
 PRESETS: Mapping[str, Preset] = {"paper": PAPER, "default": DEFAULT}

@@ -663,7 +663,7 @@ def extend_emulator(
         Directory to write the extended model to.
     preset : str or Preset
         Where the new networks' specs come from (``default``: the skin's regressor, of Rn: 3 x 64 SiLU, MAPE
-        of Rn / A^(1/3), 300 epochs).
+        of Rn / A^(1/3), 600 epochs).
     seed : int or None
         Training seed (None: the base model's), combined with the network name as in :func:`train_emulator`.
     progress, log

@@ -93,13 +93,13 @@ def derived_quantities(nmp, masses: dict, star_config=None, executor=None) -> tu
     return columns, np.concatenate([p[1] for p in parts])
 
 
-def neutron_skins(config, nmp) -> dict:
+def neutron_skins(config, nmp, executor=None) -> dict:
     """Rn - Rp (fm) of :data:`SKIN_NUCLEI` from the run's model at ``nmp`` (n, 7), as columns
-    ``skin_<nucleus>``: the solver's (``rmf``, runs the model's workers) or the emulator's (``nml`` with the
+    ``skin_<nucleus>``: the solver's (``rmf``, on ``executor``, the run's workers, or its own) or the emulator's (``nml`` with the
     skin regressor, as the shipped one; none from an emulator without it); NaN where the model fails."""
     from .models import make_model
 
-    with make_model(config, nuclei=SKIN_NUCLEI) as model:
+    with make_model(config, nuclei=SKIN_NUCLEI, executor=executor) as model:
         ev = model.evaluate(np.asarray(nmp, dtype=float))
     skins = ev.neutron_skin
     if skins is None:

@@ -348,7 +348,7 @@ def _derived(config: RunConfig, result, executor=None):
     columns, status = derived_quantities(result.samples, config.prior.masses, executor=executor)
     from .derived import neutron_skins  # the solver's (rmf) or the emulator's, if it has the skin regressor
 
-    columns.update(neutron_skins(config, result.samples))
+    columns.update(neutron_skins(config, result.samples, executor))
     return {"columns": columns, "status": status, "seconds": round(time.perf_counter() - t0, 3)}
 
 

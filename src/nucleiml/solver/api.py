@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..constants import HBARC_MEV_FM
+from ..constants import HBARC_MEV_FM, PROTON_FORM_FACTOR_FM2
 from ..nuclei import Nucleus, parse_nucleus
 from ..parameters import (
     MASS_NAMES,
@@ -51,9 +51,6 @@ __all__ = [
 
 OCCUPIED = 1e-6
 """Occupation probabilities below this (or within it of 1) count as empty (full) in reports."""
-
-PROTON_FORM_FACTOR_FM2 = 0.64
-"""Charge radius convention (as in NL3): Rch^2 = Rp^2 + 0.64 fm^2."""
 
 
 def center_of_mass_correction(A: int) -> float:

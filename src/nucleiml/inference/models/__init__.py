@@ -103,9 +103,10 @@ class Model(Protocol):
         ...
 
 
-def make_model(config, nuclei=None) -> Model:
+def make_model(config, nuclei=None, executor=None) -> Model:
     """The model of a :class:`~nucleiml.inference.runfile.RunConfig` (``config.model.name``) for the run's
-    nuclei, or for ``nuclei`` (names; they need no experimental data).
+    nuclei, or for ``nuclei`` (names; they need no experimental data); ``executor``: running workers an
+    ``rmf`` model uses instead of starting its own (the emulator runs in process).
 
     Raises
     ------
@@ -118,4 +119,4 @@ def make_model(config, nuclei=None) -> Model:
         return EmulatorModel.from_config(config, nuclei)
     from .rmf import RMFModel
 
-    return RMFModel.from_config(config, nuclei)
+    return RMFModel.from_config(config, nuclei, executor)

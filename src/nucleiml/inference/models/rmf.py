@@ -111,7 +111,16 @@ class RMFModel:
 
     name = "rmf"
 
-    def __init__(self, nuclei, masses, *, workers: int | None = None, scheduler=None, max_iterations=None):
+    def __init__(
+        self,
+        nuclei,
+        masses,
+        *,
+        workers: int | None = None,
+        scheduler=None,
+        max_iterations=None,
+        executor=None,
+    ):
         from ...solver import SolverConfig
 
         nucs = [parse_nucleus(n) for n in nuclei]
@@ -128,15 +137,17 @@ class RMFModel:
             raise ModelError(str(exc)) from None
         self.scheduler = scheduler
         self.workers = None if scheduler is not None else (workers or default_workers())
-        self._executor = None
+        self._executor = executor
+        self._own_executor = executor is None  # a shared executor is its owner's to close
         self.calls = 0
         self.points = 0
         self.seconds = 0.0
 
     @classmethod
-    def from_config(cls, config, nuclei=None) -> RMFModel:
+    def from_config(cls, config, nuclei=None, executor=None) -> RMFModel:
         """The rmf model of a run config (its nuclei or ``nuclei``, the prior's masses, ``[model]`` workers,
-        scheduler, max_iterations)."""
+        scheduler, max_iterations), on ``executor`` if given (workers already running, e.g. another rmf
+        model's; not closed by this model)."""
         m = config.model
         return cls(
             config.data.nuclei if nuclei is None else nuclei,
@@ -144,6 +155,7 @@ class RMFModel:
             workers=m.workers,
             scheduler=m.scheduler,
             max_iterations=m.max_iterations,
+            executor=executor,
         )
 
     @property
@@ -229,7 +241,8 @@ class RMFModel:
         """Stop the workers (``abort``: without waiting for running tasks)."""
         if self._executor is not None:
             ex, self._executor = self._executor, None
-            ex.close(abort=abort)
+            if self._own_executor:
+                ex.close(abort=abort)
 
     def __enter__(self) -> RMFModel:
         return self
