@@ -150,7 +150,7 @@ def _mass_radius_figure(plt, runs, path: Path, title: str) -> None:
     )
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=130, bbox_inches="tight")  # the legend below the axes stays in the file
     plt.close(fig)
 
 

@@ -35,14 +35,28 @@ def load_measurements() -> tuple[Measurement, ...]:
     nan = float("nan")
     out = []
     for name, e in tomllib.loads(text).items():
-        label = e.get("description", name).split(" mass")[0]
-        if e.get("kind") == "pulsar_mass":
+        if e.get("kind") not in ("pulsar_mass", "nicer"):
+            continue
+        label = f"{_pulsar(e.get('description', name))} ({_cite(e['reference'])})"
+        if e["kind"] == "pulsar_mass":
             out.append(
                 Measurement(label, "mass", e["mass"], e["sigma"], e["sigma"], nan, nan, nan, e["reference"])
             )
-        elif e.get("kind") == "nicer":
+        else:
             out.append(
-                Measurement(f"{label} (NICER)", "mass_radius", e["mass"], e["mass_minus"],
+                Measurement(label, "mass_radius", e["mass"], e["mass_minus"],
                             e["mass_plus"], e["radius"], e["radius_minus"], e["radius_plus"], e["reference"])
             )  # fmt: skip
     return tuple(out)
+
+
+def _pulsar(description: str) -> str:
+    """The pulsar's name, the first two words of a description ("PSR J0740+6620 mass ..." -> "PSR J0740+6620")."""
+    return " ".join(description.split()[:2])
+
+
+def _cite(reference: str) -> str:
+    """A short citation of a reference "A. B. Author et al., Journal ... (2021)": "Author et al. 2021"."""
+    authors = reference.split(",")[0].split()
+    year = reference.rstrip(")").rsplit("(", 1)[-1]
+    return f"{authors[-3] if authors[-2:] == ['et', 'al.'] else authors[-1]} {year}"

@@ -16,11 +16,11 @@ _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 def _measurements(ax) -> None:
     """Pulsar-mass bands (68 %) and NICER 68 % intervals as error crosses on an M-R axis."""
-    grey = ("#fdae6b", "#a1d99b")
+    grey = ("#fdae6b", "#a1d99b", "#c6dbef")
     k = 0
     for m in load_measurements():
         if m.kind == "mass":
-            ax.axhspan(m.mass - m.mass_minus, m.mass + m.mass_plus, color=grey[k % 2], alpha=0.45, lw=0,
+            ax.axhspan(m.mass - m.mass_minus, m.mass + m.mass_plus, color=grey[k % len(grey)], alpha=0.45, lw=0,
                        label=f"{m.name} mass, 68 %")  # fmt: skip
             k += 1
     for i, m in enumerate(x for x in load_measurements() if x.kind == "mass_radius"):
@@ -31,9 +31,9 @@ def _measurements(ax) -> None:
             yerr=[[m.mass_minus], [m.mass_plus]],
             fmt="s",
             ms=4,
-            color=("#555555", "#000000", "#8c564b")[i % 3],
+            color=("#555555", "#000000", "#8c564b", "#6a3d9a")[i % 4],
             capsize=3,
-            label=f"{m.name}, 68 %",
+            label=f"{m.name} NICER, 68 %",
         )
 
 
@@ -87,6 +87,6 @@ def mass_radius_plot(results, path: str | Path, title: str = "", labels=None) ->
         fig.suptitle(f"Neutron stars: {title}", fontsize=11)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=130)
+    fig.savefig(path, dpi=130, bbox_inches="tight")  # the legend below the axes stays in the file
     plt.close(fig)
     return path
